@@ -1,0 +1,1 @@
+"""polyvm: a full-system virtual machine in Python (see README.md)."""

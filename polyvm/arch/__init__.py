@@ -1,0 +1,1 @@
+"""Guest-architecture frontends: each decodes guest instructions and translates them to IR."""

@@ -1,0 +1,122 @@
+"""The ``polyvm`` command line (QEMU-like flags). ``polyvm run -M spike --bios none --kernel X``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from polyvm.core.config import VmConfig
+from polyvm.core.errors import ConfigError, VmError
+from polyvm.core.protocols import ExitReason
+from polyvm.core.types import ExecMode, GuestArch
+
+BOARDS = ("spike",)
+DEMO_IMAGE = Path(__file__).parent / "demo" / "hello-riscv64.elf"
+
+
+def parse_size(text: str) -> int:
+    """QEMU-style sizes: 256M, 1G, 65536 (bytes when no suffix, MiB when a bare small number)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    try:
+        if text and text[-1] in units:
+            return int(float(text[:-1]) * units[text[-1]])
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"cannot read memory size {text!r} (use e.g. 256M or 1G)") from None
+    return value << 20 if value < 1 << 20 else value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="polyvm", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="boot a guest")
+    run.add_argument("-M", "--machine", default="spike", choices=BOARDS, help="board")
+    run.add_argument("-m", "--memory", default="128M", help="guest RAM size (e.g. 256M)")
+    run.add_argument("-smp", "--smp", type=int, default=1, help="number of harts")
+    run.add_argument("--bios", default="none", help="firmware image, or 'none'")
+    run.add_argument("--kernel", help="kernel or bare-metal program (ELF or raw)")
+    run.add_argument("--exec-mode", default="interpreter",
+                     choices=[mode.value for mode in ExecMode], help="execution mode")
+    run.add_argument("--icount", action="store_true",
+                     help="guest time follows the instruction count (reproducible runs)")
+    run.add_argument("--nographic", action="store_true", help="console on stdio (the default)")
+    run.add_argument("--stats", action="store_true", help="print execution statistics at exit")
+    run.add_argument("--max-instructions", type=int, help="stop after this many instructions")
+    run.add_argument("--timeout", type=float, help="stop after this many seconds")
+    run.add_argument("--htif-tohost", type=lambda s: int(s, 0),
+                     help="spike board: tohost address for raw binaries")
+    run.add_argument("--htif-fromhost", type=lambda s: int(s, 0),
+                     help="spike board: fromhost address for raw binaries")
+    sub.add_parser("demo", help="boot the built-in demo guest")
+    return parser
+
+
+def _write_console(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from polyvm.machine.spike import SpikeBoard
+
+    if args.kernel is None:
+        raise ConfigError("no guest given: use --kernel PATH")
+    if args.bios != "none":
+        raise ConfigError(f"board {args.machine} boots bare-metal programs only: use --bios none")
+    config = VmConfig(
+        arch=GuestArch.RISCV64,
+        exec_mode=ExecMode(args.exec_mode),
+        memory_size=parse_size(args.memory),
+        num_vcpu=args.smp,
+        icount=args.icount,
+    )
+    board = SpikeBoard(config, args.kernel, tohost=args.htif_tohost, fromhost=args.htif_fromhost)
+    board.console_sink = _write_console
+    started = time.monotonic()
+    try:
+        result = board.run(max_instructions=args.max_instructions, timeout=args.timeout)
+    except KeyboardInterrupt:
+        result = None
+    elapsed = time.monotonic() - started
+    if args.stats:
+        _print_stats(board, elapsed)
+    if result is None:
+        return 130
+    if result.reason is ExitReason.HALTED:
+        return result.exit_code or 0
+    print(f"polyvm: stopped ({result.reason.value}) after {result.instructions} instructions",
+          file=sys.stderr)
+    return 0
+
+
+def _print_stats(board, elapsed: float) -> None:
+    executed = board.instructions_executed()
+    mips = executed / elapsed / 1e6 if elapsed > 0 else 0.0
+    lines = [f"instructions: {executed}", f"seconds: {elapsed:.3f}", f"mips: {mips:.2f}"]
+    for name, stats in board.stats().items():
+        cache, fuser, tlb = stats["block_cache"], stats["fuser"], stats["tlb"]
+        lines.append(
+            f"{name}: blocks translated {stats['blocks_translated']}, block cache hit rate "
+            f"{cache.hit_rate:.3f}, fused pairs {fuser.fused_count}, tlb hits {tlb.hits} "
+            f"misses {tlb.misses} evictions {tlb.evictions}"
+        )
+    print("\n".join("polyvm: " + line for line in lines), file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            args = parser.parse_args(["run", "-M", "spike", "--kernel", str(DEMO_IMAGE)])
+        return run_command(args)
+    except VmError as err:
+        print(f"polyvm: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Device models: the MMIO bus, interrupt controllers, UART, virtio, power control."""

@@ -1,0 +1,1 @@
+"""Developer tooling shared by tests and benchmarks: building guest programs, caching outputs."""

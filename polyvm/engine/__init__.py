@@ -1,0 +1,1 @@
+"""Execution engines: the Python interpreter tier, the LLVM JIT, hybrid tiering, KVM."""

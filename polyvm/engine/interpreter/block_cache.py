@@ -1,0 +1,109 @@
+"""BlockCache (seed section 3.2): translated blocks by guest address, with real hit/miss counts.
+
+Keys are ``(virtual pc, physical pc)`` so one physical page mapped at two addresses gets two
+translations (pc-relative code depends on the virtual pc) and a TLB flush does not lose
+translations. Blocks are also indexed by physical page for invalidation on stores and fence.i.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections import OrderedDict
+
+from polyvm.ir.block import IRBlock
+
+
+@dataclasses.dataclass
+class CachedBlock:
+    block: IRBlock
+    function: object = None
+    exec_count: int = 0
+    last_exec: float = dataclasses.field(default_factory=time.monotonic)
+
+
+@dataclasses.dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    size: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+
+class BlockCache:
+    """At most ``max_size`` blocks, least recently inserted/used evicted first; can be disabled."""
+
+    def __init__(self, max_size: int = 65536) -> None:
+        self.max_size = max_size
+        self.enabled = True
+        self._blocks: OrderedDict[tuple[int, int], CachedBlock] = OrderedDict()
+        self._by_page: dict[int, set[tuple[int, int]]] = {}
+        self.hits = 0
+        self.misses = 0
+        self.evicted: list[CachedBlock] = []
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def get(self, addr: int, phys: int | None = None) -> IRBlock | None:
+        cached = self.lookup(addr, addr if phys is None else phys)
+        return cached.block if cached is not None else None
+
+    def lookup(self, addr: int, phys: int) -> CachedBlock | None:
+        cached = self._blocks.get((addr, phys)) if self.enabled else None
+        if cached is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._blocks.move_to_end((addr, phys))
+        return cached
+
+    def insert(self, addr: int, block: IRBlock, phys: int | None = None,
+               function: object = None) -> CachedBlock:
+        phys = addr if phys is None else phys
+        cached = CachedBlock(block, function)
+        if not self.enabled:
+            return cached
+        key = (addr, phys)
+        if key not in self._blocks and len(self._blocks) >= self.max_size:
+            old_key, old = self._blocks.popitem(last=False)
+            self._unindex(old_key, old.block)
+            self.evicted.append(old)
+        self._blocks[key] = cached
+        self._by_page.setdefault(phys >> 12, set()).add(key)
+        return cached
+
+    def _unindex(self, key: tuple[int, int], block: IRBlock) -> None:
+        page = key[1] >> 12
+        keys = self._by_page.get(page)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_page[page]
+
+    def pages(self) -> set[int]:
+        return set(self._by_page)
+
+    def invalidate_range(self, paddr: int, size: int) -> list[CachedBlock]:
+        """Drop every block whose guest bytes overlap [paddr, paddr+size)."""
+        dropped = []
+        for page in {paddr >> 12, (paddr + size - 1) >> 12}:
+            for key in list(self._by_page.get(page, ())):
+                cached = self._blocks[key]
+                start = key[1]
+                if start < paddr + size and paddr < start + max(cached.block.byte_size, 1):
+                    del self._blocks[key]
+                    self._unindex(key, cached.block)
+                    dropped.append(cached)
+        return dropped
+
+    def stats(self) -> CacheStats:
+        return CacheStats(self.hits, self.misses, len(self._blocks))
+
+    def clear(self) -> None:
+        self._blocks.clear()
+        self._by_page.clear()

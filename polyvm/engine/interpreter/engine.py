@@ -1,0 +1,223 @@
+"""The interpreter engine (seed section 3): runs a RISC-V hart by executing IR blocks compiled to
+Python functions, found through a per-regime jump cache in front of the BlockCache.
+
+The dispatch loop (``run_slice``) is the hot path measured by benchmarks/run.py: it looks a block up
+by virtual pc, calls it, and counts its instructions; everything else (traps, interrupts, mode
+changes, wfi) arrives as an exception and is handled outside the loop.
+"""
+
+from __future__ import annotations
+
+import time
+
+from polyvm.arch.riscv64.fuser import InstructionFuser
+from polyvm.arch.riscv64.hart import RiscvHart
+from polyvm.arch.riscv64.translate import RiscvTranslator
+from polyvm.arch.riscv64.traps import Cause, ExitSlice, GuestTrap
+from polyvm.core.config import VmConfig
+from polyvm.core.protocols import ExitCondition, RunResult
+from polyvm.engine.interpreter.block_cache import BlockCache, CachedBlock
+from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, compile_block
+from polyvm.ir.block import IRBlock
+from polyvm.mem.paging import Access, PageFault
+from polyvm.mem.softmmu import BusError
+
+SLICE_BLOCKS = 2048
+"""Blocks run between two looks at interrupts, devices and stop requests."""
+
+
+class Interpreter:
+    """Executes one hart. ``run_slice`` is what machines call in their round-robin loop."""
+
+    def __init__(self, config: VmConfig, hart: RiscvHart) -> None:
+        self.config = config
+        self.hart = hart
+        self.mmu = hart.mmu
+        self.fuser = InstructionFuser()
+        self.translator = RiscvTranslator(self.fuser)
+        self.block_cache = BlockCache()
+        self.namespace: dict = {"M": (1 << 64) - 1, "S": 1 << 63}
+        self.namespace.update(arithmetic_helpers())
+        self.namespace.update(hart.helpers())
+        ram = self.mmu.ram
+        for bits in ("8", "16", "32", "64"):
+            self.namespace["U" + bits] = getattr(ram, "u" + bits)
+            self.namespace["S" + bits] = getattr(ram, "s" + bits)
+        self._jump_caches: dict[tuple, dict[int, tuple]] = {}
+        self.jump_cache: dict[int, tuple] = {}
+        self.blocks_translated = 0
+        self.mmu.on_regime_change = self._regime_changed
+        self.mmu.on_code_write = self._code_written
+        hart.on_fence_i = self.flush
+        hart.on_sfence = self._flush_jump_caches
+        self._regime_changed()
+
+    # --- seed API ------------------------------------------------------------------------------
+
+    @classmethod
+    def new(cls, config: VmConfig, hart: RiscvHart) -> Interpreter:
+        return cls(config, hart)
+
+    def enable_block_cache(self, max_size: int) -> None:
+        self.block_cache.enabled = True
+        self.block_cache.max_size = max_size
+
+    def disable_block_cache(self) -> None:
+        self.block_cache.enabled = False
+        self.flush()
+
+    def read_reg(self, idx: int) -> int:
+        return self.hart.read_reg(idx)
+
+    def write_reg(self, idx: int, val: int) -> None:
+        self.hart.write_reg(idx, val)
+
+    def read_freg(self, idx: int) -> float:
+        import struct
+
+        return struct.unpack("<d", struct.pack("<Q", self.hart.x[32 + idx]))[0]
+
+    def write_freg(self, idx: int, val: float) -> None:
+        import struct
+
+        self.hart.x[32 + idx] = struct.unpack("<Q", struct.pack("<d", val))[0]
+
+    def execute_block(self, block: IRBlock) -> None:
+        """Run one already-translated block at the hart's pc (traps are taken, not raised)."""
+        function = compile_block(block, self.namespace)
+        hart = self.hart
+        try:
+            hart.pc = function()
+            hart.instret += block.insn_count
+        except ExitSlice as exit_:
+            hart.instret += block.insn_count
+            hart.pc = exit_.pc
+        except GuestTrap as trap:
+            hart.instret += trap.index
+            hart.take_trap(trap.cause, trap.tval, trap.pc)
+
+    def run(self, cond: ExitCondition) -> RunResult:
+        """Run until ``cond`` says stop (checked between slices). Machine halts propagate."""
+        start = self.hart.instret
+        while True:
+            reason = cond.should_exit(self.hart.instret - start)
+            if reason is not None:
+                return RunResult(reason, instructions=self.hart.instret - start)
+            self.step()
+
+    def step(self) -> None:
+        """One slice with interrupt delivery and wfi idling (single-hart use without a board)."""
+        hart = self.hart
+        hart.take_pending_interrupt()
+        if hart.waiting:
+            if not hart.interrupt_waiting():
+                time.sleep(0.001)
+                return
+            hart.waiting = False
+        self.run_slice()
+
+    # --- the hot loop --------------------------------------------------------------------------
+
+    def run_slice(self, budget: int = SLICE_BLOCKS) -> None:
+        """Run up to ``budget`` blocks from hart.pc; traps are taken, exits end the slice."""
+        hart = self.hart
+        jc = self.jump_cache
+        get = jc.get
+        pc = hart.pc
+        entry = None
+        try:
+            for _ in range(budget):
+                entry = get(pc)
+                if entry is None:
+                    entry = self._lookup(pc)
+                pc = entry[0]()
+                hart.instret += entry[1]
+            hart.pc = pc
+        except ExitSlice as exit_:
+            hart.instret += entry[1]
+            hart.pc = exit_.pc
+        except GuestTrap as trap:
+            if trap.in_block:
+                hart.instret += trap.index
+            hart.take_trap(trap.cause, trap.tval, trap.pc)
+
+    def _lookup(self, pc: int) -> tuple:
+        mmu = self.mmu
+        try:
+            phys = mmu.translate(pc, Access.FETCH)
+            mmu.phys_read(phys, 2)
+        except PageFault as fault:
+            cause = Cause.FETCH_ACCESS if fault.access_fault else Cause.FETCH_PAGE_FAULT
+            raise GuestTrap(cause, pc, pc, 0, in_block=False) from None
+        except BusError:
+            raise GuestTrap(Cause.FETCH_ACCESS, pc, pc, 0, in_block=False) from None
+        if not mmu.ram.contains(phys, 2):
+            raise GuestTrap(Cause.FETCH_ACCESS, pc, pc, 0, in_block=False)
+        cached = self.block_cache.lookup(pc, phys)
+        if cached is None:
+            cached = self._translate(pc, phys)
+        cached.exec_count += 1
+        entry = (cached.function, cached.block.insn_count, cached)
+        self.jump_cache[pc] = entry
+        return entry
+
+    def _translate(self, pc: int, phys: int) -> CachedBlock:
+        ram = self.mmu.ram
+        page_end = (phys | 0xFFF) + 1
+        delta = phys - pc
+
+        def fetch16(vaddr: int) -> int | None:
+            paddr = vaddr + delta
+            if paddr >= page_end:
+                # Only the second half of an instruction that straddles the page boundary.
+                try:
+                    paddr = self.mmu.translate(vaddr & ((1 << 64) - 1), Access.FETCH)
+                except PageFault:
+                    return None
+            if not ram.contains(paddr, 2):
+                return None
+            return ram.u16[(paddr - ram.base) >> 1]
+
+        block = self.translator.translate(pc, fetch16)
+        block.phys_start = phys
+        block.phys_page = phys >> 12
+        function = compile_block(block, self.namespace)
+        self.blocks_translated += 1
+        self.mmu.mark_code_page(phys >> 12)
+        return self.block_cache.insert(pc, block, phys, function)
+
+    # --- invalidation --------------------------------------------------------------------------
+
+    def _regime_changed(self) -> None:
+        mmu = self.mmu
+        self.namespace["RD"] = mmu.rd
+        self.namespace["WR"] = mmu.wr
+        key = mmu.fetch_regime()
+        cache = self._jump_caches.get(key)
+        if cache is None:
+            cache = self._jump_caches[key] = {}
+        self.jump_cache = cache
+
+    def _flush_jump_caches(self) -> None:
+        for cache in self._jump_caches.values():
+            cache.clear()
+
+    def _code_written(self, paddr: int, size: int) -> None:
+        if self.block_cache.invalidate_range(paddr, size):
+            self._flush_jump_caches()
+
+    def flush(self) -> None:
+        """Forget every translation (fence.i, disabling the cache)."""
+        self.block_cache.clear()
+        self._flush_jump_caches()
+        for page in list(self.mmu.code_pages):
+            self.mmu.unmark_code_page(page)
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "blocks_translated": self.blocks_translated,
+            "block_cache": self.block_cache.stats(),
+            "fuser": self.fuser.stats(),
+            "tlb": self.mmu.tlb_stats(),
+        }
+

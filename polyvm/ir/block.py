@@ -1,0 +1,157 @@
+"""IR blocks: straight-line statements over 64-bit values, ending in one control transfer.
+
+Values are ``Temp`` (defined once inside the block) or Python ints (constants). Guest state lives in
+numbered *slots* read with GET and written with SET: general registers, and for frontends that need
+them condition flags (one slot per flag, e.g. x86 CF/ZF or ARM NZCV) and partial registers (read with
+EXTRACT, written back with DEPOSIT). Everything a backend cannot express with plain ops is a CALL to a
+named helper (CSRs, atomics, FP, system instructions); helpers may raise a guest trap.
+
+Precise faults: every guest instruction starts with an INSN marker carrying its pc and its index in
+the block, so a backend knows the exact guest pc and how many instructions retired at any fault.
+All arithmetic wraps at 64 bits; comparisons produce 0 or 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+
+class Op(enum.Enum):
+    INSN = "insn"          # aux=(pc, index): start of a guest instruction
+    GET = "get"            # dst <- slot[aux]
+    SET = "set"            # slot[aux] <- a
+    MOV = "mov"
+    ADD = "add"
+    SUB = "sub"
+    MUL = "mul"
+    MULH = "mulh"          # high 64 bits, signed x signed
+    MULHU = "mulhu"
+    MULHSU = "mulhsu"
+    DIV = "div"            # signed; x/0 = all ones, MIN/-1 = MIN (RISC-V; other frontends select)
+    DIVU = "divu"
+    REM = "rem"
+    REMU = "remu"
+    AND = "and"
+    OR = "or"
+    XOR = "xor"
+    SHL = "shl"            # shift amounts are taken modulo 64 by the frontend
+    SHR = "shr"
+    SAR = "sar"
+    SEXT = "sext"          # aux=bits: sign-extend the low bits
+    ZEXT = "zext"          # aux=bits
+    EXTRACT = "extract"    # aux=(lsb, bits): a bit field, zero-extended
+    DEPOSIT = "deposit"    # aux=(lsb, bits): a with the field replaced by b's low bits
+    EQ = "eq"
+    NE = "ne"
+    LT = "lt"              # signed
+    GE = "ge"
+    LTU = "ltu"
+    GEU = "geu"
+    SELECT = "select"      # a ? b : c
+    LOAD = "load"          # aux=(size, signed): dst <- mem[a]
+    STORE = "store"        # aux=size: mem[a] <- b
+    CALL = "call"          # aux=helper name; dst optional
+    JUMP = "jump"          # terminator: pc <- a
+    BRANCH = "branch"      # terminator: pc <- a ? b : c  (b, c constants)
+    EXIT = "exit"          # terminator: pc <- a, then return to the run loop (state may have changed)
+
+
+BINARY_OPS = {
+    Op.ADD, Op.SUB, Op.MUL, Op.MULH, Op.MULHU, Op.MULHSU, Op.DIV, Op.DIVU, Op.REM, Op.REMU,
+    Op.AND, Op.OR, Op.XOR, Op.SHL, Op.SHR, Op.SAR,
+}
+COMPARE_OPS = {Op.EQ, Op.NE, Op.LT, Op.GE, Op.LTU, Op.GEU}
+TERMINATORS = {Op.JUMP, Op.BRANCH, Op.EXIT}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Temp:
+    id: int
+
+    def __repr__(self) -> str:
+        return f"t{self.id}"
+
+
+Value = Temp | int
+
+
+@dataclasses.dataclass(slots=True)
+class Stmt:
+    op: Op
+    dst: Temp | None
+    args: tuple[Value, ...]
+    aux: object = None
+
+    def __repr__(self) -> str:
+        lhs = f"{self.dst} = " if self.dst is not None else ""
+        args = ", ".join(hex(a) if isinstance(a, int) else repr(a) for a in self.args)
+        aux = f" [{self.aux}]" if self.aux is not None else ""
+        return f"{lhs}{self.op.value} {args}{aux}"
+
+
+@dataclasses.dataclass
+class IRBlock:
+    """One translated guest block: ``stmts`` end with exactly one terminator."""
+
+    start_pc: int
+    stmts: list[Stmt]
+    insn_count: int
+    byte_size: int
+    phys_page: int = 0
+    """Physical page number of the guest code (for invalidation on stores and fence.i)."""
+    phys_start: int = 0
+    fused: int = 0
+    """How many instruction pairs the fuser merged while building this block."""
+
+    def __str__(self) -> str:
+        return "\n".join([f"block 0x{self.start_pc:x} ({self.insn_count} insns)"] + [
+            f"  {stmt!r}" for stmt in self.stmts
+        ])
+
+
+class IRBuilder:
+    """Appends statements and hands out fresh temps."""
+
+    def __init__(self) -> None:
+        self.stmts: list[Stmt] = []
+        self._next = 0
+
+    def temp(self) -> Temp:
+        self._next += 1
+        return Temp(self._next)
+
+    def emit(self, op: Op, *args: Value, aux: object = None, result: bool = True) -> Temp | None:
+        dst = self.temp() if result else None
+        self.stmts.append(Stmt(op, dst, args, aux))
+        return dst
+
+    def insn(self, pc: int, index: int) -> None:
+        self.stmts.append(Stmt(Op.INSN, None, (), (pc, index)))
+
+    def get(self, slot: int) -> Value:
+        return self.emit(Op.GET, aux=slot)
+
+    def set(self, slot: int, value: Value) -> None:
+        self.stmts.append(Stmt(Op.SET, None, (value,), slot))
+
+    def op(self, op: Op, *args: Value, aux: object = None) -> Temp:
+        return self.emit(op, *args, aux=aux)
+
+    def load(self, addr: Value, size: int, signed: bool) -> Temp:
+        return self.emit(Op.LOAD, addr, aux=(size, signed))
+
+    def store(self, addr: Value, value: Value, size: int) -> None:
+        self.stmts.append(Stmt(Op.STORE, None, (addr, value), size))
+
+    def call(self, helper: str, *args: Value, result: bool = True) -> Temp | None:
+        return self.emit(Op.CALL, *args, aux=helper, result=result)
+
+    def jump(self, target: Value) -> None:
+        self.stmts.append(Stmt(Op.JUMP, None, (target,)))
+
+    def branch(self, cond: Value, taken: int, fallthrough: int) -> None:
+        self.stmts.append(Stmt(Op.BRANCH, None, (cond, taken, fallthrough)))
+
+    def exit(self, target: Value) -> None:
+        self.stmts.append(Stmt(Op.EXIT, None, (target,)))

@@ -1,0 +1,142 @@
+"""What every RISC-V board shares: RAM, harts with their engines, CLINT, the round-robin run loop.
+
+Boards (spike, virt) add their devices and boot flow on top. The run loop gives each hart one
+slice in turn, then polls timers and devices, delivers interrupts and idles when every hart waits
+in wfi. It ends when the guest halts the machine or the caller's stop condition holds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from polyvm.arch.riscv64.hart import RiscvHart
+from polyvm.arch.riscv64.traps import MachineHalt
+from polyvm.core.config import VmConfig
+from polyvm.core.errors import ConfigError, UnsupportedError
+from polyvm.core.protocols import ExitReason, RunResult
+from polyvm.core.types import ExecMode, GuestArch
+from polyvm.device.bus import MmioMap
+from polyvm.device.clint import Clint
+from polyvm.engine.interpreter.engine import Interpreter
+from polyvm.machine.clock import MachineClock
+from polyvm.mem.ram import GuestRam
+from polyvm.mem.softmmu import SoftMmu
+
+DRAM_BASE = 0x8000_0000
+CLINT_BASE = 0x0200_0000
+CLINT_SIZE = 0x10000
+
+
+class RiscvMachine:
+    """RAM at DRAM_BASE, ``config.num_vcpu`` harts, a CLINT, and a bus boards add devices to."""
+
+    def __init__(self, config: VmConfig) -> None:
+        if config.arch is not GuestArch.RISCV64:
+            raise ConfigError(f"this board runs RISC-V 64 guests, not {config.arch.name}")
+        if config.exec_mode is ExecMode.ACCELERATED:
+            raise UnsupportedError(
+                "accelerated (KVM) mode runs x86-64 guests on an x86-64 host; "
+                "use --exec-mode interpreter for RISC-V guests"
+            )
+        self.config = config
+        self.ram = GuestRam(config.memory_size, DRAM_BASE)
+        self.bus = MmioMap()
+        self.harts: list[RiscvHart] = []
+        self.clock = MachineClock(config.icount)
+        for hart_id in range(config.num_vcpu):
+            mmu = SoftMmu(ram=self.ram, bus=self.bus, tlb_size=config.tlb_size)
+            self.harts.append(RiscvHart(hart_id, mmu, self._mtime))
+        self.clock.instret_sources = [lambda h=h: h.instret for h in self.harts]
+        self.clint = Clint(config.num_vcpu, self.harts, self.clock.mtime)
+        self.bus.register(CLINT_BASE, CLINT_SIZE, self.clint, "clint")
+        self.engines = [Interpreter(config, hart) for hart in self.harts]
+        self.console_output = bytearray()
+        self.console_sink: Callable[[bytes], None] | None = None
+        self.pollers: list[Callable[[], None]] = [self.clint.poll]
+        self._stop = threading.Event()
+        self.running = False
+        self.exit_code: int | None = None
+
+    def _mtime(self) -> int:
+        return self.clint.mtime
+
+    # --- console ----------------------------------------------------------------------------
+
+    def console_write(self, data: bytes) -> None:
+        self.console_output += data
+        if self.console_sink is not None:
+            self.console_sink(data)
+
+    # --- memory helpers for embedding and tests -----------------------------------------------
+
+    def read_phys(self, addr: int, length: int) -> bytes:
+        return self.ram.read(addr, length)
+
+    def write_phys(self, addr: int, data: bytes) -> None:
+        self.ram.write(addr, data)
+
+    def watch_ram_writes(self, pages: set[int], callback: Callable[[int, int], None]) -> None:
+        """Route guest stores to these physical pages through ``callback`` (e.g. HTIF tohost)."""
+        for hart in self.harts:
+            hart.mmu.watch_pages(pages, callback)
+
+    # --- running ----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask a running machine to return from run() at its next slice boundary."""
+        self._stop.set()
+
+    def run(self, max_instructions: int | None = None, timeout: float | None = None) -> RunResult:
+        """Run until the guest halts, ``stop()`` is called, or a limit is reached."""
+        self._stop.clear()
+        self.running = True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while True:
+                self._service()
+                idle = True
+                for engine in self.engines:
+                    hart = engine.hart
+                    hart.take_pending_interrupt()
+                    if hart.waiting:
+                        if not hart.interrupt_waiting():
+                            continue
+                        hart.waiting = False
+                    idle = False
+                    engine.run_slice()
+                if idle:
+                    self._idle()
+                executed = self.instructions_executed()
+                if self._stop.is_set():
+                    return RunResult(ExitReason.STOPPED, instructions=executed)
+                if max_instructions is not None and executed >= max_instructions:
+                    return RunResult(ExitReason.INSTRUCTION_LIMIT, instructions=executed)
+                if deadline is not None and time.monotonic() >= deadline:
+                    return RunResult(ExitReason.STOPPED, instructions=executed)
+        except MachineHalt as halt:
+            self.exit_code = halt.exit_code
+            return RunResult(ExitReason.HALTED, halt.exit_code, self.instructions_executed())
+        finally:
+            self.running = False
+
+    def _service(self) -> None:
+        for poll in self.pollers:
+            poll()
+
+    def _idle(self) -> None:
+        deadlines = []
+        clint_deadline = self.clint.next_deadline()
+        if clint_deadline is not None:
+            deadlines.append(clint_deadline - self.clint.time_offset)
+        for hart in self.harts:
+            if hart.menvcfg >> 63 and hart.stimecmp != (1 << 64) - 1:
+                deadlines.append(hart.stimecmp - self.clint.time_offset)
+        self.clock.idle_until(min(deadlines) if deadlines else None)
+
+    def instructions_executed(self) -> int:
+        return sum(hart.instret for hart in self.harts)
+
+    def stats(self) -> dict[str, object]:
+        return {f"hart{i}": engine.stats() for i, engine in enumerate(self.engines)}

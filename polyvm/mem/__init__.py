@@ -1,0 +1,1 @@
+"""Guest memory: RAM, the soft MMU with its TLB, and page-table walkers."""

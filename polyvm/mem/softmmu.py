@@ -1,0 +1,360 @@
+"""SoftMmu (seed section 2): virtual-to-physical translation, TLB, physical bus access, atomics.
+
+Besides the seed API it keeps the *fast page maps* that translated code uses on its hot path:
+dicts from virtual page number to ``delta`` (RAM offset = vaddr + delta) for loads (``rd``) and
+stores (``wr``), one pair per data-translation regime (satp, effective privilege, SUM, MXR). They
+are filled on the slow path after a successful translation of a RAM page and emptied on every TLB
+flush, like QEMU's softmmu TLB. Pages holding translated code never enter ``wr``, so stores to them
+reach the slow path, which reports them to ``on_code_write``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from polyvm.core.errors import ConfigError, InvalidAddress, MemoryAccessError, UnsupportedError
+from polyvm.device.bus import MmioMap
+from polyvm.mem.paging import (
+    RISCV_LEVELS,
+    SATP_MODES,
+    Access,
+    PageFault,
+    PagingMode,
+    Priv,
+    PteMemoryError,
+    riscv_permits,
+    riscv_walk,
+)
+from polyvm.mem.ram import GuestRam
+from polyvm.mem.tlb import Tlb, TlbEntry, TlbStats
+
+PAGE = 4096
+MAX_REGIMES = 16
+MAX_FAST_PAGES = 1 << 16
+
+
+class BusError(Exception):
+    """A physical access that no RAM or device decodes (a guest access fault)."""
+
+    def __init__(self, paddr: int) -> None:
+        super().__init__(paddr)
+        self.paddr = paddr
+
+
+class SoftMmu:
+    """Translation and memory access for one hart, over RAM and an MMIO bus shared by all harts."""
+
+    def __init__(
+        self,
+        phys_mem_size: int = 0,
+        paging_mode: PagingMode = PagingMode.NONE,
+        *,
+        ram: GuestRam | None = None,
+        ram_base: int = 0,
+        bus: MmioMap | None = None,
+        tlb_size: int = 256,
+    ) -> None:
+        if paging_mode in (PagingMode.AARCH64_UPA, PagingMode.LONG_MODE_64):
+            raise UnsupportedError(f"paging mode {paging_mode.name} is not implemented yet")
+        if ram is None:
+            if phys_mem_size <= 0:
+                raise ConfigError(f"physical memory size must be positive, got {phys_mem_size}")
+            ram = GuestRam(phys_mem_size, ram_base)
+        self.ram = ram
+        self.bus = bus if bus is not None else MmioMap()
+        self.tlb = Tlb(tlb_size)
+        self.mode = paging_mode
+        self.root_ppn = 0
+        self.asid = 0
+        self.priv = Priv.M if paging_mode == PagingMode.NONE else Priv.S
+        self.fetch_priv = self.priv
+        self.sum = False
+        self.mxr = False
+        self.jit_mode = False
+        self.code_pages: set[int] = set()
+        self.on_code_write: Callable[[int, int], None] | None = None
+        self.watched_pages: set[int] = set()
+        self.on_watched_write: Callable[[int, int], None] | None = None
+        self.on_regime_change: Callable[[], None] | None = None
+        self._regimes: OrderedDict[tuple, tuple[dict[int, int], dict[int, int]]] = OrderedDict()
+        self.rd: dict[int, int] = {}
+        self.wr: dict[int, int] = {}
+        self.reservation: int | None = None
+        self._select_regime()
+
+    # --- configuration -------------------------------------------------------------------------
+
+    def enable_jit_mode(self) -> None:
+        self.jit_mode = True
+
+    def disable_jit_mode(self) -> None:
+        self.jit_mode = False
+
+    def set_page_table_base(self, base: int) -> None:
+        self.root_ppn = base >> 12
+        self._select_regime()
+
+    def set_satp(self, satp: int) -> None:
+        """Apply a RISC-V satp value (mode, ASID, root PPN); unsupported modes are ignored."""
+        mode = SATP_MODES.get(satp >> 60)
+        if mode is None:
+            return
+        self.mode = mode
+        self.asid = (satp >> 44) & 0xFFFF
+        self.root_ppn = satp & ((1 << 44) - 1)
+        self._select_regime()
+
+    def set_context(self, fetch_priv: Priv, data_priv: Priv, sum_: bool, mxr: bool) -> None:
+        """The hart's privilege for fetches and for loads/stores (MPRV), and mstatus.SUM/MXR."""
+        if (fetch_priv, data_priv, sum_, mxr) != (self.fetch_priv, self.priv, self.sum, self.mxr):
+            self.fetch_priv, self.priv, self.sum, self.mxr = fetch_priv, data_priv, sum_, mxr
+            self._select_regime()
+
+    def translating(self, priv: Priv) -> bool:
+        return self.mode != PagingMode.NONE and priv != Priv.M
+
+    def fetch_regime(self) -> tuple:
+        """Key of the instruction-fetch translation regime (for per-regime block lookup)."""
+        if not self.translating(self.fetch_priv):
+            return ("bare",)
+        return (self.mode, self.asid, self.root_ppn, self.fetch_priv)
+
+    def _select_regime(self) -> None:
+        if self.translating(self.priv):
+            key = (self.mode, self.asid, self.root_ppn, self.priv, self.sum, self.mxr)
+        else:
+            key = ("bare",)
+        maps = self._regimes.get(key)
+        if maps is None:
+            maps = ({}, {})
+            self._regimes[key] = maps
+            if len(self._regimes) > MAX_REGIMES:
+                self._regimes.popitem(last=False)
+        else:
+            self._regimes.move_to_end(key)
+        self.rd, self.wr = maps
+        if self.on_regime_change is not None:
+            self.on_regime_change()
+
+    # --- TLB (seed section 2.2) ----------------------------------------------------------------
+
+    def tlb_lookup(self, vpn: int, asid: int) -> TlbEntry | None:
+        return self.tlb.lookup(vpn, asid)
+
+    def tlb_insert(self, entry: TlbEntry) -> None:
+        self.tlb.insert(entry)
+
+    def flush_tlb_all(self) -> None:
+        self.tlb.flush_all()
+        self._clear_fast_maps()
+
+    def flush_tlb_addr(self, addr: int) -> None:
+        self.tlb.flush(vpn=addr >> 12)
+        vpn = addr >> 12
+        for rd, wr in self._regimes.values():
+            rd.pop(vpn, None)
+            wr.pop(vpn, None)
+
+    def flush_tlb(self, addr: int | None = None) -> None:
+        if addr is None:
+            self.flush_tlb_all()
+        else:
+            self.flush_tlb_addr(addr)
+
+    def sfence_vma(self, addr: int | None, asid: int | None) -> None:
+        """RISC-V sfence.vma with rs1/rs2 honoured for the TLB; fast maps are cleared whole."""
+        self.tlb.flush(None if addr is None else addr >> 12, asid)
+        self._clear_fast_maps()
+
+    def tlb_stats(self) -> TlbStats:
+        return self.tlb.stats
+
+    def _clear_fast_maps(self) -> None:
+        for rd, wr in self._regimes.values():
+            rd.clear()
+            wr.clear()
+
+    def mark_code_page(self, ppn: int) -> None:
+        """Translated code now lives in physical page ``ppn``: stores to it must take the slow path."""
+        if ppn not in self.code_pages:
+            self.code_pages.add(ppn)
+            for _, wr in self._regimes.values():
+                wr.clear()
+
+    def unmark_code_page(self, ppn: int) -> None:
+        self.code_pages.discard(ppn)
+
+    def watch_pages(self, pages: set[int], callback: Callable[[int, int], None]) -> None:
+        """Send guest stores to these physical pages through the slow path, then to ``callback``."""
+        self.watched_pages |= pages
+        self.on_watched_write = callback
+        for _, wr in self._regimes.values():
+            wr.clear()
+
+    # --- translation (seed section 2.3) --------------------------------------------------------
+
+    def _read_pte(self, paddr: int) -> int:
+        ram = self.ram
+        if ram.base <= paddr and paddr + 8 <= ram.end:
+            return ram.u64[(paddr - ram.base) >> 3]
+        raise PteMemoryError(paddr)
+
+    def _write_pte(self, paddr: int, value: int) -> None:
+        ram = self.ram
+        if ram.base <= paddr and paddr + 8 <= ram.end:
+            ram.u64[(paddr - ram.base) >> 3] = value
+            return
+        raise PteMemoryError(paddr)
+
+    def translate(self, vaddr: int, access: Access) -> int:
+        """Physical address of ``vaddr`` for this access in the current context, or PageFault."""
+        priv = self.fetch_priv if access == Access.FETCH else self.priv
+        if not self.translating(priv):
+            return vaddr
+        entry = self.tlb.lookup(vaddr >> 12, self.asid)
+        if entry is None or not riscv_permits(entry, access, priv, self.sum, self.mxr):
+            entry = self.walk(vaddr, access, priv)
+            self.tlb.insert(entry)
+        return (entry.ppn << 12) | (vaddr & 0xFFF)
+
+    def walk(self, vaddr: int, access: Access, priv: Priv | None = None) -> TlbEntry:
+        if self.mode not in RISCV_LEVELS:
+            raise UnsupportedError(f"no page-table walker for {self.mode.name}")
+        return riscv_walk(
+            self.mode,
+            self.root_ppn,
+            self.asid,
+            vaddr,
+            access,
+            self.priv if priv is None else priv,
+            self.sum,
+            self.mxr,
+            self._read_pte,
+            self._write_pte,
+        )
+
+    def walk_page_table(self, vaddr: int, write: bool) -> TlbEntry:
+        """Seed API: the leaf for ``vaddr``, as a VmError when the walk faults."""
+        try:
+            if not self.translating(self.priv):
+                return TlbEntry(vpn=vaddr >> 12, ppn=vaddr >> 12, readable=True, writable=True,
+                                executable=True, dirty=True)
+            return self.walk(vaddr, Access.STORE if write else Access.LOAD)
+        except PageFault as fault:
+            raise MemoryAccessError(vaddr, "page fault during page-table walk") from fault
+
+    def virt_to_phys(self, vaddr: int) -> int:
+        try:
+            return self.translate(vaddr, Access.LOAD)
+        except PageFault as fault:
+            raise InvalidAddress(vaddr, "no valid translation") from fault
+
+    # --- physical access -----------------------------------------------------------------------
+
+    def phys_read(self, paddr: int, size: int) -> int:
+        ram = self.ram
+        if ram.base <= paddr and paddr + size <= ram.end:
+            off = paddr - ram.base
+            return int.from_bytes(ram.bytes[off : off + size], "little")
+        value = self.bus.read(paddr, size)
+        if value is None:
+            raise BusError(paddr)
+        return value & ((1 << (8 * size)) - 1)
+
+    def phys_write(self, paddr: int, value: int, size: int) -> None:
+        ram = self.ram
+        if ram.base <= paddr and paddr + size <= ram.end:
+            if paddr >> 12 in self.code_pages or (paddr + size - 1) >> 12 in self.code_pages:
+                if self.on_code_write is not None:
+                    self.on_code_write(paddr, size)
+            off = paddr - ram.base
+            ram.bytes[off : off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+            if self.watched_pages and self.on_watched_write is not None and (
+                paddr >> 12 in self.watched_pages
+                or (paddr + size - 1) >> 12 in self.watched_pages
+            ):
+                self.on_watched_write(paddr, size)
+            return
+        if not self.bus.write(paddr, value, size):
+            raise BusError(paddr)
+
+    # --- guest-virtual access with fast-map refill (the translated code's slow path) -------------
+
+    def load(self, vaddr: int, size: int) -> int:
+        """Read ``size`` bytes at ``vaddr``; misaligned and page-crossing reads are split."""
+        if (vaddr & 0xFFF) + size > PAGE:
+            first = PAGE - (vaddr & 0xFFF)
+            low = self.load(vaddr, first)
+            high = self.load((vaddr + first) & 0xFFFFFFFFFFFFFFFF, size - first)
+            return low | (high << (8 * first))
+        paddr = self.translate(vaddr, Access.LOAD)
+        ram = self.ram
+        if ram.base <= paddr < ram.end and len(self.rd) < MAX_FAST_PAGES:
+            self.rd[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
+        return self.phys_read(paddr, size)
+
+    def store(self, vaddr: int, value: int, size: int) -> None:
+        if (vaddr & 0xFFF) + size > PAGE:
+            first = PAGE - (vaddr & 0xFFF)
+            second = (vaddr + first) & 0xFFFFFFFFFFFFFFFF
+            # Both pages are translated before either is written, so a fault changes nothing.
+            self.translate(second, Access.STORE)
+            self.translate(vaddr, Access.STORE)
+            self.store(vaddr, value & ((1 << (8 * first)) - 1), first)
+            self.store(second, value >> (8 * first), size - first)
+            return
+        paddr = self.translate(vaddr, Access.STORE)
+        ram = self.ram
+        if (
+            ram.base <= paddr < ram.end
+            and paddr >> 12 not in self.code_pages
+            and paddr >> 12 not in self.watched_pages
+            and len(self.wr) < MAX_FAST_PAGES
+        ):
+            self.wr[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
+        self.phys_write(paddr, value, size)
+
+    # --- seed MMU API --------------------------------------------------------------------------
+
+    def _api(self, vaddr: int, action: Callable[[], int | None]) -> int | None:
+        try:
+            return action()
+        except PageFault as fault:
+            raise MemoryAccessError(vaddr, f"page fault ({fault.access.name.lower()})") from fault
+        except BusError as err:
+            raise InvalidAddress(err.paddr, "no RAM or device at this physical address") from err
+
+    def read(self, addr: int, size: int) -> int:
+        return self._api(addr, lambda: self.load(addr, size))
+
+    def write(self, addr: int, val: int, size: int) -> None:
+        self._api(addr, lambda: self.store(addr, val, size))
+
+    def read_bulk(self, addr: int, length: int) -> bytes:
+        return bytes(self.read((addr + i) & 0xFFFFFFFFFFFFFFFF, 1) for i in range(length))
+
+    def write_bulk(self, addr: int, data: bytes) -> None:
+        for i, byte in enumerate(data):
+            self.write((addr + i) & 0xFFFFFFFFFFFFFFFF, byte, 1)
+
+    def atomic_cas(self, addr: int, expected: int, new: int, size: int = 8) -> int:
+        """Compare-and-swap; returns the old value (the swap happened iff it equals ``expected``)."""
+        old = self.read(addr, size)
+        if old == expected:
+            self.write(addr, new, size)
+        return old
+
+    def atomic_lr(self, addr: int, size: int = 8) -> int:
+        value = self.read(addr, size)
+        self.reservation = self.virt_to_phys(addr)
+        return value
+
+    def atomic_sc(self, addr: int, val: int, size: int = 8) -> bool:
+        """Store iff this hart holds a reservation on ``addr``; any SC ends the reservation."""
+        paddr = self.virt_to_phys(addr)
+        held = self.reservation == paddr
+        self.reservation = None
+        if held:
+            self.write(addr, val, size)
+        return held

@@ -1,0 +1,85 @@
+"""A software TLB (seed section 2.2): ASID-tagged 4 KiB entries, LRU eviction, real statistics."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+
+
+@dataclasses.dataclass
+class TlbEntry:
+    """One translation of a 4 KiB virtual page (superpages are cached per 4 KiB piece)."""
+
+    vpn: int
+    ppn: int
+    asid: int = 0
+    valid: bool = True
+    writable: bool = False
+    executable: bool = False
+    user: bool = False
+    cacheable: bool = True
+    readable: bool = True
+    dirty: bool = False
+    global_: bool = False
+    level: int = 0
+    """Page-table level the leaf was found at (0 = 4 KiB page)."""
+    pte_addr: int = 0
+    """Physical address of the leaf PTE (for A/D updates)."""
+
+
+@dataclasses.dataclass
+class TlbStats:
+    hits: int = 0
+    misses: int = 0
+    evictions: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+
+class Tlb:
+    """At most ``capacity`` entries; least recently used goes first. Global entries match every ASID."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._entries: OrderedDict[tuple[int, int | None], TlbEntry] = OrderedDict()
+        self.stats = TlbStats()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lookup(self, vpn: int, asid: int) -> TlbEntry | None:
+        for key in ((vpn, asid), (vpn, None)):
+            entry = self._entries.get(key)
+            if entry is not None and entry.valid:
+                self._entries.move_to_end(key)
+                self.stats.hits += 1
+                return entry
+        self.stats.misses += 1
+        return None
+
+    def insert(self, entry: TlbEntry) -> None:
+        key = (entry.vpn, None if entry.global_ else entry.asid)
+        if key in self._entries:
+            self._entries.move_to_end(key)
+        elif len(self._entries) >= self.capacity:
+            self._entries.popitem(last=False)
+            self.stats.evictions += 1
+        self._entries[key] = entry
+
+    def flush_all(self) -> None:
+        self._entries.clear()
+
+    def flush(self, vpn: int | None = None, asid: int | None = None) -> None:
+        """sfence.vma semantics: by page, by ASID (global entries kept), both, or everything."""
+        if vpn is None and asid is None:
+            self._entries.clear()
+            return
+        for key, entry in list(self._entries.items()):
+            if vpn is not None and entry.vpn != vpn:
+                continue
+            if asid is not None and (entry.global_ or entry.asid != asid):
+                continue
+            del self._entries[key]

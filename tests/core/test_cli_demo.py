@@ -1,0 +1,34 @@
+"""The main job: the built-in demo guest boots and the CLI reports bad input as clear errors."""
+
+import subprocess
+import sys
+
+import pytest
+
+from polyvm.cli import DEMO_IMAGE
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "polyvm", *args], capture_output=True, timeout=120)
+
+
+def test_demo_guest_boots_and_exits_cleanly():
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    assert b"Hello from a RISC-V guest running on polyvm!" in result.stdout
+    assert b"primes below 20000: 2262, largest 19997" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--kernel", "/nonexistent/kernel.elf"], b"/nonexistent/kernel.elf: kernel file not found"),
+        (["--kernel", sys.executable], b"not RISC-V"),
+        (["--kernel", str(DEMO_IMAGE), "-m", "0"], b"memory size must be a positive"),
+    ],
+)
+def test_bad_host_input_is_a_clear_error(args, message):
+    result = run_cli("run", "-M", "spike", "--bios", "none", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert b"Traceback" not in result.stderr
