@@ -38,3 +38,4 @@ class SpikeBoard(RiscvMachine):
         for hart in self.harts:
             hart.pc = image.entry
             hart.write_reg(10, hart.hart_id)
+            hart.has_time_csr = False

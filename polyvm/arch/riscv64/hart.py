@@ -73,6 +73,8 @@ class RiscvHart:
         self.pmpcfg = [0] * 16
         self.pmpaddr = [0] * 64
         self.cycle_offset = self.instret_offset = 0
+        self.has_time_csr = True
+        """QEMU's spike board has no ``time`` CSR (rdtime traps); its virt board has one."""
         self.on_fence_i: Callable[[], None] = lambda: None
         self.on_sfence: Callable[[], None] = lambda: None
         self._csr_read = self._build_csr_reads()
@@ -335,6 +337,8 @@ class RiscvHart:
         if writes and number >> 10 == 3:
             return False
         if self.priv < (number >> 8) & 3:
+            return False
+        if number == C.TIME and not self.has_time_csr:
             return False
         if number == C.SATP and self.priv == Priv.S and self.mstatus & C.TVM:
             return False

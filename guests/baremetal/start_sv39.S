@@ -1,0 +1,47 @@
+/* Entry for bare-metal guests that run with Sv39 paging on: M-mode builds one page table that maps
+ * the 1 GiB at 0x8000_0000 (RAM, tohost) and 0x0 (devices) with gigapages, then enters S-mode with
+ * satp set, where main() runs; its return value becomes the HTIF exit code. */
+    .section .text.start
+    .globl _start
+_start:
+    la sp, stack_top
+    la t0, sv39_root
+    li t1, (0x80000000 >> 12) << 10 | 0xcf      /* V R W X A D, gigapage at VA 0x8000_0000 */
+    sd t1, 16(t0)
+    li t1, 0xcf                                  /* gigapage at VA 0 (device space) */
+    sd t1, 0(t0)
+    srli t0, t0, 12
+    li t1, 8 << 60
+    or t0, t0, t1
+    csrw satp, t0
+    sfence.vma
+    li t0, 1 << 11                               /* MPP = S */
+    csrw mstatus, t0
+    la t0, run_main
+    csrw mepc, t0
+    mret
+run_main:
+    call main
+    slli a0, a0, 1
+    ori a0, a0, 1
+    la t0, tohost
+    sd a0, 0(t0)
+1:  j 1b
+
+    .section .tohost, "aw", @progbits
+    .align 6
+    .globl tohost
+tohost: .dword 0
+    .size tohost, 8
+    .align 6
+    .globl fromhost
+fromhost: .dword 0
+    .size fromhost, 8
+
+    .bss
+    .align 12
+sv39_root:
+    .space 4096
+    .align 4
+    .space 16384
+stack_top:

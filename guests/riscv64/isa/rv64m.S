@@ -1,0 +1,168 @@
+/* RV64M: mul mulh mulhu mulhsu mulw div divu rem remu divw divuw remw remuw.
+ * Edge cases: high halves of signed/unsigned/mixed products (INT_MIN * INT_MIN, -1 * -1),
+ * division by zero (quotient all ones, remainder = dividend), INT_MIN / -1 overflow (quotient
+ * INT_MIN, remainder 0) at 64 and 32 bits, truncation toward zero for negative operands, W forms
+ * using only the low 32 bits of the operands and sign-extending the 32-bit result
+ * (divuw/remuw included), mixed-sign mulhsu. */
+#include "test.h"
+    .option norvc
+    .text
+    .globl test_main
+test_main:
+    /* mul */
+    TEST_RR(1, mul, 0x0, 0x0, 0x0)
+    TEST_RR(2, mul, 0x15, 0x3, 0x7)
+    TEST_RR(3, mul, 0x1, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR(4, mul, 0x8000000000000000, 0x8000000000000000, 0xffffffffffffffff)
+    TEST_RR(5, mul, 0x1, 0x7fffffffffffffff, 0x7fffffffffffffff)
+    TEST_RR(6, mul, 0x2236d88fe5618cf0, 0x123456789abcdef0, 0xfedcba987654321)
+    TEST_RR(7, mul, 0xffffffffffffffeb, 0xfffffffffffffff9, 0x3)
+    TEST_RR(8, mul, 0x0, 0x8000000000000000, 0x8000000000000000)
+    TEST_RR(9, mul, 0xfffffffffffffffe, 0xffffffffffffffff, 0x2)
+    /* mulh */
+    TEST_RR(10, mulh, 0x0, 0x0, 0x0)
+    TEST_RR(11, mulh, 0x0, 0x3, 0x7)
+    TEST_RR(12, mulh, 0x0, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR(13, mulh, 0x0, 0x8000000000000000, 0xffffffffffffffff)
+    TEST_RR(14, mulh, 0x3fffffffffffffff, 0x7fffffffffffffff, 0x7fffffffffffffff)
+    TEST_RR(15, mulh, 0x121fa00ad77d742, 0x123456789abcdef0, 0xfedcba987654321)
+    TEST_RR(16, mulh, 0xffffffffffffffff, 0xfffffffffffffff9, 0x3)
+    TEST_RR(17, mulh, 0x4000000000000000, 0x8000000000000000, 0x8000000000000000)
+    TEST_RR(18, mulh, 0xffffffffffffffff, 0xffffffffffffffff, 0x2)
+    /* mulhu */
+    TEST_RR(19, mulhu, 0x0, 0x0, 0x0)
+    TEST_RR(20, mulhu, 0x0, 0x3, 0x7)
+    TEST_RR(21, mulhu, 0xfffffffffffffffe, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR(22, mulhu, 0x7fffffffffffffff, 0x8000000000000000, 0xffffffffffffffff)
+    TEST_RR(23, mulhu, 0x3fffffffffffffff, 0x7fffffffffffffff, 0x7fffffffffffffff)
+    TEST_RR(24, mulhu, 0x121fa00ad77d742, 0x123456789abcdef0, 0xfedcba987654321)
+    TEST_RR(25, mulhu, 0x2, 0xfffffffffffffff9, 0x3)
+    TEST_RR(26, mulhu, 0x4000000000000000, 0x8000000000000000, 0x8000000000000000)
+    TEST_RR(27, mulhu, 0x1, 0xffffffffffffffff, 0x2)
+    /* mulhsu */
+    TEST_RR(28, mulhsu, 0x0, 0x0, 0x0)
+    TEST_RR(29, mulhsu, 0x0, 0x3, 0x7)
+    TEST_RR(30, mulhsu, 0xffffffffffffffff, 0xffffffffffffffff, 0xffffffffffffffff)
+    TEST_RR(31, mulhsu, 0x8000000000000000, 0x8000000000000000, 0xffffffffffffffff)
+    TEST_RR(32, mulhsu, 0x3fffffffffffffff, 0x7fffffffffffffff, 0x7fffffffffffffff)
+    TEST_RR(33, mulhsu, 0x121fa00ad77d742, 0x123456789abcdef0, 0xfedcba987654321)
+    TEST_RR(34, mulhsu, 0xffffffffffffffff, 0xfffffffffffffff9, 0x3)
+    TEST_RR(35, mulhsu, 0xc000000000000000, 0x8000000000000000, 0x8000000000000000)
+    TEST_RR(36, mulhsu, 0xffffffffffffffff, 0xffffffffffffffff, 0x2)
+    /* mulw */
+    TEST_RR(37, mulw, 0x78, 0x14, 0x6)
+    TEST_RR(38, mulw, 0xffffffffffffff88, 0xffffffffffffffec, 0x6)
+    TEST_RR(39, mulw, 0xffffffff80000000, 0x80000000, 0xffffffffffffffff)
+    TEST_RR(40, mulw, 0xffffffff80000000, 0xffffffff80000000, 0xffffffffffffffff)
+    TEST_RR(41, mulw, 0x0, 0x7, 0x0)
+    TEST_RR(42, mulw, 0x0, 0xffffffffffffffff, 0x0)
+    TEST_RR(43, mulw, 0x1e, 0x123456780000000a, 0x3)
+    TEST_RR(44, mulw, 0x0, 0x80000000, 0x2)
+    TEST_RR(45, mulw, 0xffffffffffffffff, 0xffffffff, 0x1)
+    TEST_RR(46, mulw, 0x1, 0x7fffffff, 0x7fffffff)
+    /* div */
+    TEST_RR(47, div, 0x3, 0x14, 0x6)
+    TEST_RR(48, div, 0xfffffffffffffffd, 0xffffffffffffffec, 0x6)
+    TEST_RR(49, div, 0xfffffffffffffffd, 0x14, 0xfffffffffffffffa)
+    TEST_RR(50, div, 0x3, 0xffffffffffffffec, 0xfffffffffffffffa)
+    TEST_RR(51, div, 0xffffffffffffffff, 0x7, 0x0)
+    TEST_RR(52, div, 0xffffffffffffffff, 0x0, 0x0)
+    TEST_RR(53, div, 0x8000000000000000, 0x8000000000000000, 0xffffffffffffffff)
+    TEST_RR(54, div, 0x8000000000000000, 0x8000000000000000, 0x1)
+    TEST_RR(55, div, 0xffffffffffffffff, 0xffffffffffffffff, 0x0)
+    TEST_RR(56, div, 0x8000000000000001, 0x7fffffffffffffff, 0xffffffffffffffff)
+    TEST_RR(57, div, 0x1, 0x123456789abcdef0, 0xfedcba987654321)
+    TEST_RR(58, div, 0x0, 0xffffffffffffffff, 0x2)
+    /* divu */
+    TEST_RR(59, divu, 0x3, 0x14, 0x6)
+    TEST_RR(60, divu, 0x2aaaaaaaaaaaaaa7, 0xffffffffffffffec, 0x6)
+    TEST_RR(61, divu, 0x0, 0x14, 0xfffffffffffffffa)
+    TEST_RR(62, divu, 0x0, 0xffffffffffffffec, 0xfffffffffffffffa)
+    TEST_RR(63, divu, 0xffffffffffffffff, 0x7, 0x0)
+    TEST_RR(64, divu, 0xffffffffffffffff, 0x0, 0x0)
+    TEST_RR(65, divu, 0x0, 0x8000000000000000, 0xffffffffffffffff)
+    TEST_RR(66, divu, 0x8000000000000000, 0x8000000000000000, 0x1)
+    TEST_RR(67, divu, 0xffffffffffffffff, 0xffffffffffffffff, 0x0)
+    TEST_RR(68, divu, 0x0, 0x7fffffffffffffff, 0xffffffffffffffff)
+    TEST_RR(69, divu, 0x1, 0x123456789abcdef0, 0xfedcba987654321)
+    TEST_RR(70, divu, 0x7fffffffffffffff, 0xffffffffffffffff, 0x2)
+    /* rem */
+    TEST_RR(71, rem, 0x2, 0x14, 0x6)
+    TEST_RR(72, rem, 0xfffffffffffffffe, 0xffffffffffffffec, 0x6)
+    TEST_RR(73, rem, 0x2, 0x14, 0xfffffffffffffffa)
+    TEST_RR(74, rem, 0xfffffffffffffffe, 0xffffffffffffffec, 0xfffffffffffffffa)
+    TEST_RR(75, rem, 0x7, 0x7, 0x0)
+    TEST_RR(76, rem, 0x0, 0x0, 0x0)
+    TEST_RR(77, rem, 0x0, 0x8000000000000000, 0xffffffffffffffff)
+    TEST_RR(78, rem, 0x0, 0x8000000000000000, 0x1)
+    TEST_RR(79, rem, 0xffffffffffffffff, 0xffffffffffffffff, 0x0)
+    TEST_RR(80, rem, 0x0, 0x7fffffffffffffff, 0xffffffffffffffff)
+    TEST_RR(81, rem, 0x2468acf13579bcf, 0x123456789abcdef0, 0xfedcba987654321)
+    TEST_RR(82, rem, 0xffffffffffffffff, 0xffffffffffffffff, 0x2)
+    /* remu */
+    TEST_RR(83, remu, 0x2, 0x14, 0x6)
+    TEST_RR(84, remu, 0x2, 0xffffffffffffffec, 0x6)
+    TEST_RR(85, remu, 0x14, 0x14, 0xfffffffffffffffa)
+    TEST_RR(86, remu, 0xffffffffffffffec, 0xffffffffffffffec, 0xfffffffffffffffa)
+    TEST_RR(87, remu, 0x7, 0x7, 0x0)
+    TEST_RR(88, remu, 0x0, 0x0, 0x0)
+    TEST_RR(89, remu, 0x8000000000000000, 0x8000000000000000, 0xffffffffffffffff)
+    TEST_RR(90, remu, 0x0, 0x8000000000000000, 0x1)
+    TEST_RR(91, remu, 0xffffffffffffffff, 0xffffffffffffffff, 0x0)
+    TEST_RR(92, remu, 0x7fffffffffffffff, 0x7fffffffffffffff, 0xffffffffffffffff)
+    TEST_RR(93, remu, 0x2468acf13579bcf, 0x123456789abcdef0, 0xfedcba987654321)
+    TEST_RR(94, remu, 0x1, 0xffffffffffffffff, 0x2)
+    /* divw */
+    TEST_RR(95, divw, 0x3, 0x14, 0x6)
+    TEST_RR(96, divw, 0xfffffffffffffffd, 0xffffffffffffffec, 0x6)
+    TEST_RR(97, divw, 0xffffffff80000000, 0x80000000, 0xffffffffffffffff)
+    TEST_RR(98, divw, 0xffffffff80000000, 0xffffffff80000000, 0xffffffffffffffff)
+    TEST_RR(99, divw, 0xffffffffffffffff, 0x7, 0x0)
+    TEST_RR(100, divw, 0xffffffffffffffff, 0xffffffffffffffff, 0x0)
+    TEST_RR(101, divw, 0x3, 0x123456780000000a, 0x3)
+    TEST_RR(102, divw, 0xffffffffc0000000, 0x80000000, 0x2)
+    TEST_RR(103, divw, 0xffffffffffffffff, 0xffffffff, 0x1)
+    TEST_RR(104, divw, 0x1, 0x7fffffff, 0x7fffffff)
+    /* divuw */
+    TEST_RR(105, divuw, 0x3, 0x14, 0x6)
+    TEST_RR(106, divuw, 0x2aaaaaa7, 0xffffffffffffffec, 0x6)
+    TEST_RR(107, divuw, 0x0, 0x80000000, 0xffffffffffffffff)
+    TEST_RR(108, divuw, 0x0, 0xffffffff80000000, 0xffffffffffffffff)
+    TEST_RR(109, divuw, 0xffffffffffffffff, 0x7, 0x0)
+    TEST_RR(110, divuw, 0xffffffffffffffff, 0xffffffffffffffff, 0x0)
+    TEST_RR(111, divuw, 0x3, 0x123456780000000a, 0x3)
+    TEST_RR(112, divuw, 0x40000000, 0x80000000, 0x2)
+    TEST_RR(113, divuw, 0xffffffffffffffff, 0xffffffff, 0x1)
+    TEST_RR(114, divuw, 0x1, 0x7fffffff, 0x7fffffff)
+    /* remw */
+    TEST_RR(115, remw, 0x2, 0x14, 0x6)
+    TEST_RR(116, remw, 0xfffffffffffffffe, 0xffffffffffffffec, 0x6)
+    TEST_RR(117, remw, 0x0, 0x80000000, 0xffffffffffffffff)
+    TEST_RR(118, remw, 0x0, 0xffffffff80000000, 0xffffffffffffffff)
+    TEST_RR(119, remw, 0x7, 0x7, 0x0)
+    TEST_RR(120, remw, 0xffffffffffffffff, 0xffffffffffffffff, 0x0)
+    TEST_RR(121, remw, 0x1, 0x123456780000000a, 0x3)
+    TEST_RR(122, remw, 0x0, 0x80000000, 0x2)
+    TEST_RR(123, remw, 0x0, 0xffffffff, 0x1)
+    TEST_RR(124, remw, 0x0, 0x7fffffff, 0x7fffffff)
+    /* remuw */
+    TEST_RR(125, remuw, 0x2, 0x14, 0x6)
+    TEST_RR(126, remuw, 0x2, 0xffffffffffffffec, 0x6)
+    TEST_RR(127, remuw, 0xffffffff80000000, 0x80000000, 0xffffffffffffffff)
+    TEST_RR(128, remuw, 0xffffffff80000000, 0xffffffff80000000, 0xffffffffffffffff)
+    TEST_RR(129, remuw, 0x7, 0x7, 0x0)
+    TEST_RR(130, remuw, 0xffffffffffffffff, 0xffffffffffffffff, 0x0)
+    TEST_RR(131, remuw, 0x1, 0x123456780000000a, 0x3)
+    TEST_RR(132, remuw, 0x0, 0x80000000, 0x2)
+    TEST_RR(133, remuw, 0x0, 0xffffffff, 0x1)
+    TEST_RR(134, remuw, 0x0, 0x7fffffff, 0x7fffffff)
+    /* rd == rs1 and rd == rs2 */
+    li a1, 6
+    li a2, 7
+    mul a1, a1, a2
+    CHECK_REG(135, a1, 42)
+    li a1, 100
+    li a2, 7
+    rem a2, a1, a2
+    CHECK_REG(136, a2, 2)
+    TEST_PASS

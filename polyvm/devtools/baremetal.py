@@ -1,0 +1,39 @@
+"""Builds polyvm's own bare-metal C guests (demo, benchmarks) with the Debian riscv64 ELF toolchain,
+against the shared runtime in guests/baremetal/, cached by content."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from polyvm.core.errors import ConfigError
+from polyvm.devtools.cache import cache_dir, content_key
+
+REPO = Path(__file__).resolve().parents[2]
+RUNTIME = REPO / "guests" / "baremetal"
+CC = "riscv64-unknown-elf-gcc"
+CFLAGS = ["-march=rv64imac_zicsr", "-mabi=lp64", "-mcmodel=medany", "-O2", "-nostdlib",
+          "-nostartfiles", "-ffreestanding"]
+
+
+def build_baremetal(source: Path, defines: dict[str, object] | None = None, *,
+                    paging: str = "bare") -> Path:
+    """Compile ``source`` with start.S (``paging='bare'``) or start_sv39.S (``'sv39'``)."""
+    compiler = shutil.which(CC)
+    if compiler is None:
+        raise ConfigError(f"{CC} is not installed (run scripts/setup.sh)")
+    start = RUNTIME / ("start.S" if paging == "bare" else f"start_{paging}.S")
+    flags = CFLAGS + [f"-D{name}={value}" for name, value in sorted((defines or {}).items())]
+    version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
+    inputs = [source, start, RUNTIME / "link.ld", RUNTIME / "htif.h"]
+    key = content_key(version, " ".join(flags), *(p.read_bytes() for p in inputs))
+    out = cache_dir("baremetal") / f"{source.stem}-{paging}-{key}.elf"
+    if not out.exists():
+        tmp = out.with_suffix(".tmp")
+        subprocess.run(
+            [compiler, *flags, "-T", str(RUNTIME / "link.ld"), "-o", str(tmp), str(start), str(source)],
+            check=True,
+        )
+        tmp.rename(out)
+    return out
