@@ -5,6 +5,10 @@
     .globl _start
 _start:
     la sp, stack_top
+    li t0, -1                                    /* PMP: let S-mode reach all memory */
+    csrw pmpaddr0, t0
+    li t0, 0x1f                                  /* NAPOT, R W X */
+    csrw pmpcfg0, t0
     la t0, sv39_root
     li t1, (0x80000000 >> 12) << 10 | 0xcf      /* V R W X A D, gigapage at VA 0x8000_0000 */
     sd t1, 16(t0)

@@ -1,0 +1,192 @@
+"""SoftMmu, TLB and Sv39/Sv48 walks on page tables built in guest RAM."""
+
+import pytest
+
+from polyvm import InvalidAddress, MemoryAccessError, PagingMode, SoftMmu, TlbEntry, UnsupportedError
+from polyvm.mem.paging import Access, PageFault, Priv
+
+RAM = 0x8000_0000
+V, R, W, X, U, G, A, D = (1 << i for i in range(8))
+
+
+def pte(paddr: int, flags: int) -> int:
+    return ((paddr >> 12) << 10) | flags
+
+
+class Tables:
+    """A tiny page-table builder: tables are allocated from the top of a 4 MiB RAM."""
+
+    def __init__(self, mode: PagingMode = PagingMode.SV39):
+        self.mmu = SoftMmu(4 << 20, mode, ram_base=RAM, tlb_size=8)
+        self.levels = 3 if mode == PagingMode.SV39 else 4
+        self.next_table = RAM + (4 << 20)
+        self.root = self.alloc()
+        self.mmu.set_satp(((8 if mode == PagingMode.SV39 else 9) << 60) | (self.root >> 12))
+        self.mmu.set_context(Priv.S, Priv.S, False, False)
+
+    def alloc(self) -> int:
+        self.next_table -= 4096
+        return self.next_table
+
+    def map(self, vaddr: int, paddr: int, flags: int, level: int = 0) -> int:
+        table = self.root
+        for lvl in range(self.levels - 1, level, -1):
+            slot = table + ((vaddr >> (12 + 9 * lvl)) & 0x1FF) * 8
+            entry = self.mmu.ram.read_int(slot, 8)
+            if not entry & V:
+                entry = pte(self.alloc(), V)
+                self.mmu.ram.write_int(slot, entry, 8)
+            table = (entry >> 10) << 12
+        slot = table + ((vaddr >> (12 + 9 * level)) & 0x1FF) * 8
+        self.mmu.ram.write_int(slot, pte(paddr, flags), 8)
+        return slot
+
+
+def test_bare_mode_reads_and_writes_physical_ram():
+    mmu = SoftMmu(1 << 20, PagingMode.NONE, ram_base=RAM)
+    mmu.write(RAM + 0x10, 0x1122334455667788, 8)
+    assert mmu.read(RAM + 0x10, 4) == 0x55667788
+    assert mmu.read(RAM + 0x13, 2) == 0x4455
+    mmu.write_bulk(RAM + 0xFFE, b"abcd")
+    assert mmu.read_bulk(RAM + 0xFFE, 4) == b"abcd"
+    with pytest.raises(InvalidAddress, match="0x1000"):
+        mmu.read(0x1000, 4)
+
+
+@pytest.mark.parametrize("mode", [PagingMode.AARCH64_UPA, PagingMode.LONG_MODE_64])
+def test_unimplemented_paging_modes_are_clear_errors(mode):
+    with pytest.raises(UnsupportedError, match=mode.name):
+        SoftMmu(1 << 20, mode)
+
+
+@pytest.mark.parametrize("mode", [PagingMode.SV39, PagingMode.SV48])
+def test_walk_4k_page_sets_accessed_and_dirty(mode):
+    t = Tables(mode)
+    slot = t.map(0x4000_1000, RAM + 0x5000, V | R | W)
+    t.mmu.write(0x4000_1008, 0xABCD, 2)
+    assert t.mmu.ram.read_int(RAM + 0x5008, 2) == 0xABCD
+    assert t.mmu.ram.read_int(slot, 8) & (A | D) == A | D
+    assert t.mmu.virt_to_phys(0x4000_1234) == RAM + 0x5234
+
+
+def test_load_sets_only_accessed_then_store_sets_dirty():
+    t = Tables()
+    slot = t.map(0x1000, RAM + 0x3000, V | R | W)
+    t.mmu.read(0x1000, 8)
+    assert t.mmu.ram.read_int(slot, 8) & (A | D) == A
+    t.mmu.write(0x1000, 1, 8)
+    assert t.mmu.ram.read_int(slot, 8) & (A | D) == A | D
+
+
+def test_superpages_and_misaligned_superpage_faults():
+    t = Tables()
+    t.map(0x4020_0000, RAM + 0x20_0000, V | R, level=1)
+    assert t.mmu.translate(0x4021_2345, Access.LOAD) == RAM + 0x21_2345
+    t.map(0x4040_0000, RAM + 0x1000, V | R, level=1)
+    with pytest.raises(PageFault):
+        t.mmu.translate(0x4040_0000, Access.LOAD)
+    t.map(0xC000_0000, 0x8000_0000, V | R | X, level=2)
+    assert t.mmu.translate(0xC012_3456, Access.FETCH) == 0x8012_3456
+
+
+@pytest.mark.parametrize(
+    "flags, access, priv, sum_, mxr, allowed",
+    [
+        (V | R, Access.STORE, Priv.S, False, False, False),
+        (V | R | W, Access.FETCH, Priv.S, False, False, False),
+        (V | X, Access.LOAD, Priv.S, False, False, False),
+        (V | X, Access.LOAD, Priv.S, False, True, True),
+        (V | R | U, Access.LOAD, Priv.S, False, False, False),
+        (V | R | U, Access.LOAD, Priv.S, True, False, True),
+        (V | X | U, Access.FETCH, Priv.S, True, False, False),
+        (V | R, Access.LOAD, Priv.U, False, False, False),
+        (V | R | U, Access.LOAD, Priv.U, False, False, True),
+        (V | W, Access.LOAD, Priv.S, False, False, False),
+        (R | W, Access.LOAD, Priv.S, False, False, False),
+        (V | R | (1 << 60), Access.LOAD, Priv.S, False, False, False),
+    ],
+)
+def test_permission_rules(flags, access, priv, sum_, mxr, allowed):
+    t = Tables()
+    t.map(0x2000, RAM + 0x2000, flags)
+    t.mmu.set_context(priv, priv, sum_, mxr)
+    if allowed:
+        assert t.mmu.translate(0x2000, access) == RAM + 0x2000
+    else:
+        with pytest.raises(PageFault):
+            t.mmu.translate(0x2000, access)
+
+
+def test_refused_access_does_not_set_accessed_bit():
+    t = Tables()
+    slot = t.map(0x2000, RAM + 0x2000, V | R)
+    with pytest.raises(MemoryAccessError):
+        t.mmu.write(0x2000, 1, 4)
+    assert not t.mmu.ram.read_int(slot, 8) & A
+
+
+def test_non_canonical_address_faults():
+    t = Tables()
+    with pytest.raises(PageFault):
+        t.mmu.translate(0x0000_0080_0000_0000, Access.LOAD)
+
+
+def test_tlb_caches_until_sfence():
+    t = Tables()
+    slot = t.map(0x5000, RAM + 0x6000, V | R | W | A | D)
+    assert t.mmu.translate(0x5000, Access.LOAD) == RAM + 0x6000
+    t.mmu.ram.write_int(slot, pte(RAM + 0x7000, V | R | W | A | D), 8)
+    assert t.mmu.translate(0x5000, Access.LOAD) == RAM + 0x6000
+    t.mmu.sfence_vma(0x5000, None)
+    assert t.mmu.translate(0x5000, Access.LOAD) == RAM + 0x7000
+
+
+def test_tlb_stats_and_eviction_honour_size():
+    t = Tables()
+    for page in range(12):
+        t.map(0x10_0000 + page * 4096, RAM + page * 4096, V | R | A)
+    for page in range(12):
+        t.mmu.translate(0x10_0000 + page * 4096, Access.LOAD)
+    stats = t.mmu.tlb_stats()
+    assert len(t.mmu.tlb) == 8
+    assert stats.misses == 12 and stats.evictions == 4
+    t.mmu.translate(0x10_0000 + 11 * 4096, Access.LOAD)
+    assert t.mmu.tlb_stats().hits == 1
+    assert 0 < t.mmu.tlb_stats().hit_rate < 1
+
+
+def test_tlb_asids_and_global_entries():
+    mmu = SoftMmu(1 << 20, PagingMode.NONE, ram_base=RAM, tlb_size=4)
+    mmu.tlb_insert(TlbEntry(vpn=5, ppn=50, asid=1))
+    mmu.tlb_insert(TlbEntry(vpn=6, ppn=60, asid=1, global_=True))
+    assert mmu.tlb_lookup(5, 1).ppn == 50
+    assert mmu.tlb_lookup(5, 2) is None
+    assert mmu.tlb_lookup(6, 7).ppn == 60
+    mmu.tlb.flush(asid=1)
+    assert mmu.tlb_lookup(5, 1) is None
+    assert mmu.tlb_lookup(6, 1) is not None
+    mmu.flush_tlb_all()
+    assert mmu.tlb_lookup(6, 1) is None
+
+
+def test_atomics_and_reservation_rules():
+    mmu = SoftMmu(1 << 20, PagingMode.NONE, ram_base=RAM)
+    addr = RAM + 0x100
+    mmu.write(addr, 5, 8)
+    assert mmu.atomic_cas(addr, 5, 9) == 5 and mmu.read(addr, 8) == 9
+    assert mmu.atomic_cas(addr, 5, 1) == 9 and mmu.read(addr, 8) == 9
+    assert not mmu.atomic_sc(addr, 3)
+    assert mmu.atomic_lr(addr) == 9
+    assert not mmu.atomic_sc(addr + 8, 3)
+    assert not mmu.atomic_sc(addr, 3)
+    mmu.atomic_lr(addr)
+    assert mmu.atomic_sc(addr, 3) and mmu.read(addr, 8) == 3
+
+
+def test_page_crossing_store_faults_before_writing_anything():
+    t = Tables()
+    t.map(0x8000, RAM + 0x8000, V | R | W)
+    t.map(0x9000, RAM + 0x9000, V | R)
+    with pytest.raises(MemoryAccessError):
+        t.mmu.write(0x8FFE, 0xFFFFFFFF, 4)
+    assert t.mmu.ram.read_int(RAM + 0x8FFE, 2) == 0
