@@ -43,8 +43,10 @@ def qemu_seconds(elf: Path) -> float:
 
 
 def measure(source: Path, mode: ExecMode, paging: str, seconds: float) -> dict[str, float]:
+    isa = "rv64gc" if source.stem.startswith("float") else "rv64imac"
+
     def build(n: int) -> Path:
-        return build_baremetal(source, {"ITERATIONS": n}, paging=paging)
+        return build_baremetal(source, {"ITERATIONS": n}, paging=paging, isa=isa)
 
     one, _ = polyvm_run(build(1), mode)
     two, _ = polyvm_run(build(2), mode)
@@ -69,7 +71,8 @@ def main() -> int:
     parser.add_argument("--mode", default="interpreter", choices=[m.value for m in ExecMode])
     parser.add_argument("--paging", default="both", choices=["bare", "sv39", "both"])
     parser.add_argument("--seconds", type=float, default=10.0, help="target polyvm run time")
-    parser.add_argument("--guest", default="cpu_mix", help="benchmark guest in benchmarks/guests")
+    parser.add_argument("--guest", default="cpu_mix",
+                        help="benchmark guest in benchmarks/guests (float_* ones use F/D)")
     args = parser.parse_args()
     mode = ExecMode(args.mode)
     pagings = ["bare", "sv39"] if args.paging == "both" else [args.paging]

@@ -3,6 +3,8 @@
     .globl _start
 _start:
     la sp, stack_top
+    li t0, 1 << 13                               /* mstatus.FS = Initial: F/D usable */
+    csrs mstatus, t0
     call main
     slli a0, a0, 1
     ori a0, a0, 1

@@ -19,7 +19,7 @@ _start:
     or t0, t0, t1
     csrw satp, t0
     sfence.vma
-    li t0, 1 << 11                               /* MPP = S */
+    li t0, (1 << 11) | (1 << 13)                 /* MPP = S, FS = Initial */
     csrw mstatus, t0
     la t0, run_main
     csrw mepc, t0

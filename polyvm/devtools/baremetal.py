@@ -13,22 +13,26 @@ from polyvm.devtools.cache import cache_dir, content_key
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = REPO / "guests" / "baremetal"
 CC = "riscv64-unknown-elf-gcc"
-CFLAGS = ["-march=rv64imac_zicsr", "-mabi=lp64", "-mcmodel=medany", "-O2", "-nostdlib",
-          "-nostartfiles", "-ffreestanding"]
+CFLAGS = ["-mcmodel=medany", "-O2", "-nostdlib", "-nostartfiles", "-ffreestanding", "-fno-math-errno"]
+ISA_FLAGS = {
+    "rv64imac": ["-march=rv64imac_zicsr", "-mabi=lp64"],
+    "rv64gc": ["-march=rv64gc", "-mabi=lp64d"],
+}
 
 
 def build_baremetal(source: Path, defines: dict[str, object] | None = None, *,
-                    paging: str = "bare") -> Path:
-    """Compile ``source`` with start.S (``paging='bare'``) or start_sv39.S (``'sv39'``)."""
+                    paging: str = "bare", isa: str = "rv64imac") -> Path:
+    """Compile ``source`` with start.S (``paging='bare'``) or start_sv39.S (``'sv39'``);
+    ``isa='rv64gc'`` builds with hardware floating point."""
     compiler = shutil.which(CC)
     if compiler is None:
         raise ConfigError(f"{CC} is not installed (run scripts/setup.sh)")
     start = RUNTIME / ("start.S" if paging == "bare" else f"start_{paging}.S")
-    flags = CFLAGS + [f"-D{name}={value}" for name, value in sorted((defines or {}).items())]
+    flags = ISA_FLAGS[isa] + CFLAGS + [f"-D{name}={value}" for name, value in sorted((defines or {}).items())]
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
     inputs = [source, start, RUNTIME / "link.ld", RUNTIME / "htif.h"]
     key = content_key(version, " ".join(flags), *(p.read_bytes() for p in inputs))
-    out = cache_dir("baremetal") / f"{source.stem}-{paging}-{key}.elf"
+    out = cache_dir("baremetal") / f"{source.stem}-{isa}-{paging}-{key}.elf"
     if not out.exists():
         tmp = out.with_suffix(".tmp")
         subprocess.run(

@@ -28,6 +28,7 @@ class RvInsn:
     csr: int = 0
     aq: bool = False
     rl: bool = False
+    rm: int = 0
 
     def next_pc(self) -> int:
         return (self.pc + self.size) & 0xFFFFFFFFFFFFFFFF
@@ -85,6 +86,47 @@ SYSTEM_EXACT = {
     0x00000073: "ecall", 0x00100073: "ebreak", 0x10200073: "sret", 0x30200073: "mret",
     0x10500073: "wfi",
 }
+
+
+FP_LOADS = {2: "flw", 3: "fld"}
+FP_STORES = {2: "fsw", 3: "fsd"}
+FMA = {0x43: "fmadd", 0x47: "fmsub", 0x4B: "fnmsub", 0x4F: "fnmadd"}
+FMT = {0: "s", 1: "d"}
+FP_ARITH = {0x00: "fadd", 0x04: "fsub", 0x08: "fmul", 0x0C: "fdiv"}
+FP_BY_F3 = {
+    0x10: {0: "fsgnj", 1: "fsgnjn", 2: "fsgnjx"},
+    0x14: {0: "fmin", 1: "fmax"},
+    0x50: {0: "fle", 1: "flt", 2: "feq"},
+}
+FP_INT = {0: "w", 1: "wu", 2: "l", 3: "lu"}
+
+
+def _decode_op_fp(w: int, pc: int, rd: int, rm: int, rs1: int, rs2: int, f7: int) -> RvInsn | None:
+    fmt, op = f7 & 3, f7 & ~3
+    if fmt not in FMT:
+        return None
+    suffix = FMT[fmt]
+
+    def make(name: str) -> RvInsn:
+        return RvInsn(name, pc, w, 4, rd=rd, rs1=rs1, rs2=rs2, rm=rm)
+
+    if op in FP_ARITH:
+        return make(f"{FP_ARITH[op]}.{suffix}")
+    if op == 0x2C and rs2 == 0:
+        return make(f"fsqrt.{suffix}")
+    if op in FP_BY_F3 and rm in FP_BY_F3[op]:
+        return make(f"{FP_BY_F3[op][rm]}.{suffix}")
+    if op == 0x20 and rs2 == 1 - fmt:
+        return make(f"fcvt.{suffix}.{FMT[rs2]}")
+    if op == 0x60 and rs2 in FP_INT:
+        return make(f"fcvt.{FP_INT[rs2]}.{suffix}")
+    if op == 0x68 and rs2 in FP_INT:
+        return make(f"fcvt.{suffix}.{FP_INT[rs2]}")
+    if op == 0x70 and rs2 == 0 and rm in (0, 1):
+        return make(f"fmv.x.{'w' if fmt == 0 else 'd'}" if rm == 0 else f"fclass.{suffix}")
+    if op == 0x78 and rs2 == 0 and rm == 0:
+        return make(f"fmv.{'w' if fmt == 0 else 'd'}.x")
+    return None
 
 
 def _i_imm(w: int) -> int:
@@ -166,6 +208,15 @@ def decode32(w: int, pc: int) -> RvInsn | None:
         insn = make(f"{kind}.{'w' if f3 == 2 else 'd'}", rd=rd, rs1=rs1, rs2=rs2)
         insn.aq, insn.rl = bool(f7 & 2), bool(f7 & 1)
         return insn
+    if opcode == 0x07 and f3 in FP_LOADS:
+        return make(FP_LOADS[f3], rd=rd, rs1=rs1, imm=_i_imm(w))
+    if opcode == 0x27 and f3 in FP_STORES:
+        return make(FP_STORES[f3], rs1=rs1, rs2=rs2, imm=_s_imm(w))
+    if opcode in FMA and (f7 & 3) in FMT:
+        return RvInsn(f"{FMA[opcode]}.{FMT[f7 & 3]}", pc, w, 4, rd=rd, rs1=rs1, rs2=rs2,
+                      rs3=w >> 27, rm=f3)
+    if opcode == 0x53:
+        return _decode_op_fp(w, pc, rd, f3, rs1, rs2, f7)
     if opcode == 0x73:
         if w in SYSTEM_EXACT:
             return make(SYSTEM_EXACT[w])
@@ -202,6 +253,10 @@ def decode16(h: int, pc: int) -> RvInsn | None:
                 _bits(h, 5, 5) << 3
             )
             return make("addi", rd=rdp, rs1=2, imm=imm) if imm else None
+        if f3 == 1:
+            return make("fld", rd=rdp, rs1=rs2p, imm=uimm_d)
+        if f3 == 5:
+            return make("fsd", rs1=rs2p, rs2=rdp, imm=uimm_d)
         if f3 == 2:
             return make("lw", rd=rdp, rs1=rs2p, imm=uimm_w)
         if f3 == 3:
@@ -259,6 +314,11 @@ def decode16(h: int, pc: int) -> RvInsn | None:
     if quadrant == 2:
         if f3 == 0:
             return make("slli", rd=rd, rs1=rd, imm=(_bits(h, 12, 12) << 5) | rs2)
+        if f3 == 1:
+            imm = (_bits(h, 12, 12) << 5) | (_bits(h, 6, 5) << 3) | (_bits(h, 4, 2) << 6)
+            return make("fld", rd=rd, rs1=2, imm=imm)
+        if f3 == 5:
+            return make("fsd", rs1=2, rs2=rs2, imm=(_bits(h, 12, 10) << 3) | (_bits(h, 9, 7) << 6))
         if f3 == 2:
             imm = (_bits(h, 12, 12) << 5) | (_bits(h, 6, 4) << 2) | (_bits(h, 3, 2) << 6)
             return make("lw", rd=rd, rs1=2, imm=imm) if rd else None

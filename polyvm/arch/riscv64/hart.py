@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from polyvm.arch.riscv64 import csr as C
 from polyvm.arch.riscv64.traps import INTERRUPT_PRIORITY, Cause, ExitSlice, GuestTrap
+from polyvm.fp.instructions import INSTRUCTIONS as FP_INSTRUCTIONS
 from polyvm.mem.paging import Access, PageFault, Priv
 from polyvm.mem.softmmu import BusError, SoftMmu
 
@@ -57,7 +58,9 @@ class RiscvHart:
         """Set by wfi until an interrupt is pending."""
         self.exit_pending = False
         self.mstatus = C.UXL_SXL_64
-        self.misa = C.MISA_BASE
+        self.misa = C.MISA_BASE | C.MISA_FD
+        self.fflags = 0
+        self.frm = 0
         self.medeleg = self.mideleg = self.mie = 0
         self.mip_sw = 0
         """Software-writable pending bits (SSIP, STIP, SEIP)."""
@@ -304,6 +307,34 @@ class RiscvHart:
         self.on_fence_i()
         self.exit_pending = True
 
+    # --- floating point ------------------------------------------------------------------------
+
+    def fp_enable(self, dirty: int, pc: int, index: int) -> None:
+        """F/D loads and stores: illegal while mstatus.FS is Off; a load makes FS Dirty."""
+        if not self.mstatus & C.FS_MASK:
+            raise self._illegal_here(pc, index)
+        if dirty:
+            self.mstatus |= C.FS_MASK
+
+    def _fp_helper(self, mnemonic: str) -> Callable[..., int]:
+        spec = FP_INSTRUCTIONS[mnemonic]
+        execute, uses_rm = spec.execute, spec.uses_rm
+
+        def run(a: int, b: int, c: int, rm: int, pc: int, index: int) -> int:
+            if not self.mstatus & C.FS_MASK:
+                raise self._illegal_here(pc, index)
+            if uses_rm:
+                if rm == 7:
+                    rm = self.frm
+                if rm > 4:
+                    raise self._illegal_here(pc, index)
+            value, flags = execute((a, b, c), rm)
+            self.fflags |= flags
+            self.mstatus |= C.FS_MASK
+            return value
+
+        return run
+
     def exit_check(self, next_pc: int) -> int:
         """End of a block that may have changed hart state: leave the slice if it did."""
         if self.exit_pending:
@@ -337,6 +368,8 @@ class RiscvHart:
         if writes and number >> 10 == 3:
             return False
         if self.priv < (number >> 8) & 3:
+            return False
+        if C.FFLAGS <= number <= C.FCSR and not self.mstatus & C.FS_MASK:
             return False
         if number == C.TIME and not self.has_time_csr:
             return False
@@ -411,6 +444,9 @@ class RiscvHart:
             C.CYCLE: lambda i: self._instret_now(i) + self.cycle_offset,
             C.INSTRET: lambda i: self._instret_now(i) + self.instret_offset,
             C.TIME: lambda i: self.mtime(),
+            C.FFLAGS: lambda i: self.fflags,
+            C.FRM: lambda i: self.frm,
+            C.FCSR: lambda i: (self.frm << 5) | self.fflags,
         }
         for n in range(3, 32):
             r[C.HPMCOUNTER3 + n - 3] = lambda i: 0
@@ -473,6 +509,9 @@ class RiscvHart:
             C.SATP: self._write_satp,
             C.MCYCLE: lambda v: setattr(self, "cycle_offset", v - self.instret),
             C.MINSTRET: lambda v: setattr(self, "instret_offset", v - self.instret),
+            C.FFLAGS: lambda v: self._write_fcsr(self.frm << 5 | (v & 0x1F)),
+            C.FRM: lambda v: self._write_fcsr(((v & 7) << 5) | self.fflags),
+            C.FCSR: self._write_fcsr,
         }
         for n in range(3, 32):
             w[C.MHPMCOUNTER3 + n - 3] = lambda v: None
@@ -489,6 +528,11 @@ class RiscvHart:
             value = value & ~C.MPP_MASK
         writable = C.MSTATUS_WRITABLE | (C.FS_MASK if self.misa & C.MISA_FD else 0)
         self.mstatus = (self.mstatus & ~writable) | (value & writable) | C.UXL_SXL_64
+
+    def _write_fcsr(self, value: int) -> None:
+        self.fflags = value & 0x1F
+        self.frm = (value >> 5) & 7
+        self.mstatus |= C.FS_MASK
 
     def _write_mip(self, value: int) -> None:
         writable = C.MIP_SOFTWARE_WRITABLE
@@ -542,6 +586,9 @@ class RiscvHart:
             h[f"L{size}"] = lambda a, pc, i, size=size: load(a, size, pc, i)
             h[f"L{size}s"] = lambda a, pc, i, size=size: _sext(load(a, size, pc, i), size)
             h[f"W{size}"] = lambda a, v, pc, i, size=size: store(a, v, size, pc, i)
+        h["fp_enable"] = self.fp_enable
+        for mnemonic in FP_INSTRUCTIONS:
+            h["fp_" + mnemonic.replace(".", "_")] = self._fp_helper(mnemonic)
         for kind in AMO_OPS:
             for size in (4, 8):
                 h[f"{kind}_{size}"] = (

@@ -11,10 +11,16 @@ from collections.abc import Callable
 
 from polyvm.arch.riscv64.decoder import RvInsn, decode
 from polyvm.arch.riscv64.fuser import FusedKind, FusedOp, InstructionFuser
+from polyvm.fp.instructions import INSTRUCTIONS as FP_INSTRUCTIONS
 from polyvm.ir.block import IRBlock, IRBuilder, Op, Value
 
 MAX_BLOCK_INSNS = 64
 M64 = (1 << 64) - 1
+F0 = 32
+"""Slot of f0: f registers are slots 32-63, raw 64-bit patterns (binary32 values NaN-boxed)."""
+BOX32 = 0xFFFF_FFFF_0000_0000
+FP_LOADS = {"flw": 4, "fld": 8}
+FP_STORES = {"fsw": 4, "fsd": 8}
 
 LOAD_SIZES = {"lb": (1, True), "lh": (2, True), "lw": (4, True), "ld": (8, False),
               "lbu": (1, False), "lhu": (2, False), "lwu": (4, False)}
@@ -188,6 +194,15 @@ class _Emit:
             pass
         elif name.startswith(("lr.", "sc.", "amo")):
             self.atomic()
+        elif name in FP_INSTRUCTIONS:
+            self.fp_compute()
+        elif name in FP_LOADS:
+            b.call("fp_enable", 1, *self.where(), result=False)
+            value = b.load(self.addr(i.rs1, i.imm), FP_LOADS[name], False)
+            b.set(F0 + i.rd, self.op(Op.OR, value, BOX32) if name == "flw" else value)
+        elif name in FP_STORES:
+            b.call("fp_enable", 0, *self.where(), result=False)
+            b.store(self.addr(i.rs1, i.imm), b.get(F0 + i.rs2), FP_STORES[name])
         elif name in CSR_KIND:
             self.csr()
         else:
@@ -205,6 +220,23 @@ class _Emit:
         else:
             value = b.call(f"{kind}_{size}", addr, self.reg(i.rs2), *self.where())
         self.setr(i.rd, value)
+
+    def fp_compute(self) -> None:
+        """A computational F/D instruction: one call of the shared FP semantics (polyvm.fp)."""
+        i, b = self.i, self.b
+        spec = FP_INSTRUCTIONS[i.name]
+        registers = (i.rs1, i.rs2, i.rs3)
+        sources = [
+            self.reg(r) if kind == "X" else b.get(F0 + r)
+            for kind, r in zip(spec.sources, registers, strict=False)
+        ]
+        sources += [0] * (3 - len(sources))
+        helper = "fp_" + i.name.replace(".", "_")
+        value = b.call(helper, *sources, i.rm, *self.where())
+        if spec.dest in ("X", "W"):
+            self.setr(i.rd, value)
+        else:
+            b.set(F0 + i.rd, value)
 
     def csr(self) -> None:
         i, b = self.i, self.b
