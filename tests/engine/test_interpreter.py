@@ -2,7 +2,7 @@
 
 import struct
 
-from polyvm import BlockCache, ExecMode, Interpreter, InstructionLimit, RiscvHart, SoftMmu, VmConfig
+from polyvm import BlockCache, ExecMode, InstructionLimit, Interpreter, RiscvHart, SoftMmu, VmConfig
 from polyvm.arch.riscv64.fuser import FusedKind
 from polyvm.arch.riscv64.translate import RiscvTranslator
 from polyvm.engine.interpreter.pycodegen import generate_source
