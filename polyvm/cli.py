@@ -12,7 +12,8 @@ from polyvm.core.errors import ConfigError, VmError
 from polyvm.core.protocols import ExitReason
 from polyvm.core.types import ExecMode, GuestArch
 
-BOARDS = ("spike",)
+BOARDS = ("virt", "spike")
+DEFAULT_BIOS = Path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")
 DEMO_IMAGE = Path(__file__).parent / "demo" / "hello-riscv64.elf"
 
 
@@ -33,11 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polyvm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="boot a guest")
-    run.add_argument("-M", "--machine", default="spike", choices=BOARDS, help="board")
+    run.add_argument("-M", "--machine", default="virt", choices=BOARDS, help="board")
     run.add_argument("-m", "--memory", default="128M", help="guest RAM size (e.g. 256M)")
     run.add_argument("-smp", "--smp", type=int, default=1, help="number of harts")
-    run.add_argument("--bios", default="none", help="firmware image, or 'none'")
+    run.add_argument("--bios", help="firmware image, 'default' (Debian's OpenSBI) or 'none' "
+                     "(default: 'default' on virt, 'none' on spike)")
     run.add_argument("--kernel", help="kernel or bare-metal program (ELF or raw)")
+    run.add_argument("--initrd", help="initial ramdisk (virt)")
+    run.add_argument("--append", default="", help="kernel command line (virt)")
+    run.add_argument("--drive", action="append", default=[], metavar="file=PATH[,readonly=on]",
+                     help="virtio block device (virt; repeatable)")
+    run.add_argument("--dump-dtb", metavar="FILE", help="write the generated device tree and exit")
     run.add_argument("--exec-mode", default="interpreter",
                      choices=[mode.value for mode in ExecMode], help="execution mode")
     run.add_argument("--icount", action="store_true",
@@ -59,13 +66,36 @@ def _write_console(data: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
-def run_command(args: argparse.Namespace) -> int:
-    from polyvm.machine.spike import SpikeBoard
+def _bios_path(args: argparse.Namespace) -> str | None:
+    bios = args.bios or ("default" if args.machine == "virt" else "none")
+    if bios == "none":
+        return None
+    if bios == "default":
+        if not DEFAULT_BIOS.exists():
+            raise ConfigError(f"default firmware {DEFAULT_BIOS} is missing: install Debian's opensbi "
+                              "package (scripts/setup.sh) or give --bios PATH")
+        return str(DEFAULT_BIOS)
+    return bios
 
-    if args.kernel is None:
-        raise ConfigError("no guest given: use --kernel PATH")
-    if args.bios != "none":
-        raise ConfigError(f"board {args.machine} boots bare-metal programs only: use --bios none")
+
+def _create_board(args: argparse.Namespace, config: VmConfig):
+    from polyvm.machine.spike import SpikeBoard
+    from polyvm.machine.virt import Drive, VirtBoard
+
+    bios = _bios_path(args)
+    if args.machine == "spike":
+        if bios is not None:
+            raise ConfigError("the spike board boots bare-metal programs only: use --bios none")
+        if args.kernel is None:
+            raise ConfigError("no guest given: use --kernel PATH")
+        return SpikeBoard(config, args.kernel, tohost=args.htif_tohost, fromhost=args.htif_fromhost)
+    return VirtBoard(config, kernel=args.kernel, bios=bios, initrd=args.initrd, append=args.append,
+                     drives=[Drive.parse(spec) for spec in args.drive])
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from polyvm.console import HostConsole
+
     config = VmConfig(
         arch=GuestArch.RISCV64,
         exec_mode=ExecMode(args.exec_mode),
@@ -73,13 +103,29 @@ def run_command(args: argparse.Namespace) -> int:
         num_vcpu=args.smp,
         icount=args.icount,
     )
-    board = SpikeBoard(config, args.kernel, tohost=args.htif_tohost, fromhost=args.htif_fromhost)
+    board = _create_board(args, config)
+    if args.dump_dtb:
+        if not hasattr(board, "dtb"):
+            raise ConfigError(f"board {args.machine} has no device tree")
+        Path(args.dump_dtb).write_bytes(board.dtb())
+        return 0
     board.console_sink = _write_console
+    console = None
+    uart = getattr(board, "uart", None)
+    if uart is not None and sys.stdin is not None and not sys.stdin.closed:
+        console = HostConsole(uart.push_input, board.stop)
+        console.start()
     started = time.monotonic()
     try:
         result = board.run(max_instructions=args.max_instructions, timeout=args.timeout)
     except KeyboardInterrupt:
         result = None
+    finally:
+        if console is not None:
+            console.restore()
+        close = getattr(board, "close", None)
+        if close is not None:
+            close()
     elapsed = time.monotonic() - started
     if args.stats:
         _print_stats(board, elapsed)
@@ -111,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
-            args = parser.parse_args(["run", "-M", "spike", "--kernel", str(DEMO_IMAGE)])
+            args = parser.parse_args(["run", "-M", "spike", "--bios", "none", "--kernel", str(DEMO_IMAGE)])
         return run_command(args)
     except VmError as err:
         print(f"polyvm: error: {err}", file=sys.stderr)
