@@ -281,7 +281,7 @@ class _Emit:
         elif kind is FusedKind.CMP_BRANCH:
             first = self.i
             cmp_op = REG_IMM.get(first.name) or REG_REG[first.name]
-            other = first.imm & M64 if first.name.endswith("i") else self.reg(first.rs2)
+            other = first.imm & M64 if first.name in REG_IMM else self.reg(first.rs2)
             flag = self.op(cmp_op, self.reg(first.rs1), other)
             self.setr(rd, flag)
             taken = flag if second.name == "bne" else self.op(Op.EQ, flag, 0)
