@@ -21,6 +21,7 @@ from polyvm.device.bus import MmioMap
 from polyvm.device.clint import Clint
 from polyvm.engine.interpreter.engine import Interpreter
 from polyvm.machine.clock import MachineClock
+from polyvm.mem.code_tracker import CodeTracker
 from polyvm.mem.ram import GuestRam
 from polyvm.mem.softmmu import SoftMmu
 
@@ -44,9 +45,11 @@ class RiscvMachine:
         self.ram = GuestRam(config.memory_size, DRAM_BASE)
         self.bus = MmioMap()
         self.harts: list[RiscvHart] = []
+        self.code = CodeTracker()
+        self.ram.write_hook = self.code.written
         self.clock = MachineClock(config.icount)
         for hart_id in range(config.num_vcpu):
-            mmu = SoftMmu(ram=self.ram, bus=self.bus, tlb_size=config.tlb_size)
+            mmu = SoftMmu(ram=self.ram, bus=self.bus, tlb_size=config.tlb_size, code=self.code)
             self.harts.append(RiscvHart(hart_id, mmu, self._mtime))
         self.clock.instret_sources = [lambda h=h: h.instret for h in self.harts]
         self.clint = Clint(config.num_vcpu, self.harts, self.clock.mtime)

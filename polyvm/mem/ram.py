@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import mmap
+from collections.abc import Callable
 
 from polyvm.core.errors import ConfigError, InvalidAddress
 
@@ -32,6 +33,8 @@ class GuestRam:
         self.s32 = self.bytes.cast("i")
         self.s64 = self.bytes.cast("q")
         self.host_address: int = ctypes.addressof(ctypes.c_char.from_buffer(self._map))
+        self.write_hook: Callable[[int, int], None] | None = None
+        """Told of every write made through ``write``/``write_int`` (device DMA, loaders, HTIF)."""
 
     def contains(self, addr: int, length: int = 1) -> bool:
         return self.base <= addr and addr + length <= self.end
@@ -49,6 +52,8 @@ class GuestRam:
     def write(self, addr: int, data: bytes | bytearray | memoryview) -> None:
         off = self.offset(addr, len(data))
         self.bytes[off : off + len(data)] = data
+        if self.write_hook is not None:
+            self.write_hook(addr, len(data))
 
     def read_int(self, addr: int, size: int) -> int:
         off = self.offset(addr, size)
@@ -57,3 +62,5 @@ class GuestRam:
     def write_int(self, addr: int, value: int, size: int) -> None:
         off = self.offset(addr, size)
         self.bytes[off : off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+        if self.write_hook is not None:
+            self.write_hook(addr, size)

@@ -4,8 +4,8 @@ Besides the seed API it keeps the *fast page maps* that translated code uses on 
 dicts from virtual page number to ``delta`` (RAM offset = vaddr + delta) for loads (``rd``) and
 stores (``wr``), one pair per data-translation regime (satp, effective privilege, SUM, MXR). They
 are filled on the slow path after a successful translation of a RAM page and emptied on every TLB
-flush, like QEMU's softmmu TLB. Pages holding translated code never enter ``wr``, so stores to them
-reach the slow path, which reports them to ``on_code_write``.
+flush, like QEMU's softmmu TLB. Pages holding translated code (``code``, a CodeTracker shared by
+the machine) never enter ``wr``, so stores to them reach the slow path, which reports them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from polyvm.core.errors import ConfigError, InvalidAddress, MemoryAccessError, UnsupportedError
 from polyvm.device.bus import MmioMap
+from polyvm.mem.code_tracker import CodeTracker
 from polyvm.mem.paging import (
     RISCV_LEVELS,
     SATP_MODES,
@@ -54,6 +55,7 @@ class SoftMmu:
         ram_base: int = 0,
         bus: MmioMap | None = None,
         tlb_size: int = 256,
+        code: CodeTracker | None = None,
     ) -> None:
         if paging_mode in (PagingMode.AARCH64_UPA, PagingMode.LONG_MODE_64):
             raise UnsupportedError(f"paging mode {paging_mode.name} is not implemented yet")
@@ -72,8 +74,8 @@ class SoftMmu:
         self.sum = False
         self.mxr = False
         self.jit_mode = False
-        self.code_pages: set[int] = set()
-        self.on_code_write: Callable[[int, int], None] | None = None
+        self.code = code if code is not None else CodeTracker()
+        self.code.on_new_page(self.clear_store_maps)
         self.watched_pages: set[int] = set()
         self.on_watched_write: Callable[[int, int], None] | None = None
         self.on_regime_change: Callable[[], None] | None = None
@@ -175,22 +177,16 @@ class SoftMmu:
             rd.clear()
             wr.clear()
 
-    def mark_code_page(self, ppn: int) -> None:
-        """Translated code now lives in physical page ``ppn``: stores to it must take the slow path."""
-        if ppn not in self.code_pages:
-            self.code_pages.add(ppn)
-            for _, wr in self._regimes.values():
-                wr.clear()
-
-    def unmark_code_page(self, ppn: int) -> None:
-        self.code_pages.discard(ppn)
+    def clear_store_maps(self) -> None:
+        """Forget fast store translations (a page became code or watched: stores must see it)."""
+        for _, wr in self._regimes.values():
+            wr.clear()
 
     def watch_pages(self, pages: set[int], callback: Callable[[int, int], None]) -> None:
         """Send guest stores to these physical pages through the slow path, then to ``callback``."""
         self.watched_pages |= pages
         self.on_watched_write = callback
-        for _, wr in self._regimes.values():
-            wr.clear()
+        self.clear_store_maps()
 
     # --- translation (seed section 2.3) --------------------------------------------------------
 
@@ -265,9 +261,8 @@ class SoftMmu:
     def phys_write(self, paddr: int, value: int, size: int) -> None:
         ram = self.ram
         if ram.base <= paddr and paddr + size <= ram.end:
-            if paddr >> 12 in self.code_pages or (paddr + size - 1) >> 12 in self.code_pages:
-                if self.on_code_write is not None:
-                    self.on_code_write(paddr, size)
+            if self.code.pages:
+                self.code.written(paddr, size)
             off = paddr - ram.base
             ram.bytes[off : off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
             if self.watched_pages and self.on_watched_write is not None and (
@@ -308,7 +303,7 @@ class SoftMmu:
         ram = self.ram
         if (
             ram.base <= paddr < ram.end
-            and paddr >> 12 not in self.code_pages
+            and paddr >> 12 not in self.code.pages
             and paddr >> 12 not in self.watched_pages
             and len(self.wr) < MAX_FAST_PAGES
         ):

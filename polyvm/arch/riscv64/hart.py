@@ -78,7 +78,6 @@ class RiscvHart:
         self.cycle_offset = self.instret_offset = 0
         self.has_time_csr = True
         """QEMU's spike board has no ``time`` CSR (rdtime traps); its virt board has one."""
-        self.on_fence_i: Callable[[], None] = lambda: None
         self.on_sfence: Callable[[], None] = lambda: None
         self._csr_read = self._build_csr_reads()
         self._csr_write = self._build_csr_writes()
@@ -304,7 +303,8 @@ class RiscvHart:
         self.exit_pending = True
 
     def fence_i(self, next_pc: int, pc: int, index: int) -> None:
-        self.on_fence_i()
+        """Nothing to flush: stores and DMA into translated code already dropped it (CodeTracker).
+        The block still ends here, so the next instruction is fetched from memory as it is now."""
         self.exit_pending = True
 
     # --- floating point ------------------------------------------------------------------------

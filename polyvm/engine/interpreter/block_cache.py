@@ -91,7 +91,12 @@ class BlockCache:
     def invalidate_range(self, paddr: int, size: int) -> list[CachedBlock]:
         """Drop every block whose guest bytes overlap [paddr, paddr+size)."""
         dropped = []
-        for page in {paddr >> 12, (paddr + size - 1) >> 12}:
+        first, last = paddr >> 12, (paddr + size - 1) >> 12
+        if last - first < len(self._by_page):
+            pages = [p for p in range(first, last + 1) if p in self._by_page]
+        else:
+            pages = [p for p in self._by_page if first <= p <= last]
+        for page in pages:
             for key in list(self._by_page.get(page, ())):
                 cached = self._blocks[key]
                 start = key[1]
@@ -100,6 +105,17 @@ class BlockCache:
                     self._unindex(key, cached.block)
                     dropped.append(cached)
         return dropped
+
+    def take_evicted(self) -> list[CachedBlock]:
+        """Blocks evicted since the last call (their owners release what they hold)."""
+        evicted, self.evicted = self.evicted, []
+        return evicted
+
+    def drain(self) -> list[CachedBlock]:
+        """Remove and return every block."""
+        blocks = list(self._blocks.values()) + self.take_evicted()
+        self.clear()
+        return blocks
 
     def stats(self) -> CacheStats:
         return CacheStats(self.hits, self.misses, len(self._blocks))

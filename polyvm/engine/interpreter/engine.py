@@ -47,8 +47,7 @@ class Interpreter:
         self.jump_cache: dict[int, tuple] = {}
         self.blocks_translated = 0
         self.mmu.on_regime_change = self._regime_changed
-        self.mmu.on_code_write = self._code_written
-        hart.on_fence_i = self.flush
+        self.mmu.code.add_listener(self._code_written)
         hart.on_sfence = self._flush_jump_caches
         self._regime_changed()
 
@@ -158,7 +157,8 @@ class Interpreter:
             cached = self._translate(pc, phys)
         cached.exec_count += 1
         entry = (cached.function, cached.block.insn_count, cached)
-        self.jump_cache[pc] = entry
+        if self.block_cache.enabled:
+            self.jump_cache[pc] = entry
         return entry
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
@@ -183,8 +183,11 @@ class Interpreter:
         block.phys_page = phys >> 12
         function = compile_block(block, self.namespace)
         self.blocks_translated += 1
-        self.mmu.mark_code_page(phys >> 12)
-        return self.block_cache.insert(pc, block, phys, function)
+        cached = self.block_cache.insert(pc, block, phys, function)
+        self._release(self.block_cache.take_evicted())
+        if self.block_cache.enabled:
+            self.mmu.code.ref(phys >> 12)
+        return cached
 
     # --- invalidation --------------------------------------------------------------------------
 
@@ -202,16 +205,20 @@ class Interpreter:
         for cache in self._jump_caches.values():
             cache.clear()
 
+    def _release(self, dropped: list[CachedBlock]) -> None:
+        for cached in dropped:
+            self.mmu.code.unref(cached.block.phys_page)
+
     def _code_written(self, paddr: int, size: int) -> None:
-        if self.block_cache.invalidate_range(paddr, size):
+        dropped = self.block_cache.invalidate_range(paddr, size)
+        if dropped:
+            self._release(dropped)
             self._flush_jump_caches()
 
     def flush(self) -> None:
-        """Forget every translation (fence.i, disabling the cache)."""
-        self.block_cache.clear()
+        """Forget every translation (disabling the cache, or an embedder's explicit request)."""
+        self._release(self.block_cache.drain())
         self._flush_jump_caches()
-        for page in list(self.mmu.code_pages):
-            self.mmu.unmark_code_page(page)
 
     def stats(self) -> dict[str, object]:
         return {
