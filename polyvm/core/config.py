@@ -13,7 +13,8 @@ class VmConfig:
     """What machine to build and how to run it. Each ``with_*`` returns a new, validated config."""
 
     arch: GuestArch = GuestArch.RISCV64
-    exec_mode: ExecMode = ExecMode.HYBRID
+    exec_mode: ExecMode = ExecMode.INTERPRETER
+    """INTERPRETER until the JIT lands; then HYBRID becomes the default (DESIGN.md)."""
     memory_size: int = 128 << 20
     num_vcpu: int = 1
     enable_jit: bool = True

@@ -41,6 +41,11 @@ class RiscvMachine:
                 "accelerated (KVM) mode runs x86-64 guests on an x86-64 host; "
                 "use --exec-mode interpreter for RISC-V guests"
             )
+        if config.exec_mode in (ExecMode.JIT, ExecMode.HYBRID):
+            raise UnsupportedError(
+                f"exec mode {config.exec_mode.value} is not available yet (the LLVM JIT has not "
+                "landed); use --exec-mode interpreter"
+            )
         self.config = config
         self.ram = GuestRam(config.memory_size, DRAM_BASE)
         self.bus = MmioMap()

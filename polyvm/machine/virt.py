@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+import time
 from pathlib import Path
 
 from polyvm.arch.riscv64.traps import MachineHalt
@@ -25,6 +26,7 @@ from polyvm.device.uart16550 import Uart16550
 from polyvm.device.virtio.block import VirtioBlock
 from polyvm.device.virtio.device import VirtioDevice
 from polyvm.device.virtio.mmio import VirtioMmio
+from polyvm.machine.clock import TIMEBASE_HZ
 from polyvm.machine.loader import LoadedImage, load_image, read_file
 from polyvm.machine.riscv_machine import CLINT_BASE, CLINT_SIZE, DRAM_BASE, RiscvMachine
 from polyvm.machine.virt_fdt import VirtLayout, build_virt_fdt
@@ -38,6 +40,7 @@ PLIC_SOURCES = 96
 FW_DYNAMIC_MAGIC, FW_DYNAMIC_VERSION, NEXT_MODE_S = 0x4942534F, 2, 1
 IMAGE_MAGIC2 = b"RSC\x05"
 MIB2 = 2 << 20
+ICOUNT_EPOCH_NS = 1_704_067_200 * 1_000_000_000
 
 
 class EmptyVirtioSlot(VirtioDevice):
@@ -77,7 +80,11 @@ class VirtBoard(RiscvMachine):
         self.uart = Uart16550(IrqLine(self.plic, UART_IRQ), self.console_write)
         self.bus.register(UART_BASE, UART_SIZE, self.uart, "uart")
         self.bus.register(SYSCON_BASE, SYSCON_SIZE, Syscon(self._power), "syscon")
-        self.rtc = GoldfishRtc(IrqLine(self.plic, RTC_IRQ))
+        rtc_clock = time.time_ns
+        if config.icount:
+            # Reproducible runs read a fixed wall-clock start (2024-01-01 00:00 UTC) plus guest time.
+            rtc_clock = lambda: ICOUNT_EPOCH_NS + self.clock.mtime() * (1_000_000_000 // TIMEBASE_HZ)  # noqa: E731
+        self.rtc = GoldfishRtc(IrqLine(self.plic, RTC_IRQ), rtc_clock)
         self.bus.register(RTC_BASE, RTC_SIZE, self.rtc, "rtc")
         self.pollers += [self.uart.poll, self.rtc.poll]
         self.block_devices: list[VirtioBlock] = []
@@ -95,8 +102,8 @@ class VirtBoard(RiscvMachine):
                 version = 1 if drive.legacy else 2
             else:
                 device = EmptyVirtioSlot()
-            # QEMU fills slots from the last one down; Linux probes them in address order.
-            index = VIRTIO_SLOTS - 1 - slot
+            # The first drive takes the lowest address, which Linux probes first: it becomes vda.
+            index = slot
             base = VIRTIO_BASE + index * VIRTIO_SIZE
             transport = VirtioMmio(device, self.ram, IrqLine(self.plic, 1 + index), version)
             self.virtio.append(transport)

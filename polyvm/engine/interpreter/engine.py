@@ -24,6 +24,9 @@ from polyvm.mem.softmmu import BusError
 
 SLICE_BLOCKS = 2048
 """Blocks run between two looks at interrupts, devices and stop requests."""
+SLICE_INSTRUCTIONS = 50_000
+"""...or fewer when a slice has retired this many instructions (fair round-robin between harts:
+a hart spinning in a self-loop block retires far more instructions per block)."""
 
 
 class Interpreter:
@@ -118,12 +121,14 @@ class Interpreter:
     # --- the hot loop --------------------------------------------------------------------------
 
     def run_slice(self, budget: int = SLICE_BLOCKS) -> None:
-        """Run up to ``budget`` blocks from hart.pc; traps are taken, exits end the slice."""
+        """Run up to ``budget`` blocks (or SLICE_INSTRUCTIONS) from hart.pc; traps are taken,
+        exits end the slice."""
         hart = self.hart
         jc = self.jump_cache
         get = jc.get
         pc = hart.pc
         entry = None
+        limit = hart.instret + SLICE_INSTRUCTIONS
         try:
             for _ in range(budget):
                 entry = get(pc)
@@ -131,6 +136,8 @@ class Interpreter:
                     entry = self._lookup(pc)
                 pc = entry[0]()
                 hart.instret += entry[1]
+                if hart.instret >= limit:
+                    break
             hart.pc = pc
         except ExitSlice as exit_:
             hart.instret += entry[1]
