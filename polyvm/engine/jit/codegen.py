@@ -1,0 +1,341 @@
+"""IR blocks as LLVM IR text: one function per block, and the native dispatch loop.
+
+Every block becomes ``i64 block(ptr regs, ptr ram, ptr ctx)`` returning the next guest pc: ``regs``
+is the hart's slot array, ``ram`` the host address of guest RAM, ``ctx`` the context block (layout
+in context.py). Semantics match pycodegen bit for bit: 64-bit wrap, 0/1 comparisons, RISC-V
+division by zero and overflow, shifts by 64 or more. (Text, not llvmlite.ir objects: building
+and printing those cost about 3 ms per block, more than LLVM's fast code generator.)
+
+Guest slots live in SSA values inside the block and are stored back at its end. Loads and stores
+take an inline fast path through the direct-mapped TLBs in the context block. What the native
+code does not do itself leaves it through a *side exit*:
+
+* a TLB miss or a misaligned access (size > 1) -> ``Exit.MEMORY`` with the guest address;
+* a CALL of a helper -> ``Exit.HELPER``.
+
+Exit protocol (the precise boundary): a side exit stores the slots as they were at the start of
+the guest instruction it belongs to (the first INSN marker of a fused pair), writes REASON, INDEX
+(that instruction's index in the block), PC, ADDR and BLOCK (the block's start pc), adds INDEX to
+ICOUNT and returns PC. Nothing of that instruction has happened yet (an instruction does at most
+one memory access and nothing observable precedes its CALLs), so Python resumes by running the rest
+of the block, from INDEX, in the interpreter tier (resume.py). Native code is never entered
+mid-block.
+
+An EXIT terminator stores REASON = ``Exit.EXIT_CHECK`` after the normal block end so the caller
+runs the exit check; a normal end adds the block's instruction count to ICOUNT.
+"""
+
+from __future__ import annotations
+
+from polyvm.engine.jit.context import (
+    ADDR,
+    BLOCK,
+    ICOUNT,
+    INDEX,
+    JUMP_ENTRIES,
+    JUMP_TABLE,
+    LIMIT,
+    PC,
+    READ_TLB,
+    REASON,
+    TLB_ENTRIES,
+    WRITE_TLB,
+    Exit,
+)
+from polyvm.ir.block import IRBlock, Op, Stmt, Temp
+
+M64 = (1 << 64) - 1
+MIN64 = 1 << 63
+SIMPLE = {Op.ADD: "add", Op.SUB: "sub", Op.MUL: "mul", Op.AND: "and", Op.OR: "or", Op.XOR: "xor"}
+COMPARES = {Op.EQ: "eq", Op.NE: "ne", Op.LTU: "ult", Op.GEU: "uge", Op.LT: "slt", Op.GE: "sge"}
+MUL_HIGH = {Op.MULH: ("sext", "sext"), Op.MULHU: ("zext", "zext"), Op.MULHSU: ("sext", "zext")}
+SHIFTS = {Op.SHL: "shl", Op.SHR: "lshr", Op.SAR: "ashr"}
+LIKELY = "!0"
+METADATA = f'{LIKELY} = !{{!"branch_weights", i32 1000, i32 1}}'
+ARGS = "ptr noalias %regs, ptr noalias %ram, ptr noalias %ctx"
+
+Value = int | str
+"""A Python int (a constant) or the name of an SSA value."""
+
+
+def lit(value: Value) -> str:
+    """An operand: SSA names as they are, ints in LLVM's signed spelling."""
+    if isinstance(value, str):
+        return value
+    value &= M64
+    return str(value - (1 << 64) if value >> 63 else value)
+
+
+class _BlockCodegen:
+    """Emits one block's function."""
+
+    def __init__(self, block: IRBlock) -> None:
+        self.block = block
+        self.lines: list[str] = []
+        self.count = 0
+        self.temps: dict[Temp, Value] = {}
+        self.slots: dict[int, Value] = {}
+        self.dirty: dict[int, Value] = {}
+        self.resume: tuple[int, int, dict[int, Value]] = (block.start_pc, 0, {})
+        """(pc, index, dirty slots) at the last precise instruction boundary."""
+
+    # --- output --------------------------------------------------------------------------------
+
+    def new(self, text: str) -> str:
+        self.count += 1
+        name = f"%v{self.count}"
+        self.lines.append(f"  {name} = {text}")
+        return name
+
+    def put(self, text: str) -> None:
+        self.lines.append(f"  {text}")
+
+    def label(self, stem: str) -> str:
+        self.count += 1
+        return f"{stem}{self.count}"
+
+    def word(self, index: int) -> str:
+        return self.new(f"getelementptr i64, ptr %ctx, i64 {index}")
+
+    def set_word(self, index: int, value: Value) -> None:
+        self.put(f"store i64 {lit(value)}, ptr {self.word(index)}, align 8")
+
+    def add_word(self, index: int, amount: int) -> None:
+        ptr = self.word(index)
+        total = self.new(f"add i64 {self.new(f'load i64, ptr {ptr}, align 8')}, {amount}")
+        self.put(f"store i64 {total}, ptr {ptr}, align 8")
+
+    # --- guest state ---------------------------------------------------------------------------
+
+    def val(self, arg: Temp | int) -> Value:
+        return arg if isinstance(arg, int) else self.temps[arg]
+
+    def get(self, slot: int) -> Value:
+        if slot not in self.slots:
+            ptr = self.new(f"getelementptr i64, ptr %regs, i64 {slot}")
+            self.slots[slot] = self.new(f"load i64, ptr {ptr}, align 8")
+        return self.slots[slot]
+
+    def leave(self, slots: dict[int, Value], retired: int, pc: Value) -> None:
+        """Store ``slots`` back, count ``retired`` instructions and return ``pc``."""
+        for slot, value in sorted(slots.items()):
+            ptr = self.new(f"getelementptr i64, ptr %regs, i64 {slot}")
+            self.put(f"store i64 {lit(value)}, ptr {ptr}, align 8")
+        if retired:
+            self.add_word(ICOUNT, retired)
+        self.put(f"ret i64 {lit(pc)}")
+
+    def side_exit(self, ok: str | None, reason: Exit, addr: Value) -> None:
+        """Leave at the last instruction boundary unless ``ok`` (always leave if ``ok`` is None)."""
+        cont = None
+        if ok is not None:
+            out, cont = self.label("exit"), self.label("ok")
+            self.put(f"br i1 {ok}, label %{cont}, label %{out}, !prof {LIKELY}")
+            self.lines.append(f"{out}:")
+        pc, index, slots = self.resume
+        for word, value in ((REASON, int(reason)), (INDEX, index), (PC, pc), (ADDR, addr),
+                            (BLOCK, self.block.start_pc)):
+            self.set_word(word, value)
+        self.leave(slots, index, pc)
+        if cont is not None:
+            self.lines.append(f"{cont}:")
+
+    # --- statements ----------------------------------------------------------------------------
+
+    def emit(self, name: str) -> str:
+        self.lines.append(f"define i64 @{name}({ARGS}) {{")
+        self.lines.append("entry:")
+        self.body()
+        self.lines.append("}")
+        return "\n".join(self.lines)
+
+    def body(self) -> None:
+        previous = None
+        for stmt in self.block.stmts:
+            op = stmt.op
+            if op is Op.INSN:
+                if previous is not Op.INSN:
+                    pc, index = stmt.aux
+                    self.resume = (pc, index, dict(self.dirty))
+            elif op is Op.GET:
+                self.temps[stmt.dst] = self.get(stmt.aux)
+            elif op is Op.SET:
+                self.slots[stmt.aux] = self.dirty[stmt.aux] = self.val(stmt.args[0])
+            elif op is Op.LOAD:
+                self.load(stmt)
+            elif op is Op.STORE:
+                self.store(stmt)
+            elif op is Op.CALL:
+                self.side_exit(None, Exit.HELPER, 0)
+                return
+            elif op in (Op.JUMP, Op.BRANCH, Op.EXIT):
+                self.terminate(stmt)
+            else:
+                self.temps[stmt.dst] = self.pure(stmt)
+            previous = op
+
+    def terminate(self, stmt: Stmt) -> None:
+        if stmt.op is Op.BRANCH:
+            cond = self.new(f"icmp ne i64 {lit(self.val(stmt.args[0]))}, 0")
+            taken, fall = (lit(self.val(a)) for a in stmt.args[1:])
+            target: Value = self.new(f"select i1 {cond}, i64 {taken}, i64 {fall}")
+        else:
+            target = self.val(stmt.args[0])
+        if stmt.op is Op.EXIT:
+            self.set_word(REASON, int(Exit.EXIT_CHECK))
+        self.leave(self.dirty, self.block.insn_count, target)
+
+    def host_pointer(self, addr: Value, size: int, tlb: int) -> str:
+        """The host address of a ``size``-byte access at ``addr`` (fast path; else a side exit)."""
+        a = lit(addr)
+        vpn = self.new(f"lshr i64 {a}, 12")
+        slot = self.new(f"shl i64 {self.new(f'and i64 {vpn}, {TLB_ENTRIES - 1}')}, 1")
+        entry = self.new(f"getelementptr i64, ptr %ctx, i64 {self.new(f'add i64 {slot}, {tlb}')}")
+        ok = self.new(f"icmp eq i64 {self.new(f'load i64, ptr {entry}, align 8')}, {vpn}")
+        if size > 1:
+            aligned = self.new(f"icmp eq i64 {self.new(f'and i64 {a}, {size - 1}')}, 0")
+            ok = self.new(f"and i1 {ok}, {aligned}")
+        self.side_exit(ok, Exit.MEMORY, addr)
+        delta = self.new(f"load i64, ptr {self.new(f'getelementptr i64, ptr {entry}, i64 1')}, align 8")
+        return self.new(f"getelementptr i8, ptr %ram, i64 {self.new(f'add i64 {a}, {delta}')}")
+
+    def load(self, stmt: Stmt) -> None:
+        size, signed = stmt.aux
+        ptr = self.host_pointer(self.val(stmt.args[0]), size, READ_TLB)
+        value = self.new(f"load i{8 * size}, ptr {ptr}, align {size}")
+        if size < 8:
+            value = self.new(f"{'sext' if signed else 'zext'} i{8 * size} {value} to i64")
+        self.temps[stmt.dst] = value
+
+    def store(self, stmt: Stmt) -> None:
+        size = stmt.aux
+        ptr = self.host_pointer(self.val(stmt.args[0]), size, WRITE_TLB)
+        value = lit(self.val(stmt.args[1]))
+        if size < 8:
+            value = self.new(f"trunc i64 {value} to i{8 * size}")
+        self.put(f"store i{8 * size} {value}, ptr {ptr}, align {size}")
+
+    def pure(self, stmt: Stmt) -> Value:
+        op = stmt.op
+        args = [self.val(a) for a in stmt.args]
+        a = lit(args[0])
+        if op is Op.MOV:
+            return args[0]
+        if op in SIMPLE:
+            return self.new(f"{SIMPLE[op]} i64 {a}, {lit(args[1])}")
+        if op in COMPARES:
+            return self.new(f"zext i1 {self.new(f'icmp {COMPARES[op]} i64 {a}, {lit(args[1])}')} to i64")
+        if op in SHIFTS:
+            return self.shift(op, a, args[1])
+        if op in MUL_HIGH:
+            ext_a, ext_b = MUL_HIGH[op]
+            wide = self.new(f"mul i128 {self.new(f'{ext_a} i64 {a} to i128')}, "
+                            f"{self.new(f'{ext_b} i64 {lit(args[1])} to i128')}")
+            return self.new(f"trunc i128 {self.new(f'lshr i128 {wide}, 64')} to i64")
+        if op in (Op.DIV, Op.DIVU, Op.REM, Op.REMU):
+            return self.divide(op, a, lit(args[1]))
+        if op is Op.SEXT:
+            bits = stmt.aux
+            if bits >= 64:
+                return args[0]
+            return self.new(f"sext i{bits} {self.new(f'trunc i64 {a} to i{bits}')} to i64")
+        if op is Op.ZEXT:
+            return args[0] if stmt.aux >= 64 else self.new(f"and i64 {a}, {lit((1 << stmt.aux) - 1)}")
+        if op is Op.EXTRACT:
+            lsb, bits = stmt.aux
+            if lsb >= 64:
+                return 0
+            return self.new(f"and i64 {self.new(f'lshr i64 {a}, {lsb}')}, {lit((1 << bits) - 1)}")
+        if op is Op.DEPOSIT:
+            lsb, bits = stmt.aux
+            field = (((1 << bits) - 1) << lsb) & M64
+            if not field:
+                return args[0]
+            kept = self.new(f"and i64 {a}, {lit(~field)}")
+            moved = self.new(f"and i64 {self.new(f'shl i64 {lit(args[1])}, {lsb}')}, {lit(field)}")
+            return self.new(f"or i64 {kept}, {moved}")
+        if op is Op.SELECT:
+            cond = self.new(f"icmp ne i64 {a}, 0")
+            return self.new(f"select i1 {cond}, i64 {lit(args[1])}, i64 {lit(args[2])}")
+        raise ValueError(f"not a pure op: {op}")
+
+    def shift(self, op: Op, value: str, amount: Value) -> Value:
+        """Python shift semantics: amounts of 64 or more give 0 (or the sign, for SAR)."""
+        name = SHIFTS[op]
+        if isinstance(amount, int):
+            if amount < 64:
+                return self.new(f"{name} i64 {value}, {amount}")
+            return self.new(f"ashr i64 {value}, 63") if op is Op.SAR else 0
+        big = self.new(f"icmp uge i64 {amount}, 64")
+        if op is Op.SAR:
+            return self.new(f"ashr i64 {value}, {self.new(f'select i1 {big}, i64 63, i64 {amount}')}")
+        shifted = self.new(f"{name} i64 {value}, {self.new(f'and i64 {amount}, 63')}")
+        return self.new(f"select i1 {big}, i64 0, i64 {shifted}")
+
+    def divide(self, op: Op, a: str, d: str) -> str:
+        """RISC-V: x/0 = all ones, x%0 = x; MIN/-1 = MIN, MIN%-1 = 0 (never LLVM's UB cases)."""
+        zero = self.new(f"icmp eq i64 {d}, 0")
+        if op in (Op.DIVU, Op.REMU):
+            safe = self.new(f"select i1 {zero}, i64 1, i64 {d}")
+            result = self.new(f"{'udiv' if op is Op.DIVU else 'urem'} i64 {a}, {safe}")
+            by_zero = "-1" if op is Op.DIVU else a
+            return self.new(f"select i1 {zero}, i64 {by_zero}, i64 {result}")
+        overflow = self.new(f"and i1 {self.new(f'icmp eq i64 {a}, {lit(MIN64)}')}, "
+                            f"{self.new(f'icmp eq i64 {d}, -1')}")
+        safe = self.new(f"select i1 {self.new(f'or i1 {zero}, {overflow}')}, i64 1, i64 {d}")
+        if op is Op.DIV:
+            quotient = self.new(f"sdiv i64 {a}, {safe}")
+            result = self.new(f"select i1 {overflow}, i64 {lit(MIN64)}, i64 {quotient}")
+            return self.new(f"select i1 {zero}, i64 -1, i64 {result}")
+        result = self.new(f"select i1 {overflow}, i64 0, i64 {self.new(f'srem i64 {a}, {safe}')}")
+        return self.new(f"select i1 {zero}, i64 {a}, i64 {result}")
+
+
+def block_function(block: IRBlock, name: str) -> str:
+    """The LLVM IR text of ``block``'s native function ``name`` (uses METADATA)."""
+    return _BlockCodegen(block).emit(name)
+
+
+def dispatch_loop(name: str) -> str:
+    """``i64 run(regs, ram, ctx, pc)``: run blocks found in the jump table until one exits, the
+    table misses (REASON = LOOKUP) or ICOUNT reaches LIMIT (REASON = BUDGET); returns the pc."""
+    return f"""define i64 @{name}({ARGS}, i64 %start) {{
+entry:
+  %reason_ptr = getelementptr i64, ptr %ctx, i64 {REASON}
+  %icount_ptr = getelementptr i64, ptr %ctx, i64 {ICOUNT}
+  %limit_ptr = getelementptr i64, ptr %ctx, i64 {LIMIT}
+  br label %loop
+loop:
+  %pc = phi i64 [ %start, %entry ], [ %next, %again ]
+  %half = lshr i64 %pc, 1
+  %index = and i64 %half, {JUMP_ENTRIES - 1}
+  %pair = shl i64 %index, 1
+  %offset = add i64 %pair, {JUMP_TABLE}
+  %item = getelementptr i64, ptr %ctx, i64 %offset
+  %tag = load i64, ptr %item, align 8
+  %hit = icmp eq i64 %tag, %pc
+  br i1 %hit, label %found, label %miss, !prof {LIKELY}
+found:
+  %code_ptr = getelementptr i64, ptr %item, i64 1
+  %code = load i64, ptr %code_ptr, align 8
+  %block = inttoptr i64 %code to ptr
+  %next = call i64 %block(ptr %regs, ptr %ram, ptr %ctx)
+  %reason = load i64, ptr %reason_ptr, align 8
+  %exited = icmp ne i64 %reason, 0
+  br i1 %exited, label %out, label %count
+out:
+  ret i64 %next
+count:
+  %icount = load i64, ptr %icount_ptr, align 8
+  %limit = load i64, ptr %limit_ptr, align 8
+  %spent = icmp uge i64 %icount, %limit
+  br i1 %spent, label %stop, label %again
+again:
+  br label %loop
+stop:
+  store i64 {int(Exit.BUDGET)}, ptr %reason_ptr, align 8
+  ret i64 %next
+miss:
+  store i64 {int(Exit.LOOKUP)}, ptr %reason_ptr, align 8
+  ret i64 %pc
+}}"""

@@ -1,0 +1,99 @@
+"""The native state one hart's compiled code works on: the guest slot array and the context block.
+
+Both are plain ctypes arrays of u64 so Python reads and writes them by index and native code by
+address. The context block, in u64 words::
+
+    [0] REASON   why native code returned (0: it did not exit; see ``Exit``)
+    [1] INDEX    index in the block of the instruction to resume at (exits only)
+    [2] PC       guest pc of that instruction
+    [3] ICOUNT   instructions retired by native code (blocks add to it; Python may reset it)
+    [4] ADDR     guest address of a memory access that left the fast path
+    [5] LIMIT    the dispatch loop stops once ICOUNT reaches LIMIT
+    [6] BLOCK    start pc of the block that made a side exit
+    [7]          reserved
+    [8 ..]       read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
+    [.. ]        write TLB: the same
+    [.. ]        jump table: JUMP_ENTRIES pairs (guest pc, native block address)
+
+A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
+page number. The delta is the same one the Python fast maps hold: RAM offset = vaddr + delta.
+Tables are direct-mapped, indexed by ``vpn % TLB_ENTRIES`` and ``(pc >> 1) % JUMP_ENTRIES``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import enum
+
+SLOTS = 64
+TLB_ENTRIES = 1024
+JUMP_ENTRIES = 4096
+EMPTY = (1 << 64) - 1
+
+REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK = range(7)
+HEADER_WORDS = 8
+READ_TLB = HEADER_WORDS
+WRITE_TLB = READ_TLB + 2 * TLB_ENTRIES
+JUMP_TABLE = WRITE_TLB + 2 * TLB_ENTRIES
+CONTEXT_WORDS = JUMP_TABLE + 2 * JUMP_ENTRIES
+
+
+class Exit(enum.IntEnum):
+    """Values of the REASON word."""
+
+    NONE = 0
+    MEMORY = 1
+    """A load or store missed the TLB or was misaligned: resume at INSN in Python (slow path)."""
+    HELPER = 2
+    """The instruction at INDEX needs a Python helper (CALL): resume there in Python."""
+    EXIT_CHECK = 3
+    """The block ended with an EXIT terminator: the returned pc is final, run the exit check."""
+    LOOKUP = 4
+    """Dispatch loop only: no native code for the returned pc in the jump table."""
+    BUDGET = 5
+    """Dispatch loop only: ICOUNT reached LIMIT."""
+
+
+class NativeState:
+    """One hart's slot array and context block, kept alive as long as native code may use them."""
+
+    def __init__(self) -> None:
+        self.regs = (ctypes.c_uint64 * SLOTS)()
+        self.context = (ctypes.c_uint64 * CONTEXT_WORDS)()
+        self.regs_address = ctypes.addressof(self.regs)
+        self.context_address = ctypes.addressof(self.context)
+        self.flush_tlb()
+        self.flush_jumps()
+
+    @property
+    def reason(self) -> Exit:
+        return Exit(self.context[REASON])
+
+    def clear_exit(self) -> None:
+        self.context[REASON] = 0
+
+    def flush_tlb(self) -> None:
+        ctx = self.context
+        for base in (READ_TLB, WRITE_TLB):
+            ctx[base:base + 2 * TLB_ENTRIES] = [EMPTY, 0] * TLB_ENTRIES
+
+    def flush_page(self, vpn: int) -> None:
+        """Forget one virtual page in both TLBs (the Python fast maps dropped it)."""
+        slot = 2 * (vpn % TLB_ENTRIES)
+        for base in (READ_TLB, WRITE_TLB):
+            if self.context[base + slot] == vpn:
+                self.context[base + slot] = EMPTY
+
+    def fill(self, vpn: int, delta: int, write: bool) -> None:
+        """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB."""
+        slot = (WRITE_TLB if write else READ_TLB) + 2 * (vpn % TLB_ENTRIES)
+        self.context[slot] = vpn
+        self.context[slot + 1] = delta & EMPTY
+
+    def set_jump(self, pc: int, address: int) -> None:
+        slot = JUMP_TABLE + 2 * ((pc >> 1) % JUMP_ENTRIES)
+        self.context[slot] = pc
+        self.context[slot + 1] = address
+
+    def flush_jumps(self) -> None:
+        self.context[JUMP_TABLE:JUMP_TABLE + 2 * JUMP_ENTRIES] = [EMPTY, 0] * JUMP_ENTRIES

@@ -1,0 +1,277 @@
+"""The JIT compiler of seed section 4: compile decisions, the code cache, and running native code.
+
+``Jit`` owns one hart's native state (slot array, TLBs, jump table; see context.py), compiles IR
+blocks through the process-wide LLVM backend and runs them, either one block per Python call
+(``execute``) or chained in the native dispatch loop (``run``). Side exits are finished in Python
+with the interpreter tier's code (resume.py) through ``namespace``: the same names the interpreter's
+generated code uses, with ``X`` rebound to the native slot array.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from polyvm.core.config import VmConfig
+from polyvm.engine.jit.background import BackgroundCompiler
+from polyvm.engine.jit.context import ADDR, BLOCK, ICOUNT, INDEX, LIMIT, REASON, Exit, NativeState
+from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
+from polyvm.engine.jit.resume import Tails, check_boundaries
+from polyvm.ir.block import IRBlock
+
+BLOCK_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+RUN_FUNCTION = ctypes.CFUNCTYPE(
+    ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64
+)
+F0 = 32
+BOX32 = 0xFFFF_FFFF_0000_0000
+CANONICAL_NAN32 = 0x7FC0_0000
+
+
+@dataclass(frozen=True)
+class JitStats:
+    blocks_compiled: int
+    total_compile_time_ms: float
+    code_cache_size: int
+    """Bytes of object code of the blocks currently in the cache."""
+    avg_compile_time_ms: float
+
+
+class AdaptiveThreshold:
+    """A compile threshold that follows how hot blocks are.
+
+    ``update`` records a block's execution count, ``should_compile`` says whether the last one
+    recorded reached the threshold, and ``adjust`` moves the threshold so that roughly between
+    RAISE_ABOVE and LOWER_BELOW of recent candidates qualify: doubling it when too many blocks
+    would be compiled (compile time dominates), halving it when too few (hot code stays slow).
+    """
+
+    RAISE_ABOVE = 0.5
+    LOWER_BELOW = 0.1
+
+    def __init__(self, initial: int = 50, minimum: int = 4, maximum: int = 100_000,
+                 window: int = 64) -> None:
+        self.current = max(minimum, min(maximum, initial))
+        self.min = minimum
+        self.max = maximum
+        self.history: collections.deque[int] = collections.deque(maxlen=window)
+
+    def update(self, count: int) -> None:
+        self.history.append(count)
+
+    def should_compile(self) -> bool:
+        return bool(self.history) and self.history[-1] >= self.current
+
+    def adjust(self) -> None:
+        if not self.history:
+            return
+        hot = sum(count >= self.current for count in self.history) / len(self.history)
+        if hot > self.RAISE_ABOVE:
+            self.current = min(self.max, self.current * 2)
+        elif hot < self.LOWER_BELOW:
+            self.current = max(self.min, self.current // 2)
+
+
+class CompiledBlock:
+    """The handle ``compile`` returns: the block, its native code and its Python tails."""
+
+    def __init__(self, block: IRBlock, native: NativeCode, tails: Tails) -> None:
+        self.block = block
+        self.native = native
+        self.tails = tails
+        self.call = BLOCK_FUNCTION(native.address)
+
+    @property
+    def address(self) -> int:
+        return self.native.address
+
+
+class Jit:
+    """Compiles and runs IR blocks natively for one hart."""
+
+    ADJUST_EVERY = 64
+
+    def __init__(self, config: VmConfig, namespace: dict | None = None, ram_address: int = 0,
+                 opt_level: int = 2, cache_dir: Path | None = None) -> None:
+        self.config = config
+        self.state = NativeState()
+        self.backend = LlvmBackend(opt_level, cache_dir)
+        self.threshold = config.jit_threshold
+        self.adaptive: AdaptiveThreshold | None = None
+        self.cache: dict[int, CompiledBlock] = {}
+        self.blocks_compiled = 0
+        self.total_compile_ms = 0.0
+        self._decisions = 0
+        self.exits: collections.Counter[Exit] = collections.Counter()
+        """Side exits finished in Python, by reason (dispatch-loop stops are not counted)."""
+        self._run = RUN_FUNCTION(self.backend.compile_dispatch_loop().address)
+        self._background: BackgroundCompiler | None = None
+        self.bind(namespace or {}, ram_address)
+
+    @classmethod
+    def new(cls, config: VmConfig) -> Jit:
+        return cls(config)
+
+    def bind(self, namespace: dict, ram_address: int) -> None:
+        """Use ``namespace`` (the interpreter's generated-code names) and guest RAM at ``ram_address``."""
+        self.namespace = dict(namespace, X=self.state.regs)
+        self.ram_address = ram_address
+        for compiled in self.cache.values():
+            compiled.tails = Tails(compiled.block, self.namespace)
+
+    def set_fast_maps(self, rd: dict[int, int], wr: dict[int, int]) -> None:
+        """The MMU switched its fast page maps (a new translation regime): follow, flush the TLBs."""
+        self.namespace["RD"] = rd
+        self.namespace["WR"] = wr
+        self.state.flush_tlb()
+
+    # --- compile decisions ---------------------------------------------------------------------
+
+    def set_compile_threshold(self, threshold: int) -> None:
+        self.threshold = threshold
+        if self.adaptive is not None:
+            self.adaptive.current = threshold
+
+    def enable_adaptive_threshold(self) -> None:
+        self.adaptive = AdaptiveThreshold(self.threshold)
+
+    def should_compile(self, exec_count: int) -> bool:
+        """Whether a block executed ``exec_count`` times should be compiled now."""
+        if self.adaptive is None:
+            return exec_count >= self.threshold
+        self.adaptive.update(exec_count)
+        self._decisions += 1
+        if self._decisions % self.ADJUST_EVERY == 0:
+            self.adaptive.adjust()
+            self.threshold = self.adaptive.current
+        return self.adaptive.should_compile()
+
+    # --- the code cache ------------------------------------------------------------------------
+
+    def compile(self, block: IRBlock) -> CompiledBlock:
+        """Compile ``block`` natively and enter it in the cache and the jump table; a block whose
+        temps cross instruction boundaries cannot be resumed precisely and raises ValueError."""
+        check_boundaries(block)
+        return self._install(block, self.backend.compile_block(block))
+
+    def compile_async(self, block: IRBlock) -> bool:
+        """Queue ``block`` for the background compiler; ``install_ready`` enters it once done."""
+        if self._background is None:
+            self._background = BackgroundCompiler(self.backend)
+        return self._background.submit(block)
+
+    def install_ready(self) -> int:
+        """Enter finished background compiles in the cache and the jump table; how many."""
+        if self._background is None:
+            return 0
+        ready = self._background.collect()
+        for block, native in ready:
+            self._install(block, native)
+        return len(ready)
+
+    def wait_for_compiles(self) -> None:
+        """Block until the background compiler is idle (tests, benchmarks, shutdown)."""
+        if self._background is not None:
+            self._background.wait_idle()
+
+    def _install(self, block: IRBlock, native: NativeCode) -> CompiledBlock:
+        compiled = CompiledBlock(block, native, Tails(block, self.namespace))
+        self.cache[block.start_pc] = compiled
+        self.state.set_jump(block.start_pc, native.address)
+        self.blocks_compiled += 1
+        self.total_compile_ms += native.compile_ms
+        return compiled
+
+    def get_compiled(self, pc: int) -> CompiledBlock | None:
+        return self.cache.get(pc)
+
+    def flush_code_cache(self) -> None:
+        """Forget every compiled block (their machine code stays mapped: the engine is never freed)."""
+        self.cache.clear()
+        self.state.flush_jumps()
+        if self._background is not None:
+            self._background.invalidate()
+
+    def compile_stats(self) -> JitStats:
+        count = self.blocks_compiled
+        return JitStats(
+            blocks_compiled=count,
+            total_compile_time_ms=self.total_compile_ms,
+            code_cache_size=sum(c.native.code_size for c in self.cache.values()),
+            avg_compile_time_ms=self.total_compile_ms / count if count else 0.0,
+        )
+
+    # --- running -------------------------------------------------------------------------------
+
+    def execute(self, compiled: CompiledBlock) -> int:
+        """Run one compiled block (finishing side exits in Python); returns the next pc."""
+        state = self.state
+        pc = compiled.call(state.regs_address, self.ram_address, state.context_address)
+        if state.context[REASON]:
+            pc = self.finish_exit(compiled, pc)
+        return pc
+
+    def run(self, pc: int, max_instructions: int) -> int:
+        """Chain compiled blocks natively from ``pc`` until about ``max_instructions`` retired or
+        a pc without native code is reached; returns that pc. (A block pushed out of the
+        direct-mapped jump table by another is entered again on its next miss.)"""
+        state = self.state
+        ctx = state.context
+        ctx[LIMIT] = ctx[ICOUNT] + max_instructions
+        while True:
+            pc = self._run(state.regs_address, self.ram_address, state.context_address, pc)
+            reason = ctx[REASON]
+            if reason == Exit.LOOKUP and pc in self.cache:
+                ctx[REASON] = 0
+                state.set_jump(pc, self.cache[pc].address)
+                continue
+            if reason in (Exit.LOOKUP, Exit.BUDGET):
+                ctx[REASON] = 0
+                return pc
+            pc = self.finish_exit(self.cache[ctx[BLOCK]] if reason != Exit.EXIT_CHECK else None, pc)
+            if ctx[ICOUNT] >= ctx[LIMIT]:
+                return pc
+
+    def finish_exit(self, compiled: CompiledBlock | None, pc: int) -> int:
+        """Complete what native code left to Python; counts the block's remaining instructions.
+
+        A guest trap raised by the tail propagates with ICOUNT already counting the instructions
+        before the exit (the trap's index counts from the block start)."""
+        ctx = self.state.context
+        reason = Exit(ctx[REASON])
+        ctx[REASON] = 0
+        self.exits[reason] += 1
+        if reason is Exit.EXIT_CHECK:
+            return self.namespace["XC"](pc)
+        index = ctx[INDEX]
+        pc = compiled.tails.function(index)()
+        ctx[ICOUNT] += compiled.block.insn_count - index
+        if reason is Exit.MEMORY:
+            self.refill(ctx[ADDR] >> 12)
+        return pc
+
+    def refill(self, vpn: int) -> None:
+        """Copy the Python fast-map entries of ``vpn`` (filled by the slow path) into the TLBs."""
+        for name, write in (("RD", False), ("WR", True)):
+            delta = self.namespace.get(name, {}).get(vpn)
+            if delta is not None:
+                self.state.fill(vpn, delta, write)
+
+    # --- floating-point registers (raw 64-bit slots, binary32 NaN-boxed) -----------------------
+
+    def read_freg(self, idx: int) -> float:
+        return struct.unpack("<d", struct.pack("<Q", self.state.regs[F0 + idx]))[0]
+
+    def write_freg(self, idx: int, val: float) -> None:
+        self.state.regs[F0 + idx] = struct.unpack("<Q", struct.pack("<d", val))[0]
+
+    def read_freg_f32(self, idx: int) -> float:
+        raw = self.state.regs[F0 + idx]
+        bits = raw & 0xFFFF_FFFF if raw & BOX32 == BOX32 else CANONICAL_NAN32
+        return struct.unpack("<f", struct.pack("<I", bits))[0]
+
+    def write_freg_f32(self, idx: int, val: float) -> None:
+        self.state.regs[F0 + idx] = BOX32 | struct.unpack("<I", struct.pack("<f", val))[0]

@@ -1,0 +1,60 @@
+"""Finishing a block in Python after a native side exit (see llvm_backend: the exit protocol).
+
+A side exit leaves the slots as they were at the start of instruction INDEX. The rest of the block,
+from that instruction's first INSN marker to the terminator, is itself a valid IR block (the RISC-V
+translator never carries a temp across an instruction boundary; ``tail_block`` checks it), so the
+interpreter tier's code generator compiles it and the run loop calls it like any other block.
+``check_boundaries`` verifies that property for a whole block before it is compiled natively.
+"""
+
+from __future__ import annotations
+
+from polyvm.engine.interpreter.pycodegen import compile_block
+from polyvm.ir.block import IRBlock, Op, Temp
+
+
+def check_boundaries(block: IRBlock) -> None:
+    """Raise ValueError if a temp defined before an instruction boundary is used after it.
+
+    A boundary is an INSN marker not directly preceded by another (a fused pair shares one)."""
+    boundary = 0
+    defined_at: dict[Temp, int] = {}
+    previous = None
+    for stmt in block.stmts:
+        if stmt.op is Op.INSN and previous is not Op.INSN:
+            boundary += 1
+        for arg in stmt.args:
+            if isinstance(arg, Temp) and defined_at.get(arg, boundary) != boundary:
+                raise ValueError(f"block 0x{block.start_pc:x}: {arg} crosses an instruction boundary")
+        if stmt.dst is not None:
+            defined_at[stmt.dst] = boundary
+        previous = stmt.op
+
+
+def tail_block(block: IRBlock, index: int) -> IRBlock:
+    """The part of ``block`` that starts at instruction ``index`` (its first INSN marker)."""
+    start = next(
+        (pos for pos, stmt in enumerate(block.stmts) if stmt.op is Op.INSN and stmt.aux[1] == index),
+        None,
+    )
+    if start is None:
+        raise ValueError(f"block 0x{block.start_pc:x} has no instruction {index}")
+    pc = block.stmts[start].aux[0]
+    return IRBlock(pc, block.stmts[start:], block.insn_count - index,
+                   (block.start_pc + block.byte_size - pc) & ((1 << 64) - 1),
+                   block.phys_page, block.phys_start)
+
+
+class Tails:
+    """Python functions finishing one block from each instruction native code exited at."""
+
+    def __init__(self, block: IRBlock, namespace: dict) -> None:
+        self.block = block
+        self.namespace = namespace
+        self.functions: dict[int, object] = {}
+
+    def function(self, index: int) -> object:
+        function = self.functions.get(index)
+        if function is None:
+            function = self.functions[index] = compile_block(tail_block(self.block, index), self.namespace)
+        return function

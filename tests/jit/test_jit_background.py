@@ -1,0 +1,52 @@
+"""Background compilation: blocks compiled by the worker, installed by the guest thread."""
+
+from __future__ import annotations
+
+from polyvm import VmConfig
+from polyvm.engine.jit.jit import Jit
+from polyvm.ir.block import IRBlock, IRBuilder, Op
+
+
+def adding_block(pc: int, amount: int) -> IRBlock:
+    """x5 += amount; jump to pc + 4."""
+    b = IRBuilder()
+    b.insn(pc, 0)
+    b.set(5, b.op(Op.ADD, b.get(5), amount))
+    b.jump(pc + 4)
+    return IRBlock(pc, b.stmts, 1, 4)
+
+
+def crossing_block(pc: int) -> IRBlock:
+    b = IRBuilder()
+    b.insn(pc, 0)
+    value = b.get(5)
+    b.insn(pc + 4, 1)
+    b.set(6, value)
+    b.jump(pc + 8)
+    return IRBlock(pc, b.stmts, 2, 8)
+
+
+def test_background_compiles_are_installed_by_the_caller():
+    jit = Jit(VmConfig(), opt_level=0)
+    blocks = [adding_block(0x1000 + 4 * i, i + 1) for i in range(8)]
+    assert all(jit.compile_async(block) for block in blocks)
+    assert not jit.compile_async(blocks[0]), "already queued"
+    jit.wait_for_compiles()
+    assert jit.get_compiled(0x1000) is None, "nothing is installed behind the caller's back"
+    assert jit.install_ready() == 8
+    assert jit.compile_stats().blocks_compiled == 8
+    assert jit.run(0x1000, 1000) == 0x1020
+    assert jit.state.regs[5] == sum(range(1, 9))
+
+
+def test_flush_drops_in_flight_results_and_refusals_are_remembered():
+    jit = Jit(VmConfig(), opt_level=0)
+    jit.compile_async(adding_block(0x2000, 1))
+    jit.compile_async(crossing_block(0x3000))
+    jit.flush_code_cache()
+    jit.wait_for_compiles()
+    assert jit.install_ready() == 0 and jit.get_compiled(0x2000) is None
+    jit.compile_async(crossing_block(0x3000))
+    jit.wait_for_compiles()
+    assert jit.install_ready() == 0
+    assert not jit.compile_async(crossing_block(0x3000)), "refused blocks are not retried"
