@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from pathlib import Path
 
 from polyvm.core.config import VmConfig
 from polyvm.core.errors import ConfigError, VmError
-from polyvm.core.protocols import ExitReason
+from polyvm.core.protocols import ExitReason, RunResult
 from polyvm.core.types import ExecMode, GuestArch
 
 BOARDS = ("virt", "spike")
 DEFAULT_BIOS = Path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")
 DEMO_IMAGE = Path(__file__).parent / "demo" / "hello-riscv64.elf"
+DEFAULT_GDB = "tcp::1234"
 
 
 def parse_size(text: str) -> int:
@@ -28,6 +30,18 @@ def parse_size(text: str) -> int:
     except ValueError:
         raise ConfigError(f"cannot read memory size {text!r} (use e.g. 256M or 1G)") from None
     return value << 20 if value < 1 << 20 else value
+
+
+def parse_gdb_address(spec: str) -> tuple[str, int]:
+    """QEMU's ``-gdb`` syntax: ``tcp::PORT``, ``tcp:HOST:PORT`` (or without ``tcp:``, or a bare port)."""
+    host, _, port = spec.removeprefix("tcp:").rpartition(":")
+    try:
+        number = int(port)
+    except ValueError:
+        raise ConfigError(f"cannot read GDB address {spec!r} (use e.g. tcp::1234)") from None
+    if not 0 <= number < 65536:
+        raise ConfigError(f"GDB port {number} is out of range")
+    return host or "127.0.0.1", number
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="spike board: tohost address for raw binaries")
     run.add_argument("--htif-fromhost", type=lambda s: int(s, 0),
                      help="spike board: fromhost address for raw binaries")
+    run.add_argument("--gdb", metavar="tcp::PORT", help="wait for GDB connections on this port")
+    run.add_argument("-s", dest="gdb", action="store_const", const=DEFAULT_GDB,
+                     help=f"shorthand for --gdb {DEFAULT_GDB}")
+    run.add_argument("-S", dest="start_stopped", action="store_true",
+                     help="do not start the guest until GDB continues it")
     sub.add_parser("demo", help="boot the built-in demo guest")
     return parser
 
@@ -111,13 +130,19 @@ def run_command(args: argparse.Namespace) -> int:
         return 0
     board.console_sink = _write_console
     console = None
+    quit_requested = threading.Event()
     uart = getattr(board, "uart", None)
     if uart is not None and sys.stdin is not None and not sys.stdin.closed:
-        console = HostConsole(uart.push_input, board.stop)
+        console = HostConsole(uart.push_input, lambda: (quit_requested.set(), board.stop()))
         console.start()
     started = time.monotonic()
     try:
-        result = board.run(max_instructions=args.max_instructions, timeout=args.timeout)
+        if args.gdb is None:
+            if args.start_stopped:
+                raise ConfigError("-S waits for a debugger: give -s or --gdb tcp::PORT too")
+            result = board.run(max_instructions=args.max_instructions, timeout=args.timeout)
+        else:
+            result = _run_with_gdb(board, args, quit_requested)
     except KeyboardInterrupt:
         result = None
     finally:
@@ -136,6 +161,39 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"polyvm: stopped ({result.reason.value}) after {result.instructions} instructions",
           file=sys.stderr)
     return 0
+
+
+def _run_with_gdb(board, args: argparse.Namespace, quit_requested: threading.Event) -> RunResult:
+    """Run the guest on a worker thread with a GDB server beside it until the guest halts, GDB
+    kills it, the console quits (Ctrl-A x) or ``--timeout`` passes."""
+    from polyvm.gdb.server import GdbServer
+    from polyvm.service.runner import MachineRunner
+
+    if args.max_instructions is not None:
+        raise ConfigError("--max-instructions cannot be combined with --gdb (use --timeout)")
+    host, port = parse_gdb_address(args.gdb)
+    runner = MachineRunner(board)
+    killed = threading.Event()
+    server = GdbServer(runner, port, host, on_kill=killed.set)
+    server.start()
+    print(f"polyvm: waiting for gdb on {host}:{server.port}"
+          + (" (guest stopped until gdb continues it)" if args.start_stopped else ""), file=sys.stderr)
+    if not args.start_stopped:
+        runner.resume()
+    deadline = None if args.timeout is None else time.monotonic() + args.timeout
+    try:
+        while not (killed.is_set() or quit_requested.is_set() or runner.halted or runner.error):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            runner.wait(0.05)
+    finally:
+        server.close()
+        runner.pause()
+    if runner.error is not None:
+        raise runner.error
+    if runner.halted:
+        return runner.result
+    return RunResult(ExitReason.STOPPED, instructions=board.instructions_executed())
 
 
 def _print_stats(board, elapsed: float) -> None:

@@ -10,7 +10,7 @@ APT_PACKAGES=(
   gcc-riscv64-unknown-elf
   qemu-user qemu-system-misc
   device-tree-compiler
-  opensbi u-boot-qemu e2fsprogs
+  opensbi u-boot-qemu e2fsprogs gdb-multiarch
 )
 
 missing=()

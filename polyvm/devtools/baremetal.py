@@ -21,18 +21,20 @@ ISA_FLAGS = {
 
 
 def build_baremetal(source: Path, defines: dict[str, object] | None = None, *,
-                    paging: str = "bare", isa: str = "rv64imac") -> Path:
+                    paging: str = "bare", isa: str = "rv64imac", debug: bool = False) -> Path:
     """Compile ``source`` with start.S (``paging='bare'``) or start_sv39.S (``'sv39'``);
-    ``isa='rv64gc'`` builds with hardware floating point."""
+    ``isa='rv64gc'`` builds with hardware floating point; ``debug=True`` adds DWARF (``-g``)."""
     compiler = shutil.which(CC)
     if compiler is None:
         raise ConfigError(f"{CC} is not installed (run scripts/setup.sh)")
     start = RUNTIME / ("start.S" if paging == "bare" else f"start_{paging}.S")
-    flags = ISA_FLAGS[isa] + CFLAGS + [f"-D{name}={value}" for name, value in sorted((defines or {}).items())]
+    flags = ISA_FLAGS[isa] + CFLAGS + (["-g"] if debug else [])
+    flags += [f"-D{name}={value}" for name, value in sorted((defines or {}).items())]
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
     inputs = [source, start, RUNTIME / "link.ld", RUNTIME / "htif.h"]
     key = content_key(version, " ".join(flags), *(p.read_bytes() for p in inputs))
-    out = cache_dir("baremetal") / f"{source.stem}-{isa}-{paging}-{key}.elf"
+    suffix = "-g" if debug else ""
+    out = cache_dir("baremetal") / f"{source.stem}-{isa}-{paging}{suffix}-{key}.elf"
     if not out.exists():
         tmp = out.with_suffix(".tmp")
         subprocess.run(

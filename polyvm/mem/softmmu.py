@@ -79,6 +79,8 @@ class SoftMmu:
         self.watched_pages: set[int] = set()
         self.on_watched_write: Callable[[int, int], None] | None = None
         self.on_regime_change: Callable[[], None] | None = None
+        self.slow_pages: set[int] = set()
+        """Virtual pages whose loads and stores always take the slow path (debugger watchpoints)."""
         self._regimes: OrderedDict[tuple, tuple[dict[int, int], dict[int, int]]] = OrderedDict()
         self.rd: dict[int, int] = {}
         self.wr: dict[int, int] = {}
@@ -188,6 +190,14 @@ class SoftMmu:
         self.on_watched_write = callback
         self.clear_store_maps()
 
+    def set_slow_pages(self, pages: set[int]) -> None:
+        """Keep these virtual pages out of the fast maps of every regime from now on."""
+        self.slow_pages = set(pages)
+        for rd, wr in self._regimes.values():
+            for vpn in pages:
+                rd.pop(vpn, None)
+                wr.pop(vpn, None)
+
     # --- translation (seed section 2.3) --------------------------------------------------------
 
     def _read_pte(self, paddr: int) -> int:
@@ -285,7 +295,11 @@ class SoftMmu:
             return low | (high << (8 * first))
         paddr = self.translate(vaddr, Access.LOAD)
         ram = self.ram
-        if ram.base <= paddr < ram.end and len(self.rd) < MAX_FAST_PAGES:
+        if (
+            ram.base <= paddr < ram.end
+            and vaddr >> 12 not in self.slow_pages
+            and len(self.rd) < MAX_FAST_PAGES
+        ):
             self.rd[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
         return self.phys_read(paddr, size)
 
@@ -305,6 +319,7 @@ class SoftMmu:
             ram.base <= paddr < ram.end
             and paddr >> 12 not in self.code.pages
             and paddr >> 12 not in self.watched_pages
+            and vaddr >> 12 not in self.slow_pages
             and len(self.wr) < MAX_FAST_PAGES
         ):
             self.wr[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)

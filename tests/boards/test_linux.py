@@ -46,10 +46,13 @@ def test_linux_smp2_boots_writes_ext2_file_and_powers_off(images, tmp_path):
     (programs / "fpdemo").write_bytes(fpdemo.read_bytes())
     (programs / "fpdemo").chmod(0o755)
     expected_fp = subprocess.run(["qemu-riscv64", str(fpdemo)], capture_output=True, check=True).stdout
+    (programs / "note.txt").write_bytes(b"served over legacy virtio-mmio\n")
     disk = make_ext2(tmp_path / "disk.img")
     ro_disk = make_ext2(tmp_path / "ro.img", content=programs)
+    legacy_disk = make_ext2(tmp_path / "legacy.img", content=programs)
     ro_before = ro_disk.read_bytes()
-    session = boot(images, [Drive(str(disk)), Drive(str(ro_disk), readonly=True)])
+    session = boot(images, [Drive(str(disk)), Drive(str(ro_disk), readonly=True),
+                            Drive(str(legacy_disk), legacy=True)])
 
     cpuinfo = session.run_command("cat /proc/cpuinfo")
     assert cpuinfo.count(b"processor\t:") == 2
@@ -61,6 +64,8 @@ def test_linux_smp2_boots_writes_ext2_file_and_powers_off(images, tmp_path):
     session.run_command("mkdir -p /ro && mount -t ext2 /dev/vdb /ro")
     refused = session.run_command("touch /ro/new; echo status=$?")
     assert b"Read-only file system" in refused and b"status=1" in refused
+    session.run_command("mkdir -p /legacy && mount -t ext2 /dev/vdc /legacy")
+    assert session.run_command("cat /legacy/note.txt") == b"served over legacy virtio-mmio\n"
     fp_output = session.run_command("/ro/fpdemo")
     assert fp_output == expected_fp
 

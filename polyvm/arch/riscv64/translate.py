@@ -1,13 +1,15 @@
 """Translates decoded RISC-V instructions into IR blocks.
 
-A block ends at a control transfer, a system or CSR instruction, the end of the 4 KiB page or
-MAX_BLOCK_INSNS. Slots 0-31 are x0-x31 (x0 is never read or written: it is the constant 0).
+A block ends at a control transfer, a system or CSR instruction, the end of the 4 KiB page,
+MAX_BLOCK_INSNS (or the caller's ``limit``), or before a debugger breakpoint (``stop_at``), so a
+breakpoint address is only ever the first instruction of a block. Slots 0-31 are x0-x31 (x0 is
+never read or written: it is the constant 0).
 Everything that is not plain data flow is a CALL of a hart helper named here; see hart.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 from polyvm.arch.riscv64.decoder import RvInsn, decode
 from polyvm.arch.riscv64.fuser import FusedKind, FusedOp, InstructionFuser
@@ -53,14 +55,18 @@ class RiscvTranslator:
     def __init__(self, fuser: InstructionFuser | None = None) -> None:
         self.fuser = fuser or InstructionFuser()
 
-    def translate(self, pc: int, fetch16: Callable[[int], int | None]) -> IRBlock:
+    def translate(self, pc: int, fetch16: Callable[[int], int | None], *, limit: int | None = None,
+                  stop_at: Container[int] = ()) -> IRBlock:
         """Translate from ``pc``; ``fetch16`` returns None past what may be fetched in this block.
 
         The first parcel must be fetchable (the caller checked, raising the fetch fault if not).
+        At most ``limit`` instructions (a debugger's single step uses 1); the block ends before any
+        address in ``stop_at`` other than ``pc`` (debugger breakpoints).
         """
         insns: list[RvInsn | int] = []
         cur = pc
-        while len(insns) < MAX_BLOCK_INSNS:
+        limit = MAX_BLOCK_INSNS if limit is None else limit
+        while len(insns) < limit:
             low = fetch16(cur)
             if low is None:
                 break
@@ -78,7 +84,7 @@ class RiscvTranslator:
             if insn is None or insn.ends_block():
                 break
             cur += insn.size
-            if (cur ^ pc) >> 12:
+            if (cur ^ pc) >> 12 or cur in stop_at:
                 break
         return self._build(pc, insns)
 

@@ -106,6 +106,17 @@ class BlockCache:
                     dropped.append(cached)
         return dropped
 
+    def invalidate_virtual(self, vaddr: int) -> list[CachedBlock]:
+        """Drop every block whose guest-virtual bytes contain ``vaddr`` (a new debugger breakpoint,
+        which must start its own block). A linear scan: breakpoints change rarely."""
+        dropped = []
+        for key, cached in list(self._blocks.items()):
+            if key[0] <= vaddr < key[0] + max(cached.block.byte_size, 1):
+                del self._blocks[key]
+                self._unindex(key, cached.block)
+                dropped.append(cached)
+        return dropped
+
     def take_evicted(self) -> list[CachedBlock]:
         """Blocks evicted since the last call (their owners release what they hold)."""
         evicted, self.evicted = self.evicted, []

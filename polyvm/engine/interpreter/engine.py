@@ -4,11 +4,16 @@ Python functions, found through a per-regime jump cache in front of the BlockCac
 The dispatch loop (``run_slice``) is the hot path measured by benchmarks/run.py: it looks a block up
 by virtual pc, calls it, and counts its instructions; everything else (traps, interrupts, mode
 changes, wfi) arrives as an exception and is handled outside the loop.
+
+Debugger hooks (polyvm.engine.debug, used by polyvm.gdb): ``breakpoints``, ``set_watchpoints``,
+``step_instruction`` and ``on_debug_stop``. They cost nothing on the hot loop: breakpoint pcs never
+enter the jump cache, so only ``_lookup`` checks them.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from polyvm.arch.riscv64.fuser import InstructionFuser
 from polyvm.arch.riscv64.hart import RiscvHart
@@ -16,6 +21,7 @@ from polyvm.arch.riscv64.translate import RiscvTranslator
 from polyvm.arch.riscv64.traps import Cause, ExitSlice, GuestTrap
 from polyvm.core.config import VmConfig
 from polyvm.core.protocols import ExitCondition, RunResult
+from polyvm.engine.debug import MEMORY_HELPERS, DebugStop, Watchpoint, watch_helpers
 from polyvm.engine.interpreter.block_cache import BlockCache, CachedBlock
 from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, compile_block
 from polyvm.ir.block import IRBlock
@@ -49,9 +55,17 @@ class Interpreter:
         self._jump_caches: dict[tuple, dict[int, tuple]] = {}
         self.jump_cache: dict[int, tuple] = {}
         self.blocks_translated = 0
+        self.dispatches = 0
+        """Blocks dispatched by run_slice (counted once per slice, off the hot path)."""
         self.mmu.on_regime_change = self._regime_changed
         self.mmu.code.add_listener(self._code_written)
         hart.on_sfence = self._flush_jump_caches
+        self.breakpoints: set[int] = set()
+        """Debugger breakpoints (virtual pcs); change them with insert/remove_breakpoint."""
+        self.watchpoints: list[Watchpoint] = []
+        self.on_debug_stop: Callable[[Interpreter, DebugStop], None] | None = None
+        """Called on the run thread when a breakpoint or watchpoint ends a slice."""
+        self._memory_helpers = {name: self.namespace[name] for name in MEMORY_HELPERS}
         self._regime_changed()
 
     # --- seed API ------------------------------------------------------------------------------
@@ -129,8 +143,9 @@ class Interpreter:
         pc = hart.pc
         entry = None
         limit = hart.instret + SLICE_INSTRUCTIONS
+        dispatched = 0
         try:
-            for _ in range(budget):
+            for dispatched in range(1, budget + 1):  # noqa: B007 - counted after the loop
                 entry = get(pc)
                 if entry is None:
                     entry = self._lookup(pc)
@@ -142,12 +157,32 @@ class Interpreter:
         except ExitSlice as exit_:
             hart.instret += entry[1]
             hart.pc = exit_.pc
+        except DebugStop as stop:
+            hart.instret += stop.index
+            hart.pc = stop.pc
+            if self.on_debug_stop is not None:
+                self.on_debug_stop(self, stop)
         except GuestTrap as trap:
             if trap.in_block:
                 hart.instret += trap.index
             hart.take_trap(trap.cause, trap.tval, trap.pc)
+        self.dispatches += dispatched
 
     def _lookup(self, pc: int) -> tuple:
+        if pc in self.breakpoints:
+            raise DebugStop(pc, 0, "swbreak", pc, in_block=False)
+        phys = self._fetch_phys(pc)
+        cached = self.block_cache.lookup(pc, phys)
+        if cached is None:
+            cached = self._translate(pc, phys)
+        cached.exec_count += 1
+        entry = (cached.function, cached.block.insn_count, cached)
+        if self.block_cache.enabled:
+            self.jump_cache[pc] = entry
+        return entry
+
+    def _fetch_phys(self, pc: int) -> int:
+        """Physical address of the instruction at ``pc``, or the guest's fetch fault."""
         mmu = self.mmu
         try:
             phys = mmu.translate(pc, Access.FETCH)
@@ -159,16 +194,19 @@ class Interpreter:
             raise GuestTrap(Cause.FETCH_ACCESS, pc, pc, 0, in_block=False) from None
         if not mmu.ram.contains(phys, 2):
             raise GuestTrap(Cause.FETCH_ACCESS, pc, pc, 0, in_block=False)
-        cached = self.block_cache.lookup(pc, phys)
-        if cached is None:
-            cached = self._translate(pc, phys)
-        cached.exec_count += 1
-        entry = (cached.function, cached.block.insn_count, cached)
-        if self.block_cache.enabled:
-            self.jump_cache[pc] = entry
-        return entry
+        return phys
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
+        block = self._build_block(pc, phys)
+        function = compile_block(block, self.namespace)
+        self.blocks_translated += 1
+        cached = self.block_cache.insert(pc, block, phys, function)
+        self._release(self.block_cache.take_evicted())
+        if self.block_cache.enabled:
+            self.mmu.code.ref(phys >> 12)
+        return cached
+
+    def _build_block(self, pc: int, phys: int, limit: int | None = None) -> IRBlock:
         ram = self.mmu.ram
         page_end = (phys | 0xFFF) + 1
         delta = phys - pc
@@ -185,16 +223,58 @@ class Interpreter:
                 return None
             return ram.u16[(paddr - ram.base) >> 1]
 
-        block = self.translator.translate(pc, fetch16)
+        block = self.translator.translate(pc, fetch16, limit=limit, stop_at=self.breakpoints)
         block.phys_start = phys
         block.phys_page = phys >> 12
-        function = compile_block(block, self.namespace)
-        self.blocks_translated += 1
-        cached = self.block_cache.insert(pc, block, phys, function)
-        self._release(self.block_cache.take_evicted())
-        if self.block_cache.enabled:
-            self.mmu.code.ref(phys >> 12)
-        return cached
+        return block
+
+    # --- debugger hooks (polyvm.engine.debug) --------------------------------------------------
+
+    def insert_breakpoint(self, pc: int) -> None:
+        """Stop before the instruction at virtual ``pc``; translations containing it are dropped."""
+        self.breakpoints.add(pc)
+        self._release(self.block_cache.invalidate_virtual(pc))
+        self._flush_jump_caches()
+
+    def remove_breakpoint(self, pc: int) -> None:
+        """Blocks split at ``pc`` stay valid (just shorter), so nothing is invalidated."""
+        self.breakpoints.discard(pc)
+
+    def set_watchpoints(self, watches: list[Watchpoint]) -> None:
+        """Stop before loads/stores that overlap ``watches`` (their pages leave the fast maps)."""
+        self.watchpoints = list(watches)
+        self.mmu.set_slow_pages({page for watch in watches for page in watch.pages()})
+        self._install_memory_helpers(bool(watches))
+
+    def _install_memory_helpers(self, watching: bool) -> None:
+        helpers = self._memory_helpers
+        self.namespace.update(watch_helpers(helpers, self.watchpoints) if watching else helpers)
+
+    def step_instruction(self, watch: bool = True) -> DebugStop | None:
+        """Run exactly the instruction at the hart's pc (no interrupts, nothing cached), taking its
+        trap if it raises one. Returns the DebugStop when a watchpoint stopped it before its access
+        (nothing changed); ``watch=False`` runs it with watchpoints suppressed."""
+        hart = self.hart
+        if not watch:
+            self._install_memory_helpers(False)
+        try:
+            block = self._build_block(hart.pc, self._fetch_phys(hart.pc), limit=1)
+            hart.pc = compile_block(block, self.namespace)()
+            hart.instret += block.insn_count
+        except ExitSlice as exit_:
+            hart.instret += 1
+            hart.pc = exit_.pc
+        except DebugStop as stop:
+            hart.pc = stop.pc
+            return stop
+        except GuestTrap as trap:
+            if trap.in_block:
+                hart.instret += trap.index
+            hart.take_trap(trap.cause, trap.tval, trap.pc)
+        finally:
+            if not watch:
+                self._install_memory_helpers(bool(self.watchpoints))
+        return None
 
     # --- invalidation --------------------------------------------------------------------------
 
@@ -230,6 +310,7 @@ class Interpreter:
     def stats(self) -> dict[str, object]:
         return {
             "blocks_translated": self.blocks_translated,
+            "dispatches": self.dispatches,
             "block_cache": self.block_cache.stats(),
             "fuser": self.fuser.stats(),
             "tlb": self.mmu.tlb_stats(),

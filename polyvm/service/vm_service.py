@@ -1,0 +1,283 @@
+"""VmService (seed section 6): one virtual machine behind an asyncio API.
+
+The guest runs on a worker thread (MachineRunner), so the event loop stays responsive: ``start``,
+``pause`` and ``resume`` return as soon as the run loop has started or stopped (pause within one
+slice, well under 50 ms), and ``stats()`` reads live counters while the guest runs.
+
+Devices: block devices are virtio-blk drives of the ``virt`` board. They are added or removed before
+``start()`` (the board is rebuilt with the new drive list); the virt board has no hot-plug, so doing
+so once the guest has started raises a DeviceError saying so. virtio-net is not implemented yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import enum
+import shutil
+import tempfile
+import time
+import weakref
+from pathlib import Path
+
+from polyvm.core.config import VmConfig
+from polyvm.core.errors import ConfigError, DeviceError, ExecutionError, UnsupportedError
+from polyvm.service.runner import MachineRunner
+
+BOARDS = ("spike", "virt")
+DEFAULT_BIOS = Path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")
+
+
+class VmState(enum.Enum):
+    CREATED = "created"
+    """Built, never started."""
+    RUNNING = "running"
+    PAUSED = "paused"
+    """Stopped by pause() or by a debugger; resume() continues."""
+    HALTED = "halted"
+    """The guest powered the machine off itself."""
+    STOPPED = "stopped"
+    """stop() was called: disks are flushed and closed."""
+    FAILED = "failed"
+    """The run loop raised an error (see VmService.error)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PerformanceStats:
+    instructions_executed: int
+    jit_blocks_compiled: int
+    """Blocks compiled to native code (0 with the interpreter)."""
+    tlb_hit_rate: float
+    cache_hit_rate: float
+    """Share of block dispatches that found translated code (1 - translations / dispatches)."""
+    uptime_ms: int
+    """Wall-clock time since start(), frozen by stop()."""
+
+
+def _rate(hits: int, misses: int) -> float:
+    total = hits + misses
+    return hits / total if total else 0.0
+
+
+class VmService:
+    """Create with ``await VmService.new(config, kernel_bytes, initrd_bytes, board="spike")``."""
+
+    def __init__(self, config: VmConfig, workdir: Path, kernel: Path, initrd: Path | None, board: str,
+                 bios: str | Path | None, append: str) -> None:
+        if board not in BOARDS:
+            raise ConfigError(f"unknown board {board!r} (available: {', '.join(BOARDS)})")
+        if board == "spike" and initrd is not None:
+            raise ConfigError("the spike board boots bare-metal programs: it takes no initrd")
+        self.config = config
+        self.board_name = board
+        self._workdir = workdir
+        self._kernel, self._initrd, self._bios, self._append = kernel, initrd, bios, append
+        self._drives: dict[str, str] = {}
+        self.board = self._build_board()
+        self.runner = MachineRunner(self.board)
+        self._started_at: float | None = None
+        self._stopped_at: float | None = None
+        self._gdb = None
+
+    @classmethod
+    async def new(cls, config: VmConfig, kernel: bytes, initrd: bytes | None = None, board: str = "spike",
+                  *, bios: str | Path | None = "default", append: str = "") -> VmService:
+        """Build the machine with ``kernel`` loaded (a bare-metal ELF on spike; on virt the next
+        stage after ``bios``: OpenSBI by default, None to run ``kernel`` itself in M-mode)."""
+        workdir = Path(tempfile.mkdtemp(prefix="polyvm-service-"))
+        kernel_path = workdir / "kernel"
+        kernel_path.write_bytes(kernel)
+        initrd_path = None
+        if initrd is not None:
+            initrd_path = workdir / "initrd"
+            initrd_path.write_bytes(initrd)
+        if bios == "default":
+            bios = DEFAULT_BIOS if board == "virt" else None
+        try:
+            service = await asyncio.to_thread(cls, config, workdir, kernel_path, initrd_path, board, bios,
+                                              append)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        weakref.finalize(service, shutil.rmtree, workdir, True)
+        return service
+
+    def _build_board(self):
+        from polyvm.machine.spike import SpikeBoard
+        from polyvm.machine.virt import Drive, VirtBoard
+
+        if self.board_name == "spike":
+            return SpikeBoard(self.config, self._kernel)
+        return VirtBoard(self.config, kernel=self._kernel, bios=self._bios, initrd=self._initrd,
+                         append=self._append, drives=[Drive(path) for path in self._drives.values()])
+
+    def _close_board(self) -> None:
+        """Flush and close disk images (boards without disks have no close())."""
+        close = getattr(self.board, "close", None)
+        if close is not None:
+            close()
+
+    def _rebuild(self) -> None:
+        self._close_board()
+        self.board = self._build_board()
+        self.runner = MachineRunner(self.board)
+        if self._gdb is not None:
+            self._gdb.runner = self.runner
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        state = self.state()
+        if state is not VmState.CREATED:
+            raise ExecutionError(f"cannot start: the virtual machine is {state.value} "
+                                 "(start() runs a new machine once; use resume() after pause())")
+        self._started_at = time.monotonic()
+        self.runner.resume()
+
+    async def pause(self) -> None:
+        state = self.state()
+        if state is not VmState.RUNNING:
+            raise ExecutionError(f"cannot pause: the virtual machine is {state.value}")
+        await asyncio.to_thread(self.runner.pause)
+
+    async def resume(self) -> None:
+        state = self.state()
+        if state is not VmState.PAUSED:
+            raise ExecutionError(f"cannot resume: the virtual machine is {state.value}")
+        self.runner.resume()
+
+    async def stop(self) -> None:
+        """Stop the guest, flush and close its disks. Stopping twice is harmless."""
+        self.disable_gdb_debugging()
+        if self._stopped_at is not None:
+            return
+        await asyncio.to_thread(self.runner.pause)
+        await asyncio.to_thread(self._close_board)
+        self._stopped_at = time.monotonic()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    async def wait(self, timeout: float | None = None) -> VmState:
+        """Wait until the guest halts (or ``timeout`` seconds pass); returns the state then."""
+        await asyncio.to_thread(self.runner.wait, timeout)
+        return self.state()
+
+    # --- status ---------------------------------------------------------------------------------
+
+    def state(self) -> VmState:
+        runner = self.runner
+        if self._stopped_at is not None:
+            return VmState.STOPPED
+        if runner.error is not None:
+            return VmState.FAILED
+        if runner.halted:
+            return VmState.HALTED
+        if runner.running:
+            return VmState.RUNNING
+        if self._started_at is None and runner.result is None:
+            return VmState.CREATED
+        return VmState.PAUSED
+
+    def is_running(self) -> bool:
+        return self.state() is VmState.RUNNING
+
+    @property
+    def exit_code(self) -> int | None:
+        """The guest's exit code once it has halted."""
+        return self.board.exit_code
+
+    @property
+    def error(self) -> BaseException | None:
+        return self.runner.error
+
+    @property
+    def console_output(self) -> bytes:
+        return bytes(self.board.console_output)
+
+    def stats(self) -> PerformanceStats:
+        tlb_hits = tlb_misses = dispatches = translations = 0
+        for engine in self.board.engines:
+            tlb = engine.mmu.tlb_stats()
+            tlb_hits, tlb_misses = tlb_hits + tlb.hits, tlb_misses + tlb.misses
+            dispatches += engine.dispatches
+            translations += engine.blocks_translated
+        uptime = 0.0
+        if self._started_at is not None:
+            uptime = (self._stopped_at or time.monotonic()) - self._started_at
+        return PerformanceStats(
+            instructions_executed=self.board.instructions_executed(),
+            jit_blocks_compiled=0,
+            tlb_hit_rate=_rate(tlb_hits, tlb_misses),
+            cache_hit_rate=_rate(max(dispatches - translations, 0), min(translations, dispatches)),
+            uptime_ms=int(uptime * 1000),
+        )
+
+    # --- devices --------------------------------------------------------------------------------
+
+    def _before_start(self, action: str) -> None:
+        state = self.state()
+        if state is not VmState.CREATED:
+            raise DeviceError(f"cannot {action} while the virtual machine is {state.value}: the "
+                              f"{self.board_name} board has no device hot-plug; change devices "
+                              "before start()")
+
+    def add_block_device(self, name: str, file_path: str | Path) -> None:
+        """Attach a raw disk image as a virtio-blk drive (virt board, before start())."""
+        if self.board_name != "virt":
+            raise DeviceError(f"the {self.board_name} board has no virtio bus: block devices need "
+                              "board='virt'")
+        self._before_start(f"add block device {name!r}")
+        if name in self._drives:
+            raise DeviceError(f"a device named {name!r} exists already")
+        path = Path(file_path)
+        if not path.is_file():
+            raise DeviceError(f"disk image {path} does not exist or is not a regular file")
+        self._drives[name] = str(path)
+        try:
+            self._rebuild()
+        except BaseException:
+            del self._drives[name]
+            self._rebuild()
+            raise
+
+    def add_network_device(self, name: str, mac: bytes | list[int] | tuple[int, ...]) -> None:
+        if len(bytes(mac)) != 6:
+            raise ConfigError(f"a MAC address has 6 bytes, got {len(bytes(mac))}")
+        raise UnsupportedError(f"cannot add network device {name!r}: virtio-net is not implemented "
+                               "in polyvm yet")
+
+    def remove_device(self, name: str) -> None:
+        if name not in self._drives:
+            raise DeviceError(f"no device named {name!r} (devices: {', '.join(self._drives) or 'none'})")
+        self._before_start(f"remove device {name!r}")
+        del self._drives[name]
+        self._rebuild()
+
+    def devices(self) -> dict[str, str]:
+        """Added block devices: name -> image path."""
+        return dict(self._drives)
+
+    # --- debugging ------------------------------------------------------------------------------
+
+    def enable_gdb_debugging(self, port: int, host: str = "127.0.0.1") -> int:
+        """Serve the GDB remote protocol on ``host:port`` (0 picks a free port); returns the port."""
+        from polyvm.gdb.server import GdbServer
+
+        if self._gdb is not None:
+            raise ConfigError(f"GDB debugging is enabled already (port {self._gdb.port})")
+        self._gdb = GdbServer(self.runner, port, host, on_kill=self._killed_by_debugger)
+        self._gdb.start()
+        return self._gdb.port
+
+    def disable_gdb_debugging(self) -> None:
+        if self._gdb is not None:
+            self._gdb.close()
+            self._gdb = None
+
+    @property
+    def gdb_port(self) -> int | None:
+        return None if self._gdb is None else self._gdb.port
+
+    def _killed_by_debugger(self) -> None:
+        self.runner.pause()
+        self._close_board()
+        self._stopped_at = time.monotonic()
