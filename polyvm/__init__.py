@@ -40,6 +40,7 @@ from polyvm.mem.paging import PagingMode
 from polyvm.mem.ram import GuestRam
 from polyvm.mem.softmmu import SoftMmu
 from polyvm.mem.tlb import TlbEntry, TlbStats
+from polyvm.service import PerformanceStats, VmService, VmState
 
 __all__ = [
     "MMU", "BlockCache", "CacheStats", "CachedBlock", "ConfigError", "Decoder", "DeviceError",
@@ -48,5 +49,6 @@ __all__ = [
     "IRBlock", "Instruction", "InstructionFuser", "InstructionLimit", "Interpreter",
     "InvalidAddress", "InvalidInstruction", "LoaderError", "MemoryAccessError", "MmioDevice",
     "MmioMap", "PagingMode", "RiscvHart", "RunForever", "RunResult", "SoftMmu", "TlbEntry",
-    "TlbStats", "UnsupportedError", "VirtualMachine", "VmConfig", "VmError",
+    "TlbStats", "UnsupportedError", "VirtualMachine", "VmConfig", "VmError", "VmService", "VmState",
+    "PerformanceStats",
 ]
