@@ -12,13 +12,14 @@ from functools import partial
 from polyvm.fp.arith import add, div, fma, mul, sqrt, sub
 from polyvm.fp.compare import fclass, feq, fle, flt, fmax, fmin, fsgnj, fsgnjn, fsgnjx
 from polyvm.fp.convert import convert, from_int, to_int
+from polyvm.fp.fastpath import accelerate, fast32, fast64
 from polyvm.fp.formats import F32, F64
 
-f32_add = partial(add, F32)
-f32_sub = partial(sub, F32)
-f32_mul = partial(mul, F32)
-f32_div = partial(div, F32)
-f32_sqrt = partial(sqrt, F32)
+f32_add = accelerate(partial(add, F32), fast32("add"))
+f32_sub = accelerate(partial(sub, F32), fast32("sub"))
+f32_mul = accelerate(partial(mul, F32), fast32("mul"))
+f32_div = accelerate(partial(div, F32), fast32("div"))
+f32_sqrt = accelerate(partial(sqrt, F32), fast32("sqrt"), unary=True)
 f32_madd = partial(fma, F32, 0, 0)
 f32_msub = partial(fma, F32, 0, 1)
 f32_nmsub = partial(fma, F32, 1, 0)
@@ -42,11 +43,11 @@ i64_to_f32 = partial(from_int, F32, 64, 1)
 u64_to_f32 = partial(from_int, F32, 64, 0)
 f32_to_f64 = partial(convert, F32, F64)
 
-f64_add = partial(add, F64)
-f64_sub = partial(sub, F64)
-f64_mul = partial(mul, F64)
-f64_div = partial(div, F64)
-f64_sqrt = partial(sqrt, F64)
+f64_add = accelerate(partial(add, F64), fast64("add"))
+f64_sub = accelerate(partial(sub, F64), fast64("sub"))
+f64_mul = accelerate(partial(mul, F64), fast64("mul"))
+f64_div = accelerate(partial(div, F64), fast64("div"))
+f64_sqrt = accelerate(partial(sqrt, F64), fast64("sqrt"), unary=True)
 f64_madd = partial(fma, F64, 0, 0)
 f64_msub = partial(fma, F64, 0, 1)
 f64_nmsub = partial(fma, F64, 1, 0)
