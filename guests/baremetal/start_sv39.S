@@ -25,22 +25,7 @@ _start:
     csrw mepc, t0
     mret
 run_main:
-    call main
-    slli a0, a0, 1
-    ori a0, a0, 1
-    la t0, tohost
-    sd a0, 0(t0)
-1:  j 1b
-
-    .section .tohost, "aw", @progbits
-    .align 6
-    .globl tohost
-tohost: .dword 0
-    .size tohost, 8
-    .align 6
-    .globl fromhost
-fromhost: .dword 0
-    .size fromhost, 8
+#include "htif_exit.inc"
 
     .bss
     .align 12

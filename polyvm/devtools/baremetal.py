@@ -31,7 +31,7 @@ def build_baremetal(source: Path, defines: dict[str, object] | None = None, *,
     flags = ISA_FLAGS[isa] + CFLAGS + (["-g"] if debug else [])
     flags += [f"-D{name}={value}" for name, value in sorted((defines or {}).items())]
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
-    inputs = [source, start, RUNTIME / "link.ld", RUNTIME / "htif.h"]
+    inputs = [source, start, RUNTIME / "link.ld", RUNTIME / "htif.h", RUNTIME / "htif_exit.inc"]
     key = content_key(version, " ".join(flags), *(p.read_bytes() for p in inputs))
     suffix = "-g" if debug else ""
     out = cache_dir("baremetal") / f"{source.stem}-{isa}-{paging}{suffix}-{key}.elf"
