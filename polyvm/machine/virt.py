@@ -26,10 +26,12 @@ from polyvm.device.uart16550 import Uart16550
 from polyvm.device.virtio.block import VirtioBlock
 from polyvm.device.virtio.device import VirtioDevice
 from polyvm.device.virtio.mmio import VirtioMmio
+from polyvm.device.virtio.net import VirtioNet, VirtioNetMmio
 from polyvm.machine.clock import TIMEBASE_HZ
 from polyvm.machine.loader import LoadedImage, load_image, read_file
 from polyvm.machine.riscv_machine import CLINT_BASE, CLINT_SIZE, DRAM_BASE, RiscvMachine
 from polyvm.machine.virt_fdt import VirtLayout, build_virt_fdt
+from polyvm.net.cli_spec import NicSpec
 
 PLIC_BASE, PLIC_SIZE = 0x0C00_0000, 0x60_0000
 UART_BASE, UART_SIZE, UART_IRQ = 0x1000_0000, 0x100, 10
@@ -73,7 +75,8 @@ class Drive:
 class VirtBoard(RiscvMachine):
     def __init__(self, config: VmConfig, *, kernel: str | Path | None = None,
                  bios: str | Path | None = None, initrd: str | Path | None = None,
-                 append: str = "", drives: list[Drive] | None = None) -> None:
+                 append: str = "", drives: list[Drive] | None = None,
+                 nics: list[NicSpec] | None = None) -> None:
         super().__init__(config)
         self.plic = Plic(self.harts, PLIC_SOURCES)
         self.bus.register(PLIC_BASE, PLIC_SIZE, self.plic, "plic")
@@ -89,8 +92,9 @@ class VirtBoard(RiscvMachine):
         self.pollers += [self.uart.poll, self.rtc.poll]
         self.block_devices: list[VirtioBlock] = []
         self.virtio: list[VirtioMmio] = []
-        drives = list(drives or [])
-        if len(drives) > VIRTIO_SLOTS:
+        self.net_devices: list[VirtioNet] = []
+        drives, nics = list(drives or []), list(nics or [])
+        if len(drives) + len(nics) > VIRTIO_SLOTS:
             raise ConfigError(f"at most {VIRTIO_SLOTS} virtio devices fit on the virt board")
         for slot in range(VIRTIO_SLOTS):
             device: VirtioDevice
@@ -100,12 +104,20 @@ class VirtBoard(RiscvMachine):
                 device = VirtioBlock(drive.path, readonly=drive.readonly)
                 self.block_devices.append(device)
                 version = 1 if drive.legacy else 2
+            elif slot < len(drives) + len(nics):
+                device = nics[slot - len(drives)].create()
+                self.net_devices.append(device)
             else:
                 device = EmptyVirtioSlot()
             # The first drive takes the lowest address, which Linux probes first: it becomes vda.
             index = slot
             base = VIRTIO_BASE + index * VIRTIO_SIZE
-            transport = VirtioMmio(device, self.ram, IrqLine(self.plic, 1 + index), version)
+            irq = IrqLine(self.plic, 1 + index)
+            if isinstance(device, VirtioNet):
+                transport = VirtioNetMmio(device, self.ram, irq)
+                self.pollers.append(transport.poll)
+            else:
+                transport = VirtioMmio(device, self.ram, irq, version)
             self.virtio.append(transport)
             self.bus.register(base, VIRTIO_SIZE, transport, f"virtio{index}")
         self.power_event: str | None = None
@@ -118,8 +130,9 @@ class VirtBoard(RiscvMachine):
         raise MachineHalt(code, event)
 
     def close(self) -> None:
-        """Flush and close disk images (after a run: the guest's writes reach the host file)."""
-        for device in self.block_devices:
+        """Flush and close disk images (after a run: the guest's writes reach the host file) and
+        network backends."""
+        for device in [*self.block_devices, *self.net_devices]:
             device.close()
 
     # --- boot -------------------------------------------------------------------------------
