@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--kernel", help="kernel or bare-metal program (ELF or raw)")
     run.add_argument("--initrd", help="initial ramdisk (virt)")
     run.add_argument("--append", default="", help="kernel command line (virt)")
+    run.add_argument("-netdev", "--netdev", action="append", default=[],
+                     metavar="tap,id=N,ifname=IF|socket,id=N,local=H:P,remote=H:P",
+                     help="network back end (virt; repeatable)")
+    run.add_argument("-device", "--device", action="append", default=[],
+                     metavar="virtio-net-device,netdev=N[,mac=MAC]", help="device (virt; repeatable)")
     run.add_argument("--drive", action="append", default=[], metavar="file=PATH[,readonly=on]",
                      help="virtio block device (virt; repeatable)")
     run.add_argument("--dump-dtb", metavar="FILE", help="write the generated device tree and exit")
@@ -100,6 +105,7 @@ def _bios_path(args: argparse.Namespace) -> str | None:
 def _create_board(args: argparse.Namespace, config: VmConfig):
     from polyvm.machine.spike import SpikeBoard
     from polyvm.machine.virt import Drive, VirtBoard
+    from polyvm.net.cli_spec import is_net_device, parse_nics
 
     bios = _bios_path(args)
     if args.machine == "spike":
@@ -108,8 +114,12 @@ def _create_board(args: argparse.Namespace, config: VmConfig):
         if args.kernel is None:
             raise ConfigError("no guest given: use --kernel PATH")
         return SpikeBoard(config, args.kernel, tohost=args.htif_tohost, fromhost=args.htif_fromhost)
+    unknown = [spec for spec in args.device if not is_net_device(spec)]
+    if unknown:
+        raise ConfigError(f"unknown -device {unknown[0]!r} (supported: virtio-net-device)")
     return VirtBoard(config, kernel=args.kernel, bios=bios, initrd=args.initrd, append=args.append,
-                     drives=[Drive.parse(spec) for spec in args.drive])
+                     drives=[Drive.parse(spec) for spec in args.drive],
+                     nics=parse_nics(args.netdev, args.device))
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -207,6 +217,13 @@ def _print_stats(board, elapsed: float) -> None:
             f"{cache.hit_rate:.3f}, fused pairs {fuser.fused_count}, tlb hits {tlb.hits} "
             f"misses {tlb.misses} evictions {tlb.evictions}"
         )
+        if "jit" in stats:
+            tiers, jit = stats["tiers"], stats["jit"]
+            lines.append(
+                f"{name}: blocks run natively {tiers['native_blocks']}, in python "
+                f"{tiers['python_blocks']}, compiled {jit['blocks_compiled']} in "
+                f"{jit['compile_time_ms']:.1f} ms, code cache {jit['code_cache_size']} bytes"
+            )
     print("\n".join("polyvm: " + line for line in lines), file=sys.stderr)
 
 

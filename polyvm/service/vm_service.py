@@ -6,7 +6,8 @@ slice, well under 50 ms), and ``stats()`` reads live counters while the guest ru
 
 Devices: block devices are virtio-blk drives of the ``virt`` board. They are added or removed before
 ``start()`` (the board is rebuilt with the new drive list); the virt board has no hot-plug, so doing
-so once the guest has started raises a DeviceError saying so. virtio-net is not implemented yet.
+so once the guest has started raises a DeviceError saying so. Network devices need a host back end
+(``netdev``, spelled as the CLI's -netdev: a UDP socket link or a tap device).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class VmService:
         self._workdir = workdir
         self._kernel, self._initrd, self._bios, self._append = kernel, initrd, bios, append
         self._drives: dict[str, str] = {}
+        self._nics: dict[str, tuple[str, str]] = {}
         self.board = self._build_board()
         self.runner = MachineRunner(self.board)
         self._started_at: float | None = None
@@ -108,8 +110,13 @@ class VmService:
 
         if self.board_name == "spike":
             return SpikeBoard(self.config, self._kernel)
+        from polyvm.net.cli_spec import parse_nics
+
+        netdevs = [f"{netdev},id={name}" for name, (netdev, _) in self._nics.items()]
+        devices = [f"virtio-net-device,netdev={name},mac={mac}" for name, (_, mac) in self._nics.items()]
         return VirtBoard(self.config, kernel=self._kernel, bios=self._bios, initrd=self._initrd,
-                         append=self._append, drives=[Drive(path) for path in self._drives.values()])
+                         append=self._append, drives=[Drive(path) for path in self._drives.values()],
+                         nics=parse_nics(netdevs, devices))
 
     def _close_board(self) -> None:
         """Flush and close disk images (boards without disks have no close())."""
@@ -226,7 +233,7 @@ class VmService:
             raise DeviceError(f"the {self.board_name} board has no virtio bus: block devices need "
                               "board='virt'")
         self._before_start(f"add block device {name!r}")
-        if name in self._drives:
+        if name in self._drives or name in self._nics:
             raise DeviceError(f"a device named {name!r} exists already")
         path = Path(file_path)
         if not path.is_file():
@@ -239,22 +246,43 @@ class VmService:
             self._rebuild()
             raise
 
-    def add_network_device(self, name: str, mac: bytes | list[int] | tuple[int, ...]) -> None:
+    def add_network_device(self, name: str, mac: bytes | list[int] | tuple[int, ...],
+                           netdev: str | None = None) -> None:
+        """A virtio-net card on the host back end ``netdev`` (the CLI's -netdev spelling without
+        ``id``: ``socket,local=HOST:PORT,remote=HOST:PORT`` or ``tap,ifname=IF``)."""
         if len(bytes(mac)) != 6:
             raise ConfigError(f"a MAC address has 6 bytes, got {len(bytes(mac))}")
-        raise UnsupportedError(f"cannot add network device {name!r}: virtio-net is not implemented "
-                               "in polyvm yet")
+        if netdev is None:
+            raise UnsupportedError(
+                f"cannot add network device {name!r} without a host back end: pass netdev="
+                "'socket,local=HOST:PORT,remote=HOST:PORT' or 'tap,ifname=IF' (user-mode "
+                "networking is not implemented)")
+        if self.board_name != "virt":
+            raise DeviceError(f"the {self.board_name} board has no virtio bus: network devices need "
+                              "board='virt'")
+        self._before_start(f"add network device {name!r}")
+        if name in self._drives or name in self._nics:
+            raise DeviceError(f"a device named {name!r} exists already")
+        self._nics[name] = (netdev, ":".join(f"{byte:02x}" for byte in bytes(mac)))
+        try:
+            self._rebuild()
+        except BaseException:
+            del self._nics[name]
+            self._rebuild()
+            raise
 
     def remove_device(self, name: str) -> None:
-        if name not in self._drives:
-            raise DeviceError(f"no device named {name!r} (devices: {', '.join(self._drives) or 'none'})")
+        if name not in self._drives and name not in self._nics:
+            names = ", ".join([*self._drives, *self._nics]) or "none"
+            raise DeviceError(f"no device named {name!r} (devices: {names})")
         self._before_start(f"remove device {name!r}")
-        del self._drives[name]
+        self._drives.pop(name, None)
+        self._nics.pop(name, None)
         self._rebuild()
 
     def devices(self) -> dict[str, str]:
-        """Added block devices: name -> image path."""
-        return dict(self._drives)
+        """Added devices: name -> disk image path or network back end."""
+        return {**self._drives, **{name: netdev for name, (netdev, _) in self._nics.items()}}
 
     # --- debugging ------------------------------------------------------------------------------
 

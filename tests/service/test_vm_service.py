@@ -109,8 +109,11 @@ def test_clear_errors(spinner, tmp_path):
             await vm.pause()
         with pytest.raises(DeviceError, match="no virtio bus"):
             vm.add_block_device("root", tmp_path / "disk.img")
-        with pytest.raises(UnsupportedError, match="virtio-net is not implemented"):
+        with pytest.raises(UnsupportedError, match="without a host back end"):
             vm.add_network_device("net0", bytes.fromhex("525400123456"))
+        with pytest.raises(DeviceError, match="no virtio bus"):
+            vm.add_network_device("net0", bytes.fromhex("525400123456"),
+                                  "socket,local=127.0.0.1:1,remote=127.0.0.1:2")
         with pytest.raises(ConfigError, match="6 bytes"):
             vm.add_network_device("net0", b"\x52\x54")
         await vm.start()
@@ -156,6 +159,27 @@ def test_block_devices_on_the_virt_board(spinner, tmp_path):
         # ...and stop() flushed and closed it.
         with open(image, "rb+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.timeout(60)
+def test_network_devices_on_the_virt_board(spinner):
+    async def scenario():
+        vm = await VmService.new(CONFIG, spinner, board="virt", bios=None)
+        link = "socket,local=127.0.0.1:0,remote=127.0.0.1:9"
+        vm.add_network_device("net0", bytes.fromhex("525400aabbcc"), link)
+        (card,) = vm.board.net_devices
+        assert card.mac == bytes.fromhex("525400aabbcc")
+        assert vm.devices() == {"net0": link}
+        with pytest.raises(DeviceError, match="exists already"):
+            vm.add_network_device("net0", bytes(6), link)
+        vm.remove_device("net0")
+        assert vm.board.net_devices == []
+        await vm.start()
+        with pytest.raises(DeviceError, match="no device hot-plug"):
+            vm.add_network_device("net1", bytes(6), link)
+        await vm.stop()
 
     asyncio.run(scenario())
 
