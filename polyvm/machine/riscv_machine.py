@@ -41,11 +41,6 @@ class RiscvMachine:
                 "accelerated (KVM) mode runs x86-64 guests on an x86-64 host; "
                 "use --exec-mode interpreter for RISC-V guests"
             )
-        if config.exec_mode in (ExecMode.JIT, ExecMode.HYBRID):
-            raise UnsupportedError(
-                f"exec mode {config.exec_mode.value} is not available yet (the LLVM JIT has not "
-                "landed); use --exec-mode interpreter"
-            )
         self.config = config
         self.ram = GuestRam(config.memory_size, DRAM_BASE)
         self.bus = MmioMap()
@@ -59,13 +54,22 @@ class RiscvMachine:
         self.clock.instret_sources = [lambda h=h: h.instret for h in self.harts]
         self.clint = Clint(config.num_vcpu, self.harts, self.clock.mtime)
         self.bus.register(CLINT_BASE, CLINT_SIZE, self.clint, "clint")
-        self.engines = [Interpreter(config, hart) for hart in self.harts]
+        self.engines = [self._engine(hart) for hart in self.harts]
         self.console_output = bytearray()
         self.console_sink: Callable[[bytes], None] | None = None
         self.pollers: list[Callable[[], None]] = [self.clint.poll]
         self._stop = threading.Event()
         self.running = False
         self.exit_code: int | None = None
+
+    def _engine(self, hart: RiscvHart) -> Interpreter:
+        """The engine of ``config.exec_mode`` for ``hart`` (JIT and HYBRID: see engine/hybrid.py)."""
+        mode = self.config.exec_mode
+        if mode is ExecMode.INTERPRETER:
+            return Interpreter(self.config, hart)
+        from polyvm.engine.hybrid import HybridEngine  # llvmlite only loads when a JIT mode is used
+
+        return HybridEngine(self.config, hart, compile_all=mode is ExecMode.JIT)
 
     def _mtime(self) -> int:
         return self.clint.mtime

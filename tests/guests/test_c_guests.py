@@ -19,14 +19,15 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("mode", [ExecMode.INTERPRETER, ExecMode.JIT, ExecMode.HYBRID])
 @pytest.mark.parametrize("guest, isa, paging", CASES)
-def test_same_output_as_qemu(guest, isa, paging):
+def test_same_output_as_qemu(guest, isa, paging, mode):
     elf = build_baremetal(BENCH / f"{guest}.c", {"ITERATIONS": 2}, paging=paging, isa=isa)
     qemu = subprocess.run(
         ["qemu-system-riscv64", "-M", "spike", "-bios", "none", "-nographic", "-kernel", str(elf)],
         capture_output=True, timeout=60,
     )
-    board = SpikeBoard(VmConfig().with_exec_mode(ExecMode.INTERPRETER).with_memory_size(64 << 20), elf)
+    board = SpikeBoard(VmConfig().with_exec_mode(mode).with_memory_size(64 << 20), elf)
     result = board.run(timeout=120)
     assert qemu.returncode == 0
     assert result.exit_code == 0

@@ -1,7 +1,7 @@
 """Every RISC-V test guest (guests/riscv64/isa and htif) under QEMU and under polyvm.
 
 QEMU's spike board is the oracle: each guest must end with its annotated HTIF exit code and
-console bytes there, and polyvm (interpreter mode, same board) must produce exactly the same.
+console bytes there, and polyvm (every emulated exec mode, same board) must produce exactly the same.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ QEMU_TIMEOUT = 20
 POLYVM_TIMEOUT = 240
 SOURCES = list_riscv_isa_tests() + list_riscv_htif_tests()
 IDS = [str(p.relative_to(RISCV64_DIR).with_suffix("")) for p in SOURCES]
+EXEC_MODES = ("interpreter", "jit", "hybrid")
 
 
 def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
@@ -54,8 +55,9 @@ def test_qemu_outcome(source: Path) -> None:
     assert _qemu(source) == (expected.exit_code, expected.stdout)
 
 
+@pytest.mark.parametrize("mode", EXEC_MODES)
 @pytest.mark.parametrize("source", SOURCES, ids=IDS)
-def test_polyvm_same_as_qemu(source: Path) -> None:
+def test_polyvm_same_as_qemu(source: Path, mode: str) -> None:
     expected = guest_expectation(source)
     elf = build_riscv_guest(source)
     cmd = [
@@ -70,7 +72,7 @@ def test_polyvm_same_as_qemu(source: Path) -> None:
         "--kernel",
         str(elf),
         "--exec-mode",
-        "interpreter",
+        mode,
     ]
     result = _run(cmd, POLYVM_TIMEOUT)
     stderr = result.stderr.decode(errors="replace")[-2000:]

@@ -30,6 +30,7 @@ from __future__ import annotations
 from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
+    BLOCKS,
     ICOUNT,
     INDEX,
     JUMP_ENTRIES,
@@ -298,12 +299,14 @@ def block_function(block: IRBlock, name: str) -> str:
 
 def dispatch_loop(name: str) -> str:
     """``i64 run(regs, ram, ctx, pc)``: run blocks found in the jump table until one exits, the
-    table misses (REASON = LOOKUP) or ICOUNT reaches LIMIT (REASON = BUDGET); returns the pc."""
+    table misses (REASON = LOOKUP), ICOUNT reaches LIMIT or BLOCKS reaches 0 (REASON = BUDGET);
+    returns the pc."""
     return f"""define i64 @{name}({ARGS}, i64 %start) {{
 entry:
   %reason_ptr = getelementptr i64, ptr %ctx, i64 {REASON}
   %icount_ptr = getelementptr i64, ptr %ctx, i64 {ICOUNT}
   %limit_ptr = getelementptr i64, ptr %ctx, i64 {LIMIT}
+  %blocks_ptr = getelementptr i64, ptr %ctx, i64 {BLOCKS}
   br label %loop
 loop:
   %pc = phi i64 [ %start, %entry ], [ %next, %again ]
@@ -319,6 +322,9 @@ found:
   %code_ptr = getelementptr i64, ptr %item, i64 1
   %code = load i64, ptr %code_ptr, align 8
   %block = inttoptr i64 %code to ptr
+  %blocks = load i64, ptr %blocks_ptr, align 8
+  %blocks_left = sub i64 %blocks, 1
+  store i64 %blocks_left, ptr %blocks_ptr, align 8
   %next = call i64 %block(ptr %regs, ptr %ram, ptr %ctx)
   %reason = load i64, ptr %reason_ptr, align 8
   %exited = icmp ne i64 %reason, 0
@@ -328,7 +334,9 @@ out:
 count:
   %icount = load i64, ptr %icount_ptr, align 8
   %limit = load i64, ptr %limit_ptr, align 8
-  %spent = icmp uge i64 %icount, %limit
+  %over = icmp uge i64 %icount, %limit
+  %none_left = icmp eq i64 %blocks_left, 0
+  %spent = or i1 %over, %none_left
   br i1 %spent, label %stop, label %again
 again:
   br label %loop

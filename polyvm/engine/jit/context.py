@@ -10,7 +10,8 @@ address. The context block, in u64 words::
     [4] ADDR     guest address of a memory access that left the fast path
     [5] LIMIT    the dispatch loop stops once ICOUNT reaches LIMIT
     [6] BLOCK    start pc of the block that made a side exit
-    [7]          reserved
+    [7] BLOCKS   blocks the dispatch loop may still enter; it stops when this reaches 0 (decremented
+                 on entry, so a loop started with 0 never stops for it)
     [8 ..]       read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
     [.. ]        write TLB: the same
     [.. ]        jump table: JUMP_ENTRIES pairs (guest pc, native block address)
@@ -30,7 +31,7 @@ TLB_ENTRIES = 1024
 JUMP_ENTRIES = 4096
 EMPTY = (1 << 64) - 1
 
-REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK = range(7)
+REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS = range(8)
 HEADER_WORDS = 8
 READ_TLB = HEADER_WORDS
 WRITE_TLB = READ_TLB + 2 * TLB_ENTRIES
@@ -51,7 +52,7 @@ class Exit(enum.IntEnum):
     LOOKUP = 4
     """Dispatch loop only: no native code for the returned pc in the jump table."""
     BUDGET = 5
-    """Dispatch loop only: ICOUNT reached LIMIT."""
+    """Dispatch loop only: ICOUNT reached LIMIT, or BLOCKS reached 0."""
 
 
 class NativeState:

@@ -1,0 +1,228 @@
+"""The JIT and HYBRID engines: the interpreter tier plus native blocks run by the JIT's dispatch loop.
+
+``HybridEngine`` is an ``Interpreter`` (same surface for boards, the debugger and ``--stats``) whose
+hart registers live in the JIT's native slot array: ``hart.x`` *is* that array, so both tiers and
+every helper see one copy of the guest state and nothing is copied at a tier switch.
+
+* HYBRID: blocks start in the Python tier, which counts their executions; once the JIT says a block
+  is hot (``Jit.should_compile``: the configured threshold, adaptive when enabled) it is compiled in
+  the background and, when ready, run natively from then on.
+* JIT (``compile_all``): every block is compiled (synchronously, without LLVM's optimisation
+  passes) before its first execution; the Python tier only finishes side exits and runs the few
+  blocks the native backend refuses.
+
+The slice ends at exactly the points where the interpreter's slice ends (``budget`` blocks, the
+instruction limit, a trap or an ExitSlice), counted the same way, so interrupts arrive at the same
+instruction in every mode and instret stays exact (inside a block ``instret`` is the block start,
+as the interpreter keeps it, so tails and helpers see the same values).
+
+Coherence: native code is keyed by (virtual pc, physical pc) like the block cache and dropped with
+the interpreter's translations (code writes, eviction, breakpoints); the native jump table follows
+the interpreter's jump caches (regime changes, sfence.vma); the native TLBs are flushed whenever
+the MMU's fast maps lose entries (regime changes, TLB flushes, pages becoming code or watched).
+While breakpoints or watchpoints are set the engine runs as a plain interpreter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from polyvm.arch.riscv64.hart import RiscvHart
+from polyvm.arch.riscv64.traps import ExitSlice, GuestTrap
+from polyvm.core.config import VmConfig
+from polyvm.devtools.cache import cache_dir
+from polyvm.engine.interpreter.block_cache import CachedBlock
+from polyvm.engine.interpreter.engine import SLICE_BLOCKS, SLICE_INSTRUCTIONS, Interpreter
+from polyvm.engine.jit.background import BackgroundCompiler
+from polyvm.engine.jit.context import ADDR, BLOCK, BLOCKS, ICOUNT, INDEX, LIMIT, REASON, Exit
+from polyvm.engine.jit.jit import CompiledBlock, Jit
+from polyvm.engine.jit.llvm_backend import NativeCode
+from polyvm.engine.jit.resume import Tails, check_boundaries
+from polyvm.ir.block import IRBlock
+
+MMU_FLUSHES = ("_clear_fast_maps", "flush_tlb_addr", "clear_store_maps", "set_slow_pages")
+"""SoftMmu methods that drop fast-map entries: the native TLBs must drop theirs too."""
+SIDE_EXITS = (int(Exit.MEMORY), int(Exit.HELPER))
+
+
+class HybridEngine(Interpreter):
+    """Runs one hart in the Python tier and natively; ``compile_all`` selects JIT over HYBRID."""
+
+    def __init__(self, config: VmConfig, hart: RiscvHart, compile_all: bool = False) -> None:
+        self.compile_all = compile_all
+        objects = cache_dir() / "jit"
+        objects.mkdir(parents=True, exist_ok=True)
+        self.jit = Jit(config, opt_level=0 if compile_all else 2, cache_dir=objects)
+        if config.enable_jit and not compile_all:
+            self.jit.enable_adaptive_threshold()
+        state = self.jit.state
+        state.regs[:] = [int(value) for value in hart.x]
+        hart.x = state.regs
+        self.native: dict[tuple[int, int], CompiledBlock] = {}
+        """Compiled blocks by (virtual pc, physical pc)."""
+        self.entered: dict[int, CompiledBlock] = {}
+        """Every block entered in the native jump table since its last flush, by pc (a superset of
+        the direct-mapped table: the blocks native code may have run and side-exited from)."""
+        self.refused: set[tuple[int, int]] = set()
+        self.background: BackgroundCompiler | None = None
+        self.native_blocks = 0
+        """Blocks entered by native code (side exits finished in Python included)."""
+        self.python_blocks = 0
+        """Blocks run wholly by the Python tier."""
+        super().__init__(config, hart)
+        self.jit.bind(self.namespace, self.mmu.ram.host_address)
+        self.jit.namespace = self.namespace
+        for name in MMU_FLUSHES:
+            setattr(self.mmu, name, self._flushing(getattr(self.mmu, name)))
+        self.mmu.code.on_new_page(state.flush_tlb)
+
+    def _flushing(self, method: Callable[..., object]) -> Callable[..., object]:
+        flush_tlb = self.jit.state.flush_tlb
+
+        def flushed(*args: object, **kwargs: object) -> object:
+            result = method(*args, **kwargs)
+            flush_tlb()
+            return result
+
+        return flushed
+
+    # --- the run loop --------------------------------------------------------------------------
+
+    def run_slice(self, budget: int = SLICE_BLOCKS) -> None:
+        """Like ``Interpreter.run_slice`` (same stopping points), native blocks chained natively."""
+        if self.breakpoints or self.watchpoints:
+            super().run_slice(budget)
+            return
+        self._install_ready()
+        hart = self.hart
+        jit = self.jit
+        ctx = jit.state.context
+        regs, ram, context = jit.state.regs_address, jit.ram_address, jit.state.context_address
+        run = jit._run
+        limit = hart.instret + SLICE_INSTRUCTIONS
+        left = budget
+        pending = 0  # instructions to count if an ExitSlice ends what runs (the interpreter's rule)
+        pc = hart.pc
+        try:
+            while left > 0 and hart.instret < limit:
+                entry = self.jump_cache.get(pc)
+                if entry is None:
+                    entry = self._lookup(pc)
+                compiled = self._native_code(entry[2])
+                if compiled is None:
+                    pending = entry[1]
+                    left -= 1
+                    self.python_blocks += 1
+                    pc = entry[0]()
+                    hart.instret += pending
+                    continue
+                self.entered[pc] = compiled
+                jit.state.set_jump(pc, compiled.address)
+                ctx[ICOUNT] = 0
+                ctx[LIMIT] = limit - hart.instret
+                ctx[BLOCKS] = left
+                pc = run(regs, ram, context, pc)
+                reason = ctx[REASON]
+                ctx[REASON] = 0
+                self.native_blocks += left - ctx[BLOCKS]
+                left = ctx[BLOCKS]
+                hart.instret += ctx[ICOUNT]
+                if reason == Exit.EXIT_CHECK:
+                    pending = 0
+                    pc = self.namespace["XC"](pc)
+                elif reason in SIDE_EXITS:
+                    block = self.entered[ctx[BLOCK]]
+                    index = ctx[INDEX]
+                    hart.instret -= index
+                    pending = block.block.insn_count
+                    jit.exits[Exit(reason)] += 1
+                    pc = block.tails.function(index)()
+                    hart.instret += pending
+                    if reason == Exit.MEMORY:
+                        jit.refill(ctx[ADDR] >> 12)
+            hart.pc = pc
+        except ExitSlice as exit_:
+            hart.instret += pending
+            hart.pc = exit_.pc
+        except GuestTrap as trap:
+            if trap.in_block:
+                hart.instret += trap.index
+            hart.take_trap(trap.cause, trap.tval, trap.pc)
+        self.dispatches += budget - left
+
+    def _native_code(self, cached: CachedBlock) -> CompiledBlock | None:
+        """The native code of ``cached``, compiling it now (JIT) or when hot (HYBRID)."""
+        block = cached.block
+        key = (block.start_pc, block.phys_start)
+        compiled = self.native.get(key)
+        if compiled is not None or key in self.refused:
+            return compiled
+        if self.compile_all:
+            try:
+                check_boundaries(block)
+                return self._install(block, self.jit.backend.compile_block(block))
+            except ValueError:
+                self.refused.add(key)
+                return None
+        cached.exec_count += 1
+        background = self.background
+        if background is None:
+            background = self.background = BackgroundCompiler(self.jit.backend)
+        waiting = block.start_pc in background.pending or block.start_pc in background.refused
+        if not waiting and self.jit.should_compile(cached.exec_count):
+            background.submit(block)
+        return None
+
+    def _install_ready(self) -> None:
+        if self.background is None:
+            return
+        for block, native in self.background.collect():
+            self._install(block, native)
+
+    def _install(self, block: IRBlock, native: NativeCode) -> CompiledBlock:
+        compiled = CompiledBlock(block, native, Tails(block, self.namespace))
+        self.native[(block.start_pc, block.phys_start)] = compiled
+        jit = self.jit
+        jit.blocks_compiled += 1
+        jit.total_compile_ms += native.compile_ms
+        return compiled
+
+    # --- coherence -----------------------------------------------------------------------------
+
+    def _regime_changed(self) -> None:
+        super()._regime_changed()
+        self._forget_jumps()
+        self.jit.state.flush_tlb()
+
+    def _flush_jump_caches(self) -> None:
+        super()._flush_jump_caches()
+        self._forget_jumps()
+
+    def _forget_jumps(self) -> None:
+        self.entered.clear()
+        self.jit.state.flush_jumps()
+
+    def _release(self, dropped: list[CachedBlock]) -> None:
+        super()._release(dropped)
+        if not dropped:
+            return
+        for cached in dropped:
+            key = (cached.block.start_pc, cached.block.phys_start)
+            self.native.pop(key, None)
+            self.refused.discard(key)
+        self._forget_jumps()
+        if self.background is not None:
+            self.background.invalidate()
+
+    def stats(self) -> dict[str, object]:
+        jit = self.jit.compile_stats()
+        return dict(
+            super().stats(),
+            tiers={"native_blocks": self.native_blocks, "python_blocks": self.python_blocks},
+            jit={
+                "blocks_compiled": jit.blocks_compiled,
+                "compile_time_ms": round(jit.total_compile_time_ms, 1),
+                "code_cache_size": sum(c.native.code_size for c in self.native.values()),
+                "exits": {reason.name: n for reason, n in self.jit.exits.items()},
+            },
+        )
