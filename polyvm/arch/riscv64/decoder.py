@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from polyvm.mem.paging import Access
+from polyvm.mem.paging import Access, PageFault
+from polyvm.mem.softmmu import BusError
 
 
 @dataclasses.dataclass(slots=True)
@@ -353,9 +354,6 @@ class RiscvDecoder:
     """The seed's Decoder trait: fetch through an MMU and decode."""
 
     def decode_insn(self, mmu, pc: int) -> RvInsn | None:
-        from polyvm.mem.paging import PageFault
-        from polyvm.mem.softmmu import BusError
-
         try:
             low = mmu.phys_read(mmu.translate(pc, Access.FETCH), 2)
             if low & 3 != 3:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from polyvm.arch.riscv64 import csr as C
 from polyvm.arch.riscv64.traps import INTERRUPT_PRIORITY, Cause, ExitSlice, GuestTrap
+from polyvm.core.errors import InvalidAddress
 from polyvm.fp.instructions import INSTRUCTIONS as FP_INSTRUCTIONS
 from polyvm.mem.paging import Access, PageFault, Priv
 from polyvm.mem.softmmu import BusError, SoftMmu
@@ -387,16 +388,12 @@ class RiscvHart:
 
     def read_csr(self, number: int) -> int:
         """Debugger/API access: the CSR's value without privilege checks (VmError if unknown)."""
-        from polyvm.core.errors import InvalidAddress
-
         reader = self._csr_read.get(number)
         if reader is None:
             raise InvalidAddress(number, "no such CSR")
         return reader(0) & M64
 
     def write_csr(self, number: int, value: int) -> None:
-        from polyvm.core.errors import InvalidAddress
-
         writer = self._csr_write.get(number)
         if writer is None:
             raise InvalidAddress(number, "CSR is not writable")

@@ -12,6 +12,7 @@ enter the jump cache, so only ``_lookup`` checks them.
 
 from __future__ import annotations
 
+import struct
 import time
 from collections.abc import Callable
 
@@ -89,13 +90,9 @@ class Interpreter:
         self.hart.write_reg(idx, val)
 
     def read_freg(self, idx: int) -> float:
-        import struct
-
         return struct.unpack("<d", struct.pack("<Q", self.hart.x[32 + idx]))[0]
 
     def write_freg(self, idx: int, val: float) -> None:
-        import struct
-
         self.hart.x[32 + idx] = struct.unpack("<Q", struct.pack("<d", val))[0]
 
     def execute_block(self, block: IRBlock) -> None:
