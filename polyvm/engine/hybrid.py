@@ -25,7 +25,7 @@ While breakpoints or watchpoints are set the engine runs as a plain interpreter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from polyvm.arch.riscv64.hart import RiscvHart
 from polyvm.arch.riscv64.traps import ExitSlice, GuestTrap
@@ -38,11 +38,13 @@ from polyvm.engine.jit.context import ADDR, BLOCK, BLOCKS, ICOUNT, INDEX, LIMIT,
 from polyvm.engine.jit.jit import CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
-from polyvm.ir.block import IRBlock
 
 MMU_FLUSHES = ("_clear_fast_maps", "flush_tlb_addr", "clear_store_maps", "set_slow_pages")
 """SoftMmu methods that drop fast-map entries: the native TLBs must drop theirs too."""
 SIDE_EXITS = (int(Exit.MEMORY), int(Exit.HELPER))
+HOT_CHECK_EVERY = 16
+"""HYBRID asks the JIT about a Python-tier block every this many of its runs (the threshold is
+then effectively rounded up to a multiple of this)."""
 
 
 class HybridEngine(Interpreter):
@@ -58,13 +60,15 @@ class HybridEngine(Interpreter):
         state = self.jit.state
         state.regs[:] = [int(value) for value in hart.x]
         hart.x = state.regs
-        self.native: dict[tuple[int, int], CompiledBlock] = {}
-        """Compiled blocks by (virtual pc, physical pc)."""
         self.entered: dict[int, CompiledBlock] = {}
-        """Every block entered in the native jump table since its last flush, by pc (a superset of
-        the direct-mapped table: the blocks native code may have run and side-exited from)."""
-        self.refused: set[tuple[int, int]] = set()
+        """Every block entered in the current regime's native jump table since its last flush, by
+        pc (a superset of the direct-mapped table: the blocks native code may have run and
+        side-exited from)."""
+        self._entered_by_regime: dict[Hashable, dict[int, CompiledBlock]] = {}
         self.background: BackgroundCompiler | None = None
+        self.waiting: dict[int, CachedBlock] = {}
+        """Blocks handed to the background compiler, by id of their IR block."""
+        self.code_cache_size = 0
         self.native_blocks = 0
         """Blocks entered by native code (side exits finished in Python included)."""
         self.python_blocks = 0
@@ -89,7 +93,10 @@ class HybridEngine(Interpreter):
     # --- the run loop --------------------------------------------------------------------------
 
     def run_slice(self, budget: int = SLICE_BLOCKS) -> None:
-        """Like ``Interpreter.run_slice`` (same stopping points), native blocks chained natively."""
+        """Like ``Interpreter.run_slice`` (same stopping points), native blocks chained natively.
+
+        The Python-tier branch is the interpreter's loop plus one attribute test and a counter:
+        it runs most blocks of a Linux boot (benchmarks/boot.py --mode hybrid)."""
         if self.breakpoints or self.watchpoints:
             super().run_slice(budget)
             return
@@ -101,6 +108,7 @@ class HybridEngine(Interpreter):
         run = jit._run
         limit = hart.instret + SLICE_INSTRUCTIONS
         left = budget
+        python = 0
         pending = 0  # instructions to count if an ExitSlice ends what runs (the interpreter's rule)
         pc = hart.pc
         try:
@@ -108,11 +116,16 @@ class HybridEngine(Interpreter):
                 entry = self.jump_cache.get(pc)
                 if entry is None:
                     entry = self._lookup(pc)
-                compiled = self._native_code(entry[2])
+                cached = entry[2]
+                compiled = cached.native
                 if compiled is None:
+                    count = cached.exec_count + 1
+                    cached.exec_count = count
+                    if not count % HOT_CHECK_EVERY:
+                        self._consider(cached)
                     pending = entry[1]
                     left -= 1
-                    self.python_blocks += 1
+                    python += 1
                     pc = entry[0]()
                     hart.instret += pending
                     continue
@@ -148,50 +161,61 @@ class HybridEngine(Interpreter):
             if trap.in_block:
                 hart.instret += trap.index
             hart.take_trap(trap.cause, trap.tval, trap.pc)
+        self.python_blocks += python
         self.dispatches += budget - left
 
-    def _native_code(self, cached: CachedBlock) -> CompiledBlock | None:
-        """The native code of ``cached``, compiling it now (JIT) or when hot (HYBRID)."""
-        block = cached.block
-        key = (block.start_pc, block.phys_start)
-        compiled = self.native.get(key)
-        if compiled is not None or key in self.refused:
-            return compiled
+    def _translate(self, pc: int, phys: int) -> CachedBlock:
+        """A new translation; JIT mode compiles it natively at once (unless the backend refuses)."""
+        cached = super()._translate(pc, phys)
         if self.compile_all:
+            block = cached.block
             try:
                 check_boundaries(block)
-                return self._install(block, self.jit.backend.compile_block(block))
+                self._install(cached, self.jit.backend.compile_block(block))
             except ValueError:
-                self.refused.add(key)
-                return None
-        cached.exec_count += 1
+                pass
+        return cached
+
+    def _consider(self, cached: CachedBlock) -> None:
+        """HYBRID: every HOT_CHECK_EVERY Python-tier runs of a block, ask the JIT whether it is hot."""
+        if self.compile_all:
+            return
         background = self.background
         if background is None:
             background = self.background = BackgroundCompiler(self.jit.backend)
-        waiting = block.start_pc in background.pending or block.start_pc in background.refused
-        if not waiting and self.jit.should_compile(cached.exec_count):
-            background.submit(block)
-        return None
+        block = cached.block
+        if block.start_pc in background.pending or block.start_pc in background.refused:
+            return
+        if self.jit.should_compile(cached.exec_count) and background.submit(block):
+            self.waiting[id(block)] = cached
 
     def _install_ready(self) -> None:
+        """Install finished background compiles whose block is still the current translation."""
         if self.background is None:
             return
         for block, native in self.background.collect():
-            self._install(block, native)
+            cached = self.waiting.pop(id(block), None)
+            if cached is not None and self.block_cache.peek(block.start_pc, block.phys_start) is cached:
+                self._install(cached, native)
 
-    def _install(self, block: IRBlock, native: NativeCode) -> CompiledBlock:
-        compiled = CompiledBlock(block, native, Tails(block, self.namespace))
-        self.native[(block.start_pc, block.phys_start)] = compiled
+    def _install(self, cached: CachedBlock, native: NativeCode) -> None:
+        block = cached.block
+        cached.native = CompiledBlock(block, native, Tails(block, self.namespace, self.self_loops))
         jit = self.jit
         jit.blocks_compiled += 1
         jit.total_compile_ms += native.compile_ms
-        return compiled
+        self.code_cache_size += native.code_size
 
     # --- coherence -----------------------------------------------------------------------------
 
     def _regime_changed(self) -> None:
         super()._regime_changed()
-        self._forget_jumps()
+        regime = self.mmu.fetch_regime()
+        self.jit.state.select_jumps(regime)
+        entered = self._entered_by_regime.get(regime)
+        if entered is None:
+            entered = self._entered_by_regime[regime] = {}
+        self.entered = entered
         self.jit.state.flush_tlb()
 
     def _flush_jump_caches(self) -> None:
@@ -199,20 +223,32 @@ class HybridEngine(Interpreter):
         self._forget_jumps()
 
     def _forget_jumps(self) -> None:
-        self.entered.clear()
+        for entered in self._entered_by_regime.values():
+            entered.clear()
         self.jit.state.flush_jumps()
 
+    def _drop_jumps(self, pcs: set[int]) -> None:
+        super()._drop_jumps(pcs)
+        self._drop_native_jumps(pcs)
+
+    def _drop_native_jumps(self, pcs: set[int]) -> None:
+        self.jit.state.drop_jumps(pcs)
+        for entered in self._entered_by_regime.values():
+            for pc in pcs:
+                entered.pop(pc, None)
+
     def _release(self, dropped: list[CachedBlock]) -> None:
+        """Dropped translations take their native code with them; compiles still in flight for
+        them are discarded by ``_install_ready`` (their block is no longer current)."""
         super()._release(dropped)
         if not dropped:
             return
         for cached in dropped:
-            key = (cached.block.start_pc, cached.block.phys_start)
-            self.native.pop(key, None)
-            self.refused.discard(key)
-        self._forget_jumps()
-        if self.background is not None:
-            self.background.invalidate()
+            compiled = cached.native
+            if compiled is not None:
+                self.code_cache_size -= compiled.native.code_size
+                cached.native = None
+        self._drop_native_jumps({cached.block.start_pc for cached in dropped})
 
     def stats(self) -> dict[str, object]:
         jit = self.jit.compile_stats()
@@ -222,7 +258,7 @@ class HybridEngine(Interpreter):
             jit={
                 "blocks_compiled": jit.blocks_compiled,
                 "compile_time_ms": round(jit.total_compile_time_ms, 1),
-                "code_cache_size": sum(c.native.code_size for c in self.native.values()),
+                "code_cache_size": self.code_cache_size,
                 "exits": {reason.name: n for reason, n in self.jit.exits.items()},
             },
         )

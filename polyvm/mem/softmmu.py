@@ -166,6 +166,11 @@ class SoftMmu:
         else:
             self.flush_tlb_addr(addr)
 
+    def largest_page_shift(self) -> int:
+        """log2 of the largest page the current paging mode can map (a gigapage for Sv39)."""
+        levels = RISCV_LEVELS.get(self.mode, 4)
+        return 12 + 9 * (levels - 1)
+
     def sfence_vma(self, addr: int | None, asid: int | None) -> None:
         """RISC-V sfence.vma with rs1/rs2 honoured for the TLB; fast maps are cleared whole."""
         self.tlb.flush(None if addr is None else addr >> 12, asid)

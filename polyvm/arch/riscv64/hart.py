@@ -79,7 +79,8 @@ class RiscvHart:
         self.cycle_offset = self.instret_offset = 0
         self.has_time_csr = True
         """QEMU's spike board has no ``time`` CSR (rdtime traps); its virt board has one."""
-        self.on_sfence: Callable[[], None] = lambda: None
+        self.on_sfence: Callable[[int | None], None] = lambda vaddr: None
+        """Called after sfence.vma with its address (None for all addresses)."""
         self._csr_read = self._build_csr_reads()
         self._csr_write = self._build_csr_writes()
         self._sync_mmu()
@@ -300,7 +301,7 @@ class RiscvHart:
         if self.priv == Priv.U or (self.priv == Priv.S and self.mstatus & C.TVM):
             raise self._illegal_here(pc, index)
         self.mmu.sfence_vma(vaddr if rs1 else None, asid & 0xFFFF if rs2 else None)
-        self.on_sfence()
+        self.on_sfence(vaddr if rs1 else None)
         self.exit_pending = True
 
     def fence_i(self, next_pc: int, pc: int, index: int) -> None:

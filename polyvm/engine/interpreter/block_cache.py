@@ -20,6 +20,8 @@ class CachedBlock:
     function: object = None
     exec_count: int = 0
     last_exec: float = dataclasses.field(default_factory=time.monotonic)
+    native: object = None
+    """The block's native code once a JIT tier has compiled it (polyvm.engine.hybrid)."""
 
 
 @dataclasses.dataclass
@@ -61,6 +63,10 @@ class BlockCache:
         self.hits += 1
         self._blocks.move_to_end((addr, phys))
         return cached
+
+    def peek(self, addr: int, phys: int) -> CachedBlock | None:
+        """The current translation at ``(addr, phys)`` without counting a hit or a miss."""
+        return self._blocks.get((addr, phys))
 
     def insert(self, addr: int, block: IRBlock, phys: int | None = None,
                function: object = None) -> CachedBlock:

@@ -55,12 +55,15 @@ class Interpreter:
             self.namespace["S" + bits] = getattr(ram, "s" + bits)
         self._jump_caches: dict[tuple, dict[int, tuple]] = {}
         self.jump_cache: dict[int, tuple] = {}
+        self.self_loops = not config.icount
+        """Self-looping blocks run many passes per dispatch, except under the instruction-count
+        clock, whose slice boundaries must not depend on the execution mode."""
         self.blocks_translated = 0
         self.dispatches = 0
         """Blocks dispatched by run_slice (counted once per slice, off the hot path)."""
         self.mmu.on_regime_change = self._regime_changed
         self.mmu.code.add_listener(self._code_written)
-        hart.on_sfence = self._flush_jump_caches
+        hart.on_sfence = self._sfence
         self.breakpoints: set[int] = set()
         """Debugger breakpoints (virtual pcs); change them with insert/remove_breakpoint."""
         self.watchpoints: list[Watchpoint] = []
@@ -97,7 +100,7 @@ class Interpreter:
 
     def execute_block(self, block: IRBlock) -> None:
         """Run one already-translated block at the hart's pc (traps are taken, not raised)."""
-        function = compile_block(block, self.namespace)
+        function = compile_block(block, self.namespace, self.self_loops)
         hart = self.hart
         try:
             hart.pc = function()
@@ -195,7 +198,7 @@ class Interpreter:
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
         block = self._build_block(pc, phys)
-        function = compile_block(block, self.namespace)
+        function = compile_block(block, self.namespace, self.self_loops)
         self.blocks_translated += 1
         cached = self.block_cache.insert(pc, block, phys, function)
         self._release(self.block_cache.take_evicted())
@@ -289,6 +292,24 @@ class Interpreter:
         for cache in self._jump_caches.values():
             cache.clear()
 
+    def _drop_jumps(self, pcs: set[int]) -> None:
+        """Forget the jump-cache entries of these virtual pcs in every regime."""
+        for cache in self._jump_caches.values():
+            for pc in pcs:
+                cache.pop(pc, None)
+
+    def _sfence(self, vaddr: int | None) -> None:
+        """sfence.vma: entries whose page may have been remapped go. With an address, that is the
+        largest page around it the paging mode allows (the leaf may be a superpage); a Linux boot
+        fences single addresses thousands of times (benchmarks/boot.py)."""
+        if vaddr is None:
+            self._flush_jump_caches()
+            return
+        shift = self.mmu.largest_page_shift()
+        region = vaddr >> shift
+        caches = self._jump_caches.values()
+        self._drop_jumps({pc for cache in caches for pc in cache if pc >> shift == region})
+
     def _release(self, dropped: list[CachedBlock]) -> None:
         for cached in dropped:
             self.mmu.code.unref(cached.block.phys_page)
@@ -297,7 +318,7 @@ class Interpreter:
         dropped = self.block_cache.invalidate_range(paddr, size)
         if dropped:
             self._release(dropped)
-            self._flush_jump_caches()
+            self._drop_jumps({cached.block.start_pc for cached in dropped})
 
     def flush(self) -> None:
         """Forget every translation (disabling the cache, or an embedder's explicit request)."""

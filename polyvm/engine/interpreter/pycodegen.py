@@ -197,13 +197,17 @@ def _slots(block: IRBlock) -> tuple[list[int], list[int]]:
     return sorted(touched), sorted(written)
 
 
-def generate_source(block: IRBlock, name: str) -> str:
-    """The Python source of a function ``name()`` that runs ``block`` and returns the next pc."""
+def generate_source(block: IRBlock, name: str, loops: bool = True) -> str:
+    """The Python source of a function ``name()`` that runs ``block`` and returns the next pc.
+
+    ``loops=False`` keeps a block that branches to itself one pass per call, so every pass is a
+    dispatch of its own, as in native code (the instruction-count clock needs the same slice
+    boundaries in every execution mode)."""
     em = _Emitter(block)
     touched, written = _slots(block)
     body = block.stmts[:-1]
     term = block.stmts[-1]
-    loop_back = term.op is Op.BRANCH and block.start_pc in (term.args[1], term.args[2])
+    loop_back = loops and term.op is Op.BRANCH and block.start_pc in (term.args[1], term.args[2])
     if loop_back:
         em.depth = 3
     for stmt in body:
@@ -302,10 +306,11 @@ def arithmetic_helpers() -> dict[str, object]:
     }
 
 
-def compile_block(block: IRBlock, namespace: dict) -> object:
-    """Compile ``block`` into a function whose globals are ``namespace``."""
+def compile_block(block: IRBlock, namespace: dict, loops: bool = True) -> object:
+    """Compile ``block`` into a function whose globals are ``namespace`` (``loops``: see
+    generate_source)."""
     name = f"b_{block.start_pc:x}"
-    source = generate_source(block, name)
+    source = generate_source(block, name, loops)
     code = compile(source, f"<block 0x{block.start_pc:x}>", "exec")
     local: dict = {}
     exec(code, namespace, local)

@@ -1,24 +1,30 @@
-"""Compiling blocks in a worker thread while the guest keeps running.
+"""Compiling blocks while the guest keeps running.
 
-LLVM's passes and code generator release the GIL (measured: the main thread keeps about two thirds
-of its speed while a worker compiles), so hot blocks are handed to one daemon worker and installed
-later by the thread that runs the guest: the jump table is never written while native code may be
-reading it. Results of a generation that ``invalidate`` ended (code cache flushes, self-modifying
-code) are dropped instead of installed.
+The guest thread turns a hot block into LLVM IR text (cheap) and hands it to the compile server,
+a child process running LLVM (compile_server.py says why not a thread); blocks whose object code
+is already in this process or the disk cache are linked at once. Finished code is installed later
+by the thread that runs the guest (``collect``): the jump table is never written while native code
+may be reading it. Results of a generation that ``invalidate`` ended (code cache flushes) are
+dropped instead of installed.
 """
 
 from __future__ import annotations
 
+import itertools
 import queue
-import threading
 
+from polyvm.engine.jit.compile_server import CompileServer, Reply
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import check_boundaries
 from polyvm.ir.block import IRBlock
 
+_servers: dict[int, CompileServer] = {}
+"""One compile server per optimisation level, shared by every engine of this process."""
+_request_ids = itertools.count()
+
 
 class BackgroundCompiler:
-    """One worker thread compiling submitted blocks through ``backend``."""
+    """Compiles submitted blocks through ``backend``'s naming and disk cache, LLVM in a server."""
 
     def __init__(self, backend: LlvmBackend) -> None:
         self.backend = backend
@@ -26,10 +32,12 @@ class BackgroundCompiler:
         self.pending: set[int] = set()
         self.refused: set[int] = set()
         """Start pcs of blocks the native backend cannot compile (never submitted again)."""
-        self._todo: queue.Queue[tuple[int, IRBlock]] = queue.Queue()
-        self._done: queue.Queue[tuple[int, IRBlock, NativeCode | None]] = queue.Queue()
-        self._thread = threading.Thread(target=self._work, name="polyvm-jit", daemon=True)
-        self._thread.start()
+        self.errors: list[str] = []
+        """Why the compile server could not compile blocks (kept for --stats and tests)."""
+        self._waiting: dict[int, tuple[int, IRBlock, str]] = {}
+        """Requests out at the server: id -> (generation, block, function name)."""
+        self._done: list[tuple[int, IRBlock, NativeCode | None]] = []
+        self._replies: queue.Queue[Reply] = queue.Queue()
 
     def submit(self, block: IRBlock) -> bool:
         """Queue ``block`` unless it is queued already or was refused; True if queued."""
@@ -37,7 +45,23 @@ class BackgroundCompiler:
         if pc in self.pending or pc in self.refused:
             return False
         self.pending.add(pc)
-        self._todo.put((self.generation, block))
+        try:
+            check_boundaries(block)
+        except ValueError:
+            self._done.append((self.generation, block, None))
+            return True
+        name, text = self.backend.prepare(block)
+        known = self.backend.lookup(name)
+        if known is not None:
+            self._done.append((self.generation, block, known))
+            return True
+        request_id = next(_request_ids)
+        self._waiting[request_id] = (self.generation, block, name)
+        level = self.backend.opt_level
+        server = _servers.get(level)
+        if server is None:
+            server = _servers[level] = CompileServer(level)
+        server.submit(request_id, text, self._replies)
         return True
 
     def invalidate(self) -> None:
@@ -48,12 +72,10 @@ class BackgroundCompiler:
 
     def collect(self) -> list[tuple[IRBlock, NativeCode]]:
         """Finished compiles of the current generation (call from the thread running the guest)."""
+        self._receive(block=False)
         ready = []
-        while True:
-            try:
-                generation, block, native = self._done.get_nowait()
-            except queue.Empty:
-                return ready
+        done, self._done = self._done, []
+        for generation, block, native in done:
             if generation != self.generation:
                 continue
             self.pending.discard(block.start_pc)
@@ -61,18 +83,24 @@ class BackgroundCompiler:
                 self.refused.add(block.start_pc)
             else:
                 ready.append((block, native))
+        return ready
 
     def wait_idle(self) -> None:
         """Block until every submitted block has been compiled (tests, shutdown)."""
-        self._todo.join()
+        while self._waiting:
+            self._receive(block=True)
 
-    def _work(self) -> None:
-        while True:
-            generation, block = self._todo.get()
-            try:
-                check_boundaries(block)
-                native = self.backend.compile_block(block)
-            except ValueError:
-                native = None
-            self._done.put((generation, block, native))
-            self._todo.task_done()
+    def _receive(self, block: bool) -> None:
+        """Link the object code of the replies that have arrived (wait for one if ``block``)."""
+        try:
+            while self._waiting:
+                request_id, data, compile_ms, error = self._replies.get(block=block)
+                block = False
+                generation, ir_block, name = self._waiting.pop(request_id)
+                if data is None:
+                    self.errors.append(error)
+                    self._done.append((generation, ir_block, None))
+                else:
+                    self._done.append((generation, ir_block, self.backend.load(name, data, compile_ms)))
+        except queue.Empty:
+            pass

@@ -21,6 +21,10 @@ one memory access and nothing observable precedes its CALLs), so Python resumes 
 of the block, from INDEX, in the interpreter tier (resume.py). Native code is never entered
 mid-block.
 
+Functions are ``nounwind``: without unwind tables an object is one code section, and MCJIT's
+mappings of consecutive objects merge, where code plus .eh_frame per block ran a Linux boot in JIT
+mode into the kernel's limit of 65,530 mappings per process ("Unable to allocate section memory").
+
 An EXIT terminator stores REASON = ``Exit.EXIT_CHECK`` after the normal block end so the caller
 runs the exit check; a normal end adds the block's instruction count to ICOUNT.
 """
@@ -34,7 +38,7 @@ from polyvm.engine.jit.context import (
     ICOUNT,
     INDEX,
     JUMP_ENTRIES,
-    JUMP_TABLE,
+    JUMPS,
     LIMIT,
     PC,
     READ_TLB,
@@ -144,7 +148,7 @@ class _BlockCodegen:
     # --- statements ----------------------------------------------------------------------------
 
     def emit(self, name: str) -> str:
-        self.lines.append(f"define i64 @{name}({ARGS}) {{")
+        self.lines.append(f"define i64 @{name}({ARGS}) nounwind {{")
         self.lines.append("entry:")
         self.body()
         self.lines.append("}")
@@ -301,20 +305,22 @@ def dispatch_loop(name: str) -> str:
     """``i64 run(regs, ram, ctx, pc)``: run blocks found in the jump table until one exits, the
     table misses (REASON = LOOKUP), ICOUNT reaches LIMIT or BLOCKS reaches 0 (REASON = BUDGET);
     returns the pc."""
-    return f"""define i64 @{name}({ARGS}, i64 %start) {{
+    return f"""define i64 @{name}({ARGS}, i64 %start) nounwind {{
 entry:
   %reason_ptr = getelementptr i64, ptr %ctx, i64 {REASON}
   %icount_ptr = getelementptr i64, ptr %ctx, i64 {ICOUNT}
   %limit_ptr = getelementptr i64, ptr %ctx, i64 {LIMIT}
   %blocks_ptr = getelementptr i64, ptr %ctx, i64 {BLOCKS}
+  %jumps_ptr = getelementptr i64, ptr %ctx, i64 {JUMPS}
   br label %loop
 loop:
   %pc = phi i64 [ %start, %entry ], [ %next, %again ]
   %half = lshr i64 %pc, 1
   %index = and i64 %half, {JUMP_ENTRIES - 1}
   %pair = shl i64 %index, 1
-  %offset = add i64 %pair, {JUMP_TABLE}
-  %item = getelementptr i64, ptr %ctx, i64 %offset
+  %jumps_word = load i64, ptr %jumps_ptr, align 8
+  %jumps = inttoptr i64 %jumps_word to ptr
+  %item = getelementptr i64, ptr %jumps, i64 %pair
   %tag = load i64, ptr %item, align 8
   %hit = icmp eq i64 %tag, %pc
   br i1 %hit, label %found, label %miss, !prof {LIKELY}

@@ -12,31 +12,40 @@ address. The context block, in u64 words::
     [6] BLOCK    start pc of the block that made a side exit
     [7] BLOCKS   blocks the dispatch loop may still enter; it stops when this reaches 0 (decremented
                  on entry, so a loop started with 0 never stops for it)
-    [8 ..]       read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
+    [8] JUMPS    host address of the current jump table: JUMP_ENTRIES pairs (guest pc, native
+                 block address)
+    [9 ..]       read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
     [.. ]        write TLB: the same
-    [.. ]        jump table: JUMP_ENTRIES pairs (guest pc, native block address)
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
 page number. The delta is the same one the Python fast maps hold: RAM offset = vaddr + delta.
 Tables are direct-mapped, indexed by ``vpn % TLB_ENTRIES`` and ``(pc >> 1) % JUMP_ENTRIES``.
+
+There is one jump table per translation regime (``select_jumps``), like the interpreter's jump
+caches: a trap into the kernel and the return to user code switch tables instead of emptying one
+(a Linux boot changes regime tens of thousands of times; benchmarks/boot.py).
 """
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import enum
+from collections.abc import Hashable
 
 SLOTS = 64
 TLB_ENTRIES = 1024
 JUMP_ENTRIES = 4096
 EMPTY = (1 << 64) - 1
 
-REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS = range(8)
-HEADER_WORDS = 8
+JUMP_TABLES_KEPT = 32
+"""Jump tables of the most recently used regimes kept; older ones are dropped."""
+
+REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS = range(9)
+HEADER_WORDS = 9
 READ_TLB = HEADER_WORDS
 WRITE_TLB = READ_TLB + 2 * TLB_ENTRIES
-JUMP_TABLE = WRITE_TLB + 2 * TLB_ENTRIES
-CONTEXT_WORDS = JUMP_TABLE + 2 * JUMP_ENTRIES
+CONTEXT_WORDS = WRITE_TLB + 2 * TLB_ENTRIES
 
 
 class Exit(enum.IntEnum):
@@ -55,16 +64,32 @@ class Exit(enum.IntEnum):
     """Dispatch loop only: ICOUNT reached LIMIT, or BLOCKS reached 0."""
 
 
+def _empty_pairs(count: int) -> ctypes.Array:
+    """``count`` (EMPTY, 0) pairs: the image a flushed table is copied from."""
+    pairs = (ctypes.c_uint64 * (2 * count))()
+    pairs[0::2] = [EMPTY] * count
+    return pairs
+
+
+EMPTY_TLBS = _empty_pairs(2 * TLB_ENTRIES)
+EMPTY_JUMPS = _empty_pairs(JUMP_ENTRIES)
+
+
 class NativeState:
-    """One hart's slot array and context block, kept alive as long as native code may use them."""
+    """One hart's slot array and context block, kept alive as long as native code may use them.
+
+    Flushes copy a prebuilt empty table with one memmove (a Linux boot flushes tens of thousands of
+    times: regime changes, sfence.vma, code writes; benchmarks/boot.py)."""
 
     def __init__(self) -> None:
         self.regs = (ctypes.c_uint64 * SLOTS)()
         self.context = (ctypes.c_uint64 * CONTEXT_WORDS)()
         self.regs_address = ctypes.addressof(self.regs)
         self.context_address = ctypes.addressof(self.context)
+        self.jump_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
+        self.jumps: ctypes.Array = EMPTY_JUMPS
         self.flush_tlb()
-        self.flush_jumps()
+        self.select_jumps(None)
 
     @property
     def reason(self) -> Exit:
@@ -74,9 +99,7 @@ class NativeState:
         self.context[REASON] = 0
 
     def flush_tlb(self) -> None:
-        ctx = self.context
-        for base in (READ_TLB, WRITE_TLB):
-            ctx[base:base + 2 * TLB_ENTRIES] = [EMPTY, 0] * TLB_ENTRIES
+        ctypes.memmove(self.context_address + 8 * READ_TLB, EMPTY_TLBS, ctypes.sizeof(EMPTY_TLBS))
 
     def flush_page(self, vpn: int) -> None:
         """Forget one virtual page in both TLBs (the Python fast maps dropped it)."""
@@ -92,9 +115,33 @@ class NativeState:
         self.context[slot + 1] = delta & EMPTY
 
     def set_jump(self, pc: int, address: int) -> None:
-        slot = JUMP_TABLE + 2 * ((pc >> 1) % JUMP_ENTRIES)
-        self.context[slot] = pc
-        self.context[slot + 1] = address
+        """Enter ``pc -> address`` in the current regime's jump table."""
+        slot = 2 * ((pc >> 1) % JUMP_ENTRIES)
+        self.jumps[slot] = pc
+        self.jumps[slot + 1] = address
+
+    def select_jumps(self, regime: Hashable) -> None:
+        """Make ``regime``'s jump table current (a new, empty one the first time)."""
+        tables = self.jump_tables
+        table = tables.get(regime)
+        if table is None:
+            table = tables[regime] = (ctypes.c_uint64 * len(EMPTY_JUMPS)).from_buffer_copy(EMPTY_JUMPS)
+            if len(tables) > JUMP_TABLES_KEPT:
+                tables.popitem(last=False)
+        else:
+            tables.move_to_end(regime)
+        self.jumps = table
+        self.context[JUMPS] = ctypes.addressof(table)
+
+    def drop_jumps(self, pcs: set[int]) -> None:
+        """Forget these guest pcs in every regime's jump table."""
+        for table in self.jump_tables.values():
+            for pc in pcs:
+                slot = 2 * ((pc >> 1) % JUMP_ENTRIES)
+                if table[slot] == pc:
+                    table[slot] = EMPTY
 
     def flush_jumps(self) -> None:
-        self.context[JUMP_TABLE:JUMP_TABLE + 2 * JUMP_ENTRIES] = [EMPTY, 0] * JUMP_ENTRIES
+        """Empty every regime's jump table."""
+        for table in self.jump_tables.values():
+            ctypes.memmove(table, EMPTY_JUMPS, ctypes.sizeof(EMPTY_JUMPS))

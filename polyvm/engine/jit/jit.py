@@ -23,7 +23,7 @@ from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
 
 BLOCK_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
-RUN_FUNCTION = ctypes.CFUNCTYPE(
+RUN_FUNCTION = ctypes.PYFUNCTYPE(
     ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64
 )
 F0 = 32
@@ -83,10 +83,7 @@ class CompiledBlock:
         self.native = native
         self.tails = tails
         self.call = BLOCK_FUNCTION(native.address)
-
-    @property
-    def address(self) -> int:
-        return self.native.address
+        self.address = native.address
 
 
 class Jit:

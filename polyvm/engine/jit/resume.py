@@ -48,13 +48,16 @@ def tail_block(block: IRBlock, index: int) -> IRBlock:
 class Tails:
     """Python functions finishing one block from each instruction native code exited at."""
 
-    def __init__(self, block: IRBlock, namespace: dict) -> None:
+    def __init__(self, block: IRBlock, namespace: dict, loops: bool = True) -> None:
         self.block = block
         self.namespace = namespace
+        self.loops = loops
+        """Whether a tail that branches to its own start may loop (pycodegen.generate_source)."""
         self.functions: dict[int, object] = {}
 
     def function(self, index: int) -> object:
         function = self.functions.get(index)
         if function is None:
-            function = self.functions[index] = compile_block(tail_block(self.block, index), self.namespace)
+            tail = tail_block(self.block, index)
+            function = self.functions[index] = compile_block(tail, self.namespace, self.loops)
         return function
