@@ -13,7 +13,7 @@ from polyvm.core.errors import ConfigError, VmError
 from polyvm.core.protocols import ExitReason, RunResult
 from polyvm.core.types import ExecMode, GuestArch
 
-BOARDS = ("virt", "spike")
+BOARDS = ("virt", "spike", "microvm")
 DEFAULT_BIOS = Path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")
 DEMO_IMAGE = Path(__file__).parent / "demo" / "hello-riscv64.elf"
 DEFAULT_GDB = "tcp::1234"
@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--drive", action="append", default=[], metavar="file=PATH[,readonly=on]",
                      help="virtio block device (virt; repeatable)")
     run.add_argument("--dump-dtb", metavar="FILE", help="write the generated device tree and exit")
-    run.add_argument("--exec-mode", default="interpreter",
-                     choices=[mode.value for mode in ExecMode], help="execution mode")
+    run.add_argument("--exec-mode", choices=[mode.value for mode in ExecMode],
+                     help="execution mode (default: accelerated on microvm, hybrid elsewhere)")
     run.add_argument("--icount", action="store_true",
                      help="guest time follows the instruction count (reproducible runs)")
     run.add_argument("--nographic", action="store_true", help="console on stdio (the default)")
@@ -107,6 +107,8 @@ def _create_board(args: argparse.Namespace, config: VmConfig):
     from polyvm.machine.virt import Drive, VirtBoard
     from polyvm.net.cli_spec import is_net_device, parse_nics
 
+    if args.machine == "microvm":
+        return _create_microvm(args, config)
     bios = _bios_path(args)
     if args.machine == "spike":
         if bios is not None:
@@ -122,12 +124,41 @@ def _create_board(args: argparse.Namespace, config: VmConfig):
                      nics=parse_nics(args.netdev, args.device))
 
 
+def _create_microvm(args: argparse.Namespace, config: VmConfig):
+    """The x86-64 KVM board: a bzImage with optional initrd, virtio drives and network cards."""
+    from polyvm.core.errors import UnsupportedError
+    from polyvm.machine.microvm import MicrovmBoard
+    from polyvm.machine.virt import Drive
+    from polyvm.net.cli_spec import parse_nics
+
+    if config.exec_mode is not ExecMode.ACCELERATED:
+        raise UnsupportedError(f"-M microvm runs only with --exec-mode accelerated (KVM), not "
+                               f"{config.exec_mode.value}: there is no x86-64 interpreter or JIT yet")
+    if args.bios not in (None, "none"):
+        raise ConfigError("the microvm board has no firmware: drop --bios and boot a bzImage with --kernel")
+    if args.kernel is None:
+        raise ConfigError("no guest given: use --kernel bzImage")
+    return MicrovmBoard(config, kernel=args.kernel, initrd=args.initrd, append=args.append,
+                        drives=[Drive.parse(spec) for spec in args.drive],
+                        nics=parse_nics(args.netdev, args.device))
+
+
+def _exec_mode(args: argparse.Namespace) -> ExecMode:
+    if args.exec_mode is None:
+        return ExecMode.ACCELERATED if args.machine == "microvm" else ExecMode.HYBRID
+    mode = ExecMode(args.exec_mode)
+    if mode is ExecMode.ACCELERATED and args.machine != "microvm":
+        raise ConfigError(f"--exec-mode accelerated runs x86-64 guests on KVM with -M microvm; "
+                          f"-M {args.machine} is a RISC-V board (use interpreter, jit or hybrid)")
+    return mode
+
+
 def run_command(args: argparse.Namespace) -> int:
     from polyvm.console import HostConsole
 
     config = VmConfig(
-        arch=GuestArch.RISCV64,
-        exec_mode=ExecMode(args.exec_mode),
+        arch=GuestArch.X86_64 if args.machine == "microvm" else GuestArch.RISCV64,
+        exec_mode=_exec_mode(args),
         memory_size=parse_size(args.memory),
         num_vcpu=args.smp,
         icount=args.icount,
@@ -168,8 +199,11 @@ def run_command(args: argparse.Namespace) -> int:
         return 130
     if result.reason is ExitReason.HALTED:
         return result.exit_code or 0
-    print(f"polyvm: stopped ({result.reason.value}) after {result.instructions} instructions",
-          file=sys.stderr)
+    if hasattr(board, "exit_stats"):
+        print(f"polyvm: stopped ({board.stop_reason})", file=sys.stderr)
+    else:
+        print(f"polyvm: stopped ({result.reason.value}) after {result.instructions} instructions",
+              file=sys.stderr)
     return 0
 
 
@@ -207,6 +241,13 @@ def _run_with_gdb(board, args: argparse.Namespace, quit_requested: threading.Eve
 
 
 def _print_stats(board, elapsed: float) -> None:
+    if hasattr(board, "exit_stats"):
+        exits = board.exit_stats()
+        lines = [f"seconds: {elapsed:.3f}", f"stop reason: {board.stop_reason}",
+                 f"kvm exits: {sum(exits.values())}"]
+        lines += [f"kvm exits {name}: {count}" for name, count in sorted(exits.items(), key=lambda i: -i[1])]
+        print("\n".join("polyvm: " + line for line in lines), file=sys.stderr)
+        return
     executed = board.instructions_executed()
     mips = executed / elapsed / 1e6 if elapsed > 0 else 0.0
     lines = [f"instructions: {executed}", f"seconds: {elapsed:.3f}", f"mips: {mips:.2f}"]

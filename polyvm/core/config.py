@@ -13,8 +13,8 @@ class VmConfig:
     """What machine to build and how to run it. Each ``with_*`` returns a new, validated config."""
 
     arch: GuestArch = GuestArch.RISCV64
-    exec_mode: ExecMode = ExecMode.INTERPRETER
-    """INTERPRETER until the JIT lands; then HYBRID becomes the default (DESIGN.md)."""
+    exec_mode: ExecMode = ExecMode.HYBRID
+    """Cold code in the interpreter tier, hot code compiled natively (DESIGN.md)."""
     memory_size: int = 128 << 20
     num_vcpu: int = 1
     enable_jit: bool = True

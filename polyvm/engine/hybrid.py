@@ -25,7 +25,7 @@ While breakpoints or watchpoints are set the engine runs as a plain interpreter.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 
 from polyvm.arch.riscv64.hart import RiscvHart
 from polyvm.arch.riscv64.traps import ExitSlice, GuestTrap
@@ -34,10 +34,11 @@ from polyvm.devtools.cache import cache_dir
 from polyvm.engine.interpreter.block_cache import CachedBlock
 from polyvm.engine.interpreter.engine import SLICE_BLOCKS, SLICE_INSTRUCTIONS, Interpreter
 from polyvm.engine.jit.background import BackgroundCompiler
-from polyvm.engine.jit.context import ADDR, BLOCK, BLOCKS, ICOUNT, INDEX, LIMIT, REASON, Exit
+from polyvm.engine.jit.context import ADDR, BLOCK, BLOCKS, ICOUNT, INDEX, LIMIT, REASON, REGION, Exit
 from polyvm.engine.jit.jit import CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
+from polyvm.ir.block import Op
 
 MMU_FLUSHES = ("_clear_fast_maps", "flush_tlb_addr", "clear_store_maps", "set_slow_pages")
 """SoftMmu methods that drop fast-map entries: the native TLBs must drop theirs too."""
@@ -45,6 +46,10 @@ SIDE_EXITS = (int(Exit.MEMORY), int(Exit.HELPER))
 HOT_CHECK_EVERY = 16
 """HYBRID asks the JIT about a Python-tier block every this many of its runs (the threshold is
 then effectively rounded up to a multiple of this)."""
+REGION_DEPTH = 3
+"""HYBRID compiles a hot block as a region with the blocks of its page its branches reach within
+this many steps (codegen.py; benchmarks/run.py --mode hybrid: cpu_mix's hot loops)."""
+PAGE = 12
 
 
 class HybridEngine(Interpreter):
@@ -66,8 +71,11 @@ class HybridEngine(Interpreter):
         side-exited from)."""
         self._entered_by_regime: dict[Hashable, dict[int, CompiledBlock]] = {}
         self.background: BackgroundCompiler | None = None
-        self.waiting: dict[int, CachedBlock] = {}
-        """Blocks handed to the background compiler, by id of their IR block."""
+        self.waiting: dict[int, tuple[CachedBlock, list[CachedBlock]]] = {}
+        """Blocks handed to the background compiler with their region's members, by id of their IR
+        block."""
+        self.holders: dict[int, list[tuple[CachedBlock, CachedBlock]]] = {}
+        """(member, region head) pairs by id of the member: a dropped member drops the region."""
         self.code_cache_size = 0
         self.native_blocks = 0
         """Blocks entered by native code (side exits finished in Python included)."""
@@ -144,12 +152,13 @@ class HybridEngine(Interpreter):
                     pending = 0
                     pc = self.namespace["XC"](pc)
                 elif reason in SIDE_EXITS:
-                    block = self.entered[ctx[BLOCK]]
+                    region = self.entered[ctx[REGION]]
+                    tails = region.tails if ctx[BLOCK] == ctx[REGION] else region.members[ctx[BLOCK]]
                     index = ctx[INDEX]
                     hart.instret -= index
-                    pending = block.block.insn_count
+                    pending = tails.block.insn_count
                     jit.exits[Exit(reason)] += 1
-                    pc = block.tails.function(index)()
+                    pc = tails.function(index)()
                     hart.instret += pending
                     if reason == Exit.MEMORY:
                         jit.refill(ctx[ADDR] >> 12)
@@ -186,21 +195,60 @@ class HybridEngine(Interpreter):
         block = cached.block
         if block.start_pc in background.pending or block.start_pc in background.refused:
             return
-        if self.jit.should_compile(cached.exec_count) and background.submit(block):
-            self.waiting[id(block)] = cached
+        if self.jit.should_compile(cached.exec_count):
+            members = self._members(cached)
+            if background.submit(block, [member.block for member in members]):
+                self.waiting[id(block)] = (cached, members)
+
+    def _members(self, cached: CachedBlock) -> list[CachedBlock]:
+        """The current translations of the blocks of ``cached``'s page its branches reach within
+        REGION_DEPTH steps (whole in the page, so mapped with it, and resumable)."""
+        head = cached.block
+        offset = head.phys_start - head.start_pc
+        members: dict[int, CachedBlock] = {}
+        frontier = [head]
+        for _ in range(REGION_DEPTH):
+            reached = []
+            for block in frontier:
+                term = block.stmts[-1]
+                targets = term.args[1:] if term.op is Op.BRANCH else term.args if term.op is Op.JUMP else ()
+                for target in targets:
+                    if (not isinstance(target, int) or target == head.start_pc or target in members
+                            or target >> PAGE != head.start_pc >> PAGE):
+                        continue
+                    entry = self.jump_cache.get(target)
+                    if entry is None:
+                        continue
+                    member = entry[2].block
+                    if (member.phys_start - member.start_pc != offset
+                            or (member.phys_start & 0xFFF) + member.byte_size > 1 << PAGE):
+                        continue
+                    try:
+                        check_boundaries(member)
+                    except ValueError:
+                        continue
+                    members[target] = entry[2]
+                    reached.append(member)
+            frontier = reached
+        return list(members.values())
 
     def _install_ready(self) -> None:
         """Install finished background compiles whose block is still the current translation."""
         if self.background is None:
             return
+        peek = self.block_cache.peek
         for block, native in self.background.collect():
-            cached = self.waiting.pop(id(block), None)
-            if cached is not None and self.block_cache.peek(block.start_pc, block.phys_start) is cached:
-                self._install(cached, native)
+            cached, members = self.waiting.pop(id(block), (None, []))
+            if cached is not None and all(peek(c.block.start_pc, c.block.phys_start) is c
+                                          for c in (cached, *members)):
+                self._install(cached, native, members)
 
-    def _install(self, cached: CachedBlock, native: NativeCode) -> None:
+    def _install(self, cached: CachedBlock, native: NativeCode, members: Sequence[CachedBlock] = ()) -> None:
         block = cached.block
-        cached.native = CompiledBlock(block, native, Tails(block, self.namespace, self.self_loops))
+        cached.native = compiled = CompiledBlock(block, native, Tails(block, self.namespace, self.self_loops))
+        for member in members:
+            compiled.members[member.block.start_pc] = Tails(member.block, self.namespace, self.self_loops)
+            self.holders.setdefault(id(member), []).append((member, cached))
         jit = self.jit
         jit.blocks_compiled += 1
         jit.total_compile_ms += native.compile_ms
@@ -243,12 +291,18 @@ class HybridEngine(Interpreter):
         super()._release(dropped)
         if not dropped:
             return
+        regions = []
         for cached in dropped:
+            for member, head in self.holders.pop(id(cached), ()):
+                tails = head.native.members.get(member.block.start_pc) if head.native else None
+                if member is cached and tails is not None and tails.block is member.block:
+                    regions.append(head)
+        for cached in (*dropped, *regions):
             compiled = cached.native
             if compiled is not None:
                 self.code_cache_size -= compiled.native.code_size
                 cached.native = None
-        self._drop_native_jumps({cached.block.start_pc for cached in dropped})
+        self._drop_native_jumps({cached.block.start_pc for cached in (*dropped, *regions)})
 
     def stats(self) -> dict[str, object]:
         jit = self.jit.compile_stats()

@@ -31,7 +31,7 @@ def test_config_builders_return_new_validated_configs():
     base = VmConfig.new(GuestArch.RISCV64)
     config = base.with_exec_mode(ExecMode.INTERPRETER).with_memory_size(1 << 30).with_vcpu_count(4)
     assert (config.exec_mode, config.memory_size, config.num_vcpu) == (ExecMode.INTERPRETER, 1 << 30, 4)
-    assert base.exec_mode is ExecMode.INTERPRETER and base.num_vcpu == 1
+    assert base.exec_mode is ExecMode.HYBRID and base.num_vcpu == 1, "HYBRID is the default mode"
     with pytest.raises(ConfigError, match="memory size"):
         base.with_memory_size(0)
     with pytest.raises(ConfigError, match="vcpu"):

@@ -27,7 +27,7 @@ CHILD = textwrap.dedent("""
     for handle in handles:
         jit.state.regs[:] = list(range(64))
         jit.state.flush_tlb()  # every memory access exits, so RAM (address 0 here) is never touched
-        pc = handle.call(jit.state.regs_address, 0, jit.state.context_address)
+        pc = handle.call(jit.state.regs_address, 0, jit.state.context_address, 0, 0)
         results.append([pc, list(jit.state.regs), list(jit.state.context[:5])])
         jit.state.context[:5] = [0] * 5
     stats = jit.compile_stats()

@@ -6,6 +6,8 @@ import pytest
 
 from polyvm.engine.kvm import api
 
+pytestmark = pytest.mark.timeout(60)
+
 HEADER_IOCTLS = {
     "KVM_GET_API_VERSION": 0xAE00, "KVM_CREATE_VM": 0xAE01, "KVM_CHECK_EXTENSION": 0xAE03,
     "KVM_GET_VCPU_MMAP_SIZE": 0xAE04, "KVM_GET_SUPPORTED_CPUID": 0xC008AE05, "KVM_CREATE_VCPU": 0xAE41,

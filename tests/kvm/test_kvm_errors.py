@@ -12,6 +12,8 @@ from polyvm.engine.kvm.vm import KvmSystem
 
 from .x86_guests import build_flat
 
+pytestmark = pytest.mark.timeout(60)
+
 
 def test_riscv_guest_in_accelerated_mode_is_refused():
     config = VmConfig(arch=GuestArch.RISCV64, exec_mode=ExecMode.ACCELERATED)

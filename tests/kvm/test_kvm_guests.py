@@ -3,9 +3,13 @@
 import subprocess
 import time
 
+import pytest
+
 from polyvm.engine.kvm.machine import KvmMachine
 
 from .x86_guests import build_flat, build_native
+
+pytestmark = pytest.mark.timeout(60)
 
 HELLO = b"hello from a KVM guest\n"
 LCG_MUL, LCG_ADD, LCG_SEED = 6364136223846793005, 1442695040888963407, 0x853C49E6748FEA9B

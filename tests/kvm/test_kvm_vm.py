@@ -1,9 +1,13 @@
 """The KVM wrappers: long-mode state round trip, MSR access, and guest RAM shared with KVM (no copy)."""
 
+import pytest
+
 from polyvm.engine.kvm import longmode
 from polyvm.engine.kvm.machine import STACK_TOP, KvmMachine
 
 from .x86_guests import build_flat
+
+pytestmark = pytest.mark.timeout(60)
 
 MSR_IA32_SYSENTER_CS = 0x174
 MSR_EFER = 0xC000_0080

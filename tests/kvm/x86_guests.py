@@ -1,5 +1,6 @@
 """Builds the x86-64 test guests of guests/x86_64/ with the host GNU binutils (flat binaries linked at
-1 MiB) and their native C counterparts with gcc, cached under cache_dir("x86") by content."""
+1 MiB), bzImage-format guests for the microvm board (guests/x86_64/bzimage: C with a setup header),
+and their native C counterparts with gcc, cached under cache_dir("x86") by content."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from polyvm.engine.kvm.machine import LOAD_ADDRESS
 SOURCES = Path(__file__).resolve().parents[2] / "guests" / "x86_64"
 LD_FLAGS = [f"-Ttext=0x{LOAD_ADDRESS:x}", "-e", "_start", "--oformat=binary"]
 CC_FLAGS = ["-O2"]
+BZIMAGE = SOURCES / "bzimage"
+GUEST_CFLAGS = ["-O2", "-ffreestanding", "-fno-builtin", "-fno-pic", "-fno-pie", "-no-pie", "-mno-red-zone",
+                "-mgeneral-regs-only", "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-nostdlib",
+                "-static", "-Wall", "-Werror", "-Wl,--build-id=none", f"-Wl,-T,{BZIMAGE / 'link.ld'}"]
 
 
 def _tool(name: str) -> str:
@@ -58,3 +63,22 @@ def build_native(name: str) -> Path:
     key = content_key(source.read_bytes(), _version(compiler), " ".join(CC_FLAGS))
     tmp = cache_dir("x86") / f"{name}-{key}.tmp"
     return _cached(name, key, "", [[compiler, *CC_FLAGS, "-o", str(tmp), str(source)]], tmp)
+
+
+def build_bzimage(name: str) -> Path:
+    """Build guests/x86_64/bzimage/<name>.c (plus <name>.S when present) with the shared entry and
+    runtime into a payload linked at 1 MiB, then wrap it in header.S's setup header: a bzImage."""
+    compiler, assembler, linker, objcopy = _tool("gcc"), _tool("as"), _tool("ld"), _tool("objcopy")
+    sources = [BZIMAGE / "entry.S", BZIMAGE / "lib.c", BZIMAGE / f"{name}.c"]
+    if (BZIMAGE / f"{name}.S").exists():
+        sources.append(BZIMAGE / f"{name}.S")
+    inputs = [*sources, BZIMAGE / "lib.h", BZIMAGE / "link.ld", BZIMAGE / "header.S"]
+    key = content_key(*(path.read_bytes() for path in inputs), _version(compiler), " ".join(GUEST_CFLAGS))
+    work = cache_dir("x86", f"bz-{name}-{key}")
+    tmp = work / "bzImage.tmp"
+    return _cached(f"{name}-bzImage", key, "", [
+        [compiler, *GUEST_CFLAGS, "-o", str(work / "payload.elf"), *map(str, sources)],
+        [objcopy, "-O", "binary", str(work / "payload.elf"), str(work / "payload.bin")],
+        [assembler, "--64", "-I", str(work), "-o", str(work / "header.o"), str(BZIMAGE / "header.S")],
+        [linker, "-Ttext=0", "--oformat=binary", "-o", str(tmp), str(work / "header.o")],
+    ], tmp)

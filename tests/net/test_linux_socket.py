@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 
 def boot(images, mac: str) -> ConsoleSession:
-    config = VmConfig().with_exec_mode(ExecMode.INTERPRETER).with_memory_size(256 << 20)
+    config = VmConfig().with_exec_mode(ExecMode.HYBRID).with_memory_size(256 << 20)
     nics = parse_nics(["dgram,id=n,local=127.0.0.1:0,remote=127.0.0.1:9"],
                       [f"virtio-net-device,netdev=n,mac={mac}"])
     board = VirtBoard(config, bios=FW_JUMP, kernel=images.image, initrd=images.initramfs,

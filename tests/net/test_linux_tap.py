@@ -31,9 +31,10 @@ def serve_once(server: socket.socket) -> None:
         connection.sendall(b"pong:" + line)
 
 
-def test_linux_guest_reaches_a_tcp_server_through_tap(netns: str) -> None:
+@pytest.mark.parametrize("mode", [ExecMode.INTERPRETER, ExecMode.JIT, ExecMode.HYBRID], ids=lambda m: m.value)
+def test_linux_guest_reaches_a_tcp_server_through_tap(netns: str, mode: ExecMode) -> None:
     images = linux_images()
-    config = VmConfig().with_exec_mode(ExecMode.INTERPRETER).with_memory_size(256 << 20)
+    config = VmConfig().with_exec_mode(mode).with_memory_size(256 << 20)
     nics = parse_nics([f"tap,id=n0,ifname={TAP}"], ["virtio-net-device,netdev=n0,mac=52:54:00:12:34:56"])
 
     def build() -> tuple[VirtBoard, socket.socket]:

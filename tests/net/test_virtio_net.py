@@ -105,7 +105,7 @@ def test_receive_without_mergeable_buffers(ram: GuestRam, socket_pair) -> None:
     peer.send(FRAME)
     assert card.poll_until_received() == [(head, 12 + len(FRAME))]
     packet = ram.read(card.addr(0, 1526), 12 + len(FRAME))
-    assert packet == bytes(12) + FRAME
+    assert packet == bytes(10) + struct.pack("<H", 1) + FRAME  # num_buffers is 1 with VERSION_1
     assert card.lines.high(LINE)
     assert card.d.ack() == mmio.INT_USED_BUFFER and not card.lines.high(LINE)
 

@@ -2,8 +2,9 @@
 
 Features: MAC, STATUS (link always up) and MRG_RXBUF; no checksum or segmentation offload, so every
 frame carries a complete checksum and fits the usual MTU. Each frame is preceded by the
-virtio_net_hdr: 12 bytes with VERSION_1 or MRG_RXBUF (its last field is num_buffers), 10 bytes for a
-legacy driver without MRG_RXBUF.
+virtio_net_hdr: 12 bytes with VERSION_1 or MRG_RXBUF (its last field is num_buffers, 1 on every
+received frame unless MRG_RXBUF spreads it over more buffers), 10 bytes for a legacy driver without
+MRG_RXBUF.
 
 Transmit: every chain on queue 1 is gathered, the header stripped and the frame sent. Receive:
 frames the backend returns wait in a bounded backlog until the driver makes receive buffers
@@ -128,6 +129,8 @@ class VirtioNet(VirtioDevice):
                 self.dropped += 1
                 queue.push(chain.head, 0)
             else:
+                if self.header_len == HDR_V1:  # VERSION_1 without MRG_RXBUF: num_buffers must be 1
+                    header = header[:-2] + NUM_BUFFERS.pack(1)
                 chain.write(queue.ram, 0, header + frame)
                 queue.push(chain.head, packet_len)
             return True

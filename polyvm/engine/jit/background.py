@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import queue
+from collections.abc import Sequence
 
 from polyvm.engine.jit.compile_server import CompileServer, Reply
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
@@ -39,8 +40,10 @@ class BackgroundCompiler:
         self._done: list[tuple[int, IRBlock, NativeCode | None]] = []
         self._replies: queue.Queue[Reply] = queue.Queue()
 
-    def submit(self, block: IRBlock) -> bool:
-        """Queue ``block`` unless it is queued already or was refused; True if queued."""
+    def submit(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> bool:
+        """Queue ``block`` (a region with ``members``, see codegen.py, each checked with
+        ``check_boundaries`` by the caller) unless it is queued already or was refused; True if
+        queued."""
         pc = block.start_pc
         if pc in self.pending or pc in self.refused:
             return False
@@ -50,7 +53,7 @@ class BackgroundCompiler:
         except ValueError:
             self._done.append((self.generation, block, None))
             return True
-        name, text = self.backend.prepare(block)
+        name, text = self.backend.prepare(block, members)
         known = self.backend.lookup(name)
         if known is not None:
             self._done.append((self.generation, block, known))

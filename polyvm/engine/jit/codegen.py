@@ -1,10 +1,12 @@
-"""IR blocks as LLVM IR text: one function per block, and the native dispatch loop.
+"""IR blocks as LLVM IR text: one function per block, chained natively, and the dispatch entry.
 
-Every block becomes ``i64 block(ptr regs, ptr ram, ptr ctx)`` returning the next guest pc: ``regs``
-is the hart's slot array, ``ram`` the host address of guest RAM, ``ctx`` the context block (layout
-in context.py). Semantics match pycodegen bit for bit: 64-bit wrap, 0/1 comparisons, RISC-V
-division by zero and overflow, shifts by 64 or more. (Text, not llvmlite.ir objects: building
-and printing those cost about 3 ms per block, more than LLVM's fast code generator.)
+Every block becomes ``i64 block(ptr regs, ptr ram, ptr ctx, i64 icount, i64 blocks)`` returning the
+pc to continue at: ``regs`` is the hart's slot array, ``ram`` the host address of guest RAM, ``ctx``
+the context block (layout in context.py), ``icount`` and ``blocks`` the ICOUNT and BLOCKS words
+kept in registers while blocks chain (BLOCKS already counts this block). Semantics match pycodegen
+bit for bit: 64-bit wrap, 0/1 comparisons, RISC-V division by zero and overflow, shifts by 64 or
+more. (Text, not llvmlite.ir objects: building and printing those cost about 3 ms per block, more
+than LLVM's fast code generator.)
 
 Guest slots live in SSA values inside the block and are stored back at its end. Loads and stores
 take an inline fast path through the direct-mapped TLBs in the context block. What the native
@@ -15,21 +17,38 @@ code does not do itself leaves it through a *side exit*:
 
 Exit protocol (the precise boundary): a side exit stores the slots as they were at the start of
 the guest instruction it belongs to (the first INSN marker of a fused pair), writes REASON, INDEX
-(that instruction's index in the block), PC, ADDR and BLOCK (the block's start pc), adds INDEX to
-ICOUNT and returns PC. Nothing of that instruction has happened yet (an instruction does at most
-one memory access and nothing observable precedes its CALLs), so Python resumes by running the rest
-of the block, from INDEX, in the interpreter tier (resume.py). Native code is never entered
-mid-block.
+(that instruction's index in the block), PC, ADDR, BLOCK (the block's start pc) and REGION (the
+start pc of the function's own block, see below), stores ICOUNT (with INDEX added) and BLOCKS and
+returns PC. Nothing of that instruction has happened yet (an
+instruction does at most one memory access and nothing observable precedes its CALLs), so Python
+resumes by running the rest of the block, from INDEX, in the interpreter tier (resume.py). Native
+code is never entered mid-block.
+
+Chaining (direct threading): a block that ends normally adds its instruction count to ``icount``
+and, unless ICOUNT reached LIMIT or ``blocks`` is 0 (then REASON = ``Exit.BUDGET``), looks its
+successor up in the current jump table (word JUMPS) and enters it with a ``musttail`` call, one
+indirect jump per block exit (a branch has one per target), so the host predicts each exit on its
+own instead of all blocks sharing the dispatch loop's one call site (tests/jit/test_jit_dispatch.py
+and benchmarks/run.py --mode jit measure it). A jump-table miss stores REASON = ``Exit.LOOKUP``.
+Every way out stores ICOUNT and BLOCKS, so the slice stops where the interpreter's would.
+
+Regions: a block's function may inline *member* blocks (``block_function``'s ``members``, blocks of
+the same page its branches reach, chosen by the caller) and runs a branch back to its own start as
+a native loop, slots and counters in registers; each inlined block still counts as one block and
+checks the budget before it starts. A side exit inside a member names the member in BLOCK and the
+function's own block in REGION; whoever installs a region drops it with any of its members.
 
 Functions are ``nounwind``: without unwind tables an object is one code section, and MCJIT's
 mappings of consecutive objects merge, where code plus .eh_frame per block ran a Linux boot in JIT
 mode into the kernel's limit of 65,530 mappings per process ("Unable to allocate section memory").
 
 An EXIT terminator stores REASON = ``Exit.EXIT_CHECK`` after the normal block end so the caller
-runs the exit check; a normal end adds the block's instruction count to ICOUNT.
+runs the exit check.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from polyvm.engine.jit.context import (
     ADDR,
@@ -43,6 +62,7 @@ from polyvm.engine.jit.context import (
     PC,
     READ_TLB,
     REASON,
+    REGION,
     TLB_ENTRIES,
     WRITE_TLB,
     Exit,
@@ -58,6 +78,9 @@ SHIFTS = {Op.SHL: "shl", Op.SHR: "lshr", Op.SAR: "ashr"}
 LIKELY = "!0"
 METADATA = f'{LIKELY} = !{{!"branch_weights", i32 1000, i32 1}}'
 ARGS = "ptr noalias %regs, ptr noalias %ram, ptr noalias %ctx"
+COUNTERS = "i64 %icount, i64 %blocks"
+REGION_COPIES = 6
+"""Copies of member blocks one region function may inline (its code grows with each)."""
 
 Value = int | str
 """A Python int (a constant) or the name of an SSA value."""
@@ -72,10 +95,13 @@ def lit(value: Value) -> str:
 
 
 class _BlockCodegen:
-    """Emits one block's function."""
+    """Emits one block's function: the block alone, or a region (see ``region``)."""
 
-    def __init__(self, block: IRBlock) -> None:
+    def __init__(self, block: IRBlock, members: dict[int, IRBlock]) -> None:
+        self.head = block
+        self.members = members
         self.block = block
+        """The block whose statements are being emitted (a region emits several)."""
         self.lines: list[str] = []
         self.count = 0
         self.temps: dict[Temp, Value] = {}
@@ -83,6 +109,12 @@ class _BlockCodegen:
         self.dirty: dict[int, Value] = {}
         self.resume: tuple[int, int, dict[int, Value]] = (block.start_pc, 0, {})
         """(pc, index, dirty slots) at the last precise instruction boundary."""
+        self.icount = "%icount"
+        self.blocks = "%blocks"
+        """The counters at the start of the block being emitted (SSA names)."""
+        self.copies = 0
+        self.latches: list[tuple[str, str, str, dict[int, Value]]] = []
+        """Back edges to the region's head: (label, icount, blocks, slots)."""
 
     # --- output --------------------------------------------------------------------------------
 
@@ -105,10 +137,8 @@ class _BlockCodegen:
     def set_word(self, index: int, value: Value) -> None:
         self.put(f"store i64 {lit(value)}, ptr {self.word(index)}, align 8")
 
-    def add_word(self, index: int, amount: int) -> None:
-        ptr = self.word(index)
-        total = self.new(f"add i64 {self.new(f'load i64, ptr {ptr}, align 8')}, {amount}")
-        self.put(f"store i64 {total}, ptr {ptr}, align 8")
+    def load_word(self, index: int) -> str:
+        return self.new(f"load i64, ptr {self.word(index)}, align 8")
 
     # --- guest state ---------------------------------------------------------------------------
 
@@ -121,14 +151,43 @@ class _BlockCodegen:
             self.slots[slot] = self.new(f"load i64, ptr {ptr}, align 8")
         return self.slots[slot]
 
-    def leave(self, slots: dict[int, Value], retired: int, pc: Value) -> None:
-        """Store ``slots`` back, count ``retired`` instructions and return ``pc``."""
+    def store_slots(self, slots: dict[int, Value]) -> None:
         for slot, value in sorted(slots.items()):
             ptr = self.new(f"getelementptr i64, ptr %regs, i64 {slot}")
             self.put(f"store i64 {lit(value)}, ptr {ptr}, align 8")
-        if retired:
-            self.add_word(ICOUNT, retired)
+
+    def stop(self, icount: Value, reason: Exit | None, pc: Value) -> None:
+        """Store the counters (and ``reason``) and return ``pc`` to whoever entered the chain."""
+        self.set_word(ICOUNT, icount)
+        self.set_word(BLOCKS, self.blocks)
+        if reason is not None:
+            self.set_word(REASON, int(reason))
         self.put(f"ret i64 {lit(pc)}")
+
+    def chain(self, icount: str, target: Value) -> None:
+        """Enter ``target``'s block (musttail) unless the budget is spent or the jump table misses."""
+        over = self.new(f"icmp uge i64 {icount}, {self.load_word(LIMIT)}")
+        spent = self.new(f"or i1 {over}, {self.new(f'icmp eq i64 {self.blocks}, 0')}")
+        done, look = self.label("spent"), self.label("look")
+        self.put(f"br i1 {spent}, label %{done}, label %{look}")
+        self.lines.append(f"{done}:")
+        self.stop(icount, Exit.BUDGET, target)
+        self.lines.append(f"{look}:")
+        t = lit(target)
+        index = self.new(f"and i64 {self.new(f'lshr i64 {t}, 1')}, {JUMP_ENTRIES - 1}")
+        table = self.new(f"inttoptr i64 {self.load_word(JUMPS)} to ptr")
+        item = self.new(f"getelementptr i64, ptr {table}, i64 {self.new(f'shl i64 {index}, 1')}")
+        hit = self.new(f"icmp eq i64 {self.new(f'load i64, ptr {item}, align 8')}, {t}")
+        go, miss = self.label("go"), self.label("miss")
+        self.put(f"br i1 {hit}, label %{go}, label %{miss}, !prof {LIKELY}")
+        self.lines.append(f"{miss}:")
+        self.stop(icount, Exit.LOOKUP, target)
+        self.lines.append(f"{go}:")
+        code_ptr = self.new(f"getelementptr i64, ptr {item}, i64 1")
+        code = self.new(f"inttoptr i64 {self.new(f'load i64, ptr {code_ptr}, align 8')} to ptr")
+        left = self.new(f"sub i64 {self.blocks}, 1")
+        result = self.new(f"musttail call i64 {code}({ARGS}, i64 {icount}, i64 {left})")
+        self.put(f"ret i64 {result}")
 
     def side_exit(self, ok: str | None, reason: Exit, addr: Value) -> None:
         """Leave at the last instruction boundary unless ``ok`` (always leave if ``ok`` is None)."""
@@ -138,21 +197,60 @@ class _BlockCodegen:
             self.put(f"br i1 {ok}, label %{cont}, label %{out}, !prof {LIKELY}")
             self.lines.append(f"{out}:")
         pc, index, slots = self.resume
-        for word, value in ((REASON, int(reason)), (INDEX, index), (PC, pc), (ADDR, addr),
-                            (BLOCK, self.block.start_pc)):
+        for word, value in ((INDEX, index), (PC, pc), (ADDR, addr), (BLOCK, self.block.start_pc),
+                            (REGION, self.head.start_pc)):
             self.set_word(word, value)
-        self.leave(slots, index, pc)
+        self.store_slots(slots)
+        self.stop(self.new(f"add i64 {self.icount}, {index}") if index else self.icount, reason, pc)
         if cont is not None:
             self.lines.append(f"{cont}:")
 
     # --- statements ----------------------------------------------------------------------------
 
     def emit(self, name: str) -> str:
-        self.lines.append(f"define i64 @{name}({ARGS}) nounwind {{")
-        self.lines.append("entry:")
-        self.body()
+        if not self.members and not self.self_loop():
+            self.lines.append(f"define i64 @{name}({ARGS}, {COUNTERS}) nounwind {{")
+            self.lines.append("entry:")
+            self.body()
+        else:
+            self.lines.append(f"define i64 @{name}({ARGS}, i64 %icount0, i64 %blocks0) nounwind {{")
+            self.lines.append("entry:")
+            self.region()
         self.lines.append("}")
         return "\n".join(self.lines)
+
+    def self_loop(self) -> bool:
+        term = self.block.stmts[-1]
+        return term.op is Op.BRANCH and self.block.start_pc in term.args[1:]
+
+    def region(self) -> None:
+        """The head block with its members inlined where it branches to them (a tree of copies,
+        at most REGION_COPIES), and branches back to the head as a native loop: the slots the
+        region touches and the counters are phis at ``head``, so they stay in host registers
+        across passes. Every block still counts as one and checks the budget before it starts,
+        as when it was chained (benchmarks/run.py: cpu_mix's hot loops are one or two blocks)."""
+        stmts = [stmt for block in (self.head, *self.members.values()) for stmt in block.stmts]
+        touched = sorted({s.aux for s in stmts if s.op in (Op.GET, Op.SET)})
+        written = {s.aux for s in stmts if s.op is Op.SET}
+        initial = {slot: self.get(slot) for slot in touched}
+        self.put("br label %head")
+        self.lines.append("head:")
+        phis = len(self.lines)
+        self.slots = {slot: f"%s{slot}" for slot in touched}
+        self.dirty = {slot: f"%s{slot}" for slot in touched if slot in written}
+        self.resume = (self.head.start_pc, 0, dict(self.dirty))
+        self.body()
+
+        def phi(name: str, first: Value, values: list[Value]) -> str:
+            pairs = zip(values, self.latches, strict=True)
+            edges = "".join(f", [ {lit(v)}, %{latch[0]} ]" for v, latch in pairs)
+            return f"  {name} = phi i64 [ {lit(first)}, %entry ]{edges}"
+
+        back = [phi("%icount", "%icount0", [latch[1] for latch in self.latches]),
+                phi("%blocks", "%blocks0", [latch[2] for latch in self.latches])]
+        back += [phi(f"%s{slot}", initial[slot], [latch[3][slot] for latch in self.latches])
+                 for slot in touched]
+        self.lines[phis:phis] = back
 
     def body(self) -> None:
         previous = None
@@ -180,15 +278,50 @@ class _BlockCodegen:
             previous = op
 
     def terminate(self, stmt: Stmt) -> None:
-        if stmt.op is Op.BRANCH:
-            cond = self.new(f"icmp ne i64 {lit(self.val(stmt.args[0]))}, 0")
-            taken, fall = (lit(self.val(a)) for a in stmt.args[1:])
-            target: Value = self.new(f"select i1 {cond}, i64 {taken}, i64 {fall}")
-        else:
-            target = self.val(stmt.args[0])
+        icount = self.new(f"add i64 {self.icount}, {self.block.insn_count}")
         if stmt.op is Op.EXIT:
-            self.set_word(REASON, int(Exit.EXIT_CHECK))
-        self.leave(self.dirty, self.block.insn_count, target)
+            self.store_slots(self.dirty)
+            self.stop(icount, Exit.EXIT_CHECK, self.val(stmt.args[0]))
+        elif stmt.op is Op.JUMP:
+            self.edge(icount, self.val(stmt.args[0]))
+        else:
+            cond = self.new(f"icmp ne i64 {lit(self.val(stmt.args[0]))}, 0")
+            taken, fall = self.label("taken"), self.label("fall")
+            self.put(f"br i1 {cond}, label %{taken}, label %{fall}")
+            slots, dirty = dict(self.slots), dict(self.dirty)
+            for label, target in ((taken, stmt.args[1]), (fall, stmt.args[2])):
+                self.lines.append(f"{label}:")
+                self.slots, self.dirty = dict(slots), dict(dirty)
+                self.edge(icount, self.val(target))
+
+    def edge(self, icount: str, target: Value) -> None:
+        """Continue at ``target`` with ``icount`` retired: back to the region's head, into a copy
+        of a member, or out through the jump table."""
+        back = target == self.head.start_pc and (self.members or self.self_loop())
+        inline = target in self.members and self.copies < REGION_COPIES
+        if not back and not inline:
+            self.store_slots(self.dirty)
+            self.chain(icount, target)
+            return
+        over = self.new(f"icmp uge i64 {icount}, {self.load_word(LIMIT)}")
+        spent = self.new(f"or i1 {over}, {self.new(f'icmp eq i64 {self.blocks}, 0')}")
+        done, go = self.label("spent"), self.label("next")
+        self.put(f"br i1 {spent}, label %{done}, label %{go}")
+        self.lines.append(f"{done}:")
+        self.store_slots(self.dirty)
+        self.stop(icount, Exit.BUDGET, target)
+        self.lines.append(f"{go}:")
+        left = self.new(f"sub i64 {self.blocks}, 1")
+        if back:
+            self.latches.append((go, icount, left, dict(self.slots)))
+            self.put("br label %head")
+            return
+        self.copies += 1
+        saved = (self.block, self.icount, self.blocks, self.temps, self.resume)
+        self.block, self.icount, self.blocks, self.temps = self.members[target], icount, left, {}
+        self.resume = (target, 0, dict(self.dirty))
+        self.body()
+        self.block, self.icount, self.blocks, self.temps, self.resume = saved
 
     def host_pointer(self, addr: Value, size: int, tlb: int) -> str:
         """The host address of a ``size``-byte access at ``addr`` (fast path; else a side exit)."""
@@ -296,60 +429,41 @@ class _BlockCodegen:
         return self.new(f"select i1 {zero}, i64 {a}, i64 {result}")
 
 
-def block_function(block: IRBlock, name: str) -> str:
-    """The LLVM IR text of ``block``'s native function ``name`` (uses METADATA)."""
-    return _BlockCodegen(block).emit(name)
+def block_function(block: IRBlock, name: str, members: Sequence[IRBlock] = ()) -> str:
+    """The LLVM IR text of ``block``'s native function ``name`` (uses METADATA); ``members`` are
+    blocks it may inline where it branches to them (a region; none may contain ``block``)."""
+    return _BlockCodegen(block, {member.start_pc: member for member in members}).emit(name)
 
 
 def dispatch_loop(name: str) -> str:
-    """``i64 run(regs, ram, ctx, pc)``: run blocks found in the jump table until one exits, the
-    table misses (REASON = LOOKUP), ICOUNT reaches LIMIT or BLOCKS reaches 0 (REASON = BUDGET);
-    returns the pc."""
+    """``i64 run(regs, ram, ctx, pc)``: enter the block the jump table has for ``pc`` with the
+    counters of ICOUNT and BLOCKS; blocks chain until one exits, the table misses (REASON =
+    LOOKUP), ICOUNT reaches LIMIT or BLOCKS reaches 0 (REASON = BUDGET). Returns the pc."""
     return f"""define i64 @{name}({ARGS}, i64 %start) nounwind {{
 entry:
-  %reason_ptr = getelementptr i64, ptr %ctx, i64 {REASON}
-  %icount_ptr = getelementptr i64, ptr %ctx, i64 {ICOUNT}
-  %limit_ptr = getelementptr i64, ptr %ctx, i64 {LIMIT}
-  %blocks_ptr = getelementptr i64, ptr %ctx, i64 {BLOCKS}
   %jumps_ptr = getelementptr i64, ptr %ctx, i64 {JUMPS}
-  br label %loop
-loop:
-  %pc = phi i64 [ %start, %entry ], [ %next, %again ]
-  %half = lshr i64 %pc, 1
-  %index = and i64 %half, {JUMP_ENTRIES - 1}
-  %pair = shl i64 %index, 1
   %jumps_word = load i64, ptr %jumps_ptr, align 8
   %jumps = inttoptr i64 %jumps_word to ptr
+  %half = lshr i64 %start, 1
+  %index = and i64 %half, {JUMP_ENTRIES - 1}
+  %pair = shl i64 %index, 1
   %item = getelementptr i64, ptr %jumps, i64 %pair
   %tag = load i64, ptr %item, align 8
-  %hit = icmp eq i64 %tag, %pc
+  %hit = icmp eq i64 %tag, %start
   br i1 %hit, label %found, label %miss, !prof {LIKELY}
 found:
   %code_ptr = getelementptr i64, ptr %item, i64 1
   %code = load i64, ptr %code_ptr, align 8
   %block = inttoptr i64 %code to ptr
+  %icount_ptr = getelementptr i64, ptr %ctx, i64 {ICOUNT}
+  %icount = load i64, ptr %icount_ptr, align 8
+  %blocks_ptr = getelementptr i64, ptr %ctx, i64 {BLOCKS}
   %blocks = load i64, ptr %blocks_ptr, align 8
   %blocks_left = sub i64 %blocks, 1
-  store i64 %blocks_left, ptr %blocks_ptr, align 8
-  %next = call i64 %block(ptr %regs, ptr %ram, ptr %ctx)
-  %reason = load i64, ptr %reason_ptr, align 8
-  %exited = icmp ne i64 %reason, 0
-  br i1 %exited, label %out, label %count
-out:
-  ret i64 %next
-count:
-  %icount = load i64, ptr %icount_ptr, align 8
-  %limit = load i64, ptr %limit_ptr, align 8
-  %over = icmp uge i64 %icount, %limit
-  %none_left = icmp eq i64 %blocks_left, 0
-  %spent = or i1 %over, %none_left
-  br i1 %spent, label %stop, label %again
-again:
-  br label %loop
-stop:
-  store i64 {int(Exit.BUDGET)}, ptr %reason_ptr, align 8
+  %next = call i64 %block({ARGS}, i64 %icount, i64 %blocks_left)
   ret i64 %next
 miss:
+  %reason_ptr = getelementptr i64, ptr %ctx, i64 {REASON}
   store i64 {int(Exit.LOOKUP)}, ptr %reason_ptr, align 8
-  ret i64 %pc
+  ret i64 %start
 }}"""

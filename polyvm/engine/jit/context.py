@@ -14,7 +14,9 @@ address. The context block, in u64 words::
                  on entry, so a loop started with 0 never stops for it)
     [8] JUMPS    host address of the current jump table: JUMP_ENTRIES pairs (guest pc, native
                  block address)
-    [9 ..]       read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
+    [9] REGION   start pc of the region function (codegen.py) that made a side exit: BLOCK's
+                 own, or the block whose function inlined BLOCK
+    [10 ..]      read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
     [.. ]        write TLB: the same
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
@@ -41,8 +43,8 @@ EMPTY = (1 << 64) - 1
 JUMP_TABLES_KEPT = 32
 """Jump tables of the most recently used regimes kept; older ones are dropped."""
 
-REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS = range(9)
-HEADER_WORDS = 9
+REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION = range(10)
+HEADER_WORDS = 10
 READ_TLB = HEADER_WORDS
 WRITE_TLB = READ_TLB + 2 * TLB_ENTRIES
 CONTEXT_WORDS = WRITE_TLB + 2 * TLB_ENTRIES

@@ -22,7 +22,8 @@ from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
 
-BLOCK_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+BLOCK_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                                  ctypes.c_uint64, ctypes.c_uint64)
 RUN_FUNCTION = ctypes.PYFUNCTYPE(
     ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64
 )
@@ -76,7 +77,8 @@ class AdaptiveThreshold:
 
 
 class CompiledBlock:
-    """The handle ``compile`` returns: the block, its native code and its Python tails."""
+    """The handle ``compile`` returns: the block, its native code and its Python tails (and those
+    of the members of a region, see HybridEngine)."""
 
     def __init__(self, block: IRBlock, native: NativeCode, tails: Tails) -> None:
         self.block = block
@@ -84,6 +86,8 @@ class CompiledBlock:
         self.tails = tails
         self.call = BLOCK_FUNCTION(native.address)
         self.address = native.address
+        self.members: dict[int, Tails] = {}
+        """Tails of the blocks a region function inlined (codegen.py), by start pc."""
 
 
 class Jit:
@@ -204,10 +208,15 @@ class Jit:
     # --- running -------------------------------------------------------------------------------
 
     def execute(self, compiled: CompiledBlock) -> int:
-        """Run one compiled block (finishing side exits in Python); returns the next pc."""
+        """Run one compiled block (finishing side exits in Python); returns the next pc.
+
+        The block is entered with no blocks left, so it stops (BUDGET) instead of chaining on."""
         state = self.state
-        pc = compiled.call(state.regs_address, self.ram_address, state.context_address)
-        if state.context[REASON]:
+        ctx = state.context
+        pc = compiled.call(state.regs_address, self.ram_address, state.context_address, ctx[ICOUNT], 0)
+        if ctx[REASON] == Exit.BUDGET:
+            ctx[REASON] = 0
+        elif ctx[REASON]:
             pc = self.finish_exit(compiled, pc)
         return pc
 

@@ -16,6 +16,7 @@ import hashlib
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,17 +116,18 @@ class LlvmBackend:
         self.engine = self._engines[self.codegen_level]
         self.disk_hits = 0
 
-    def compile_block(self, block: IRBlock) -> NativeCode:
+    def compile_block(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode:
+        """``block``'s function (a region with ``members``, see codegen.py)."""
         start = time.perf_counter()
-        return self._finish(block_function(block, "NAME"), start)
+        return self._finish(block_function(block, "NAME", members), start)
 
     def compile_dispatch_loop(self) -> NativeCode:
         start = time.perf_counter()
         return self._finish(dispatch_loop("NAME"), start)
 
-    def prepare(self, block: IRBlock) -> tuple[str, str]:
+    def prepare(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> tuple[str, str]:
         """The function name (a hash of its content and the host) and module text of ``block``."""
-        return self._named(block_function(block, "NAME"))
+        return self._named(block_function(block, "NAME", members))
 
     def lookup(self, name: str) -> NativeCode | None:
         """``name``'s code if this process or the disk cache has it (linked now if from disk)."""
@@ -163,8 +165,11 @@ class LlvmBackend:
         return None if self.cache_dir is None else self.cache_dir / f"{name}.o"
 
     def _store(self, name: str, data: bytes) -> None:
+        """Write the object atomically under a temporary name of this process and thread (two
+        machines in one process may store the same block at once; the last rename wins, and both
+        wrote the same bytes)."""
         path = self._cached_path(name)
         if path is not None and not path.exists():
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_bytes(data)
             tmp.replace(path)

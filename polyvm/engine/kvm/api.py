@@ -83,10 +83,14 @@ class KvmRunInternal(ctypes.Structure):
     _fields_ = [("suberror", u32), ("ndata", u32), ("data", u64 * 16)]
 
 
+class KvmRunSystemEvent(ctypes.Structure):
+    _fields_ = [("type", u32), ("ndata", u32), ("data", u64 * 16)]
+
+
 class KvmRunExit(ctypes.Union):
     _fields_ = [
         ("io", KvmRunIo), ("mmio", KvmRunMmio), ("fail_entry", KvmRunFailEntry),
-        ("internal", KvmRunInternal), ("padding", ctypes.c_char * 256),
+        ("internal", KvmRunInternal), ("system_event", KvmRunSystemEvent), ("padding", ctypes.c_char * 256),
     ]
 
 
@@ -151,6 +155,21 @@ class KvmPitConfig(ctypes.Structure):
     _fields_ = [("flags", u32), ("pad", u32 * 15)]
 
 
+class KvmMpState(ctypes.Structure):
+    _fields_ = [("mp_state", u32)]
+
+
+class KvmFpu(ctypes.Structure):
+    _fields_ = [
+        ("fpr", u8 * 128), ("fcw", u16), ("fsw", u16), ("ftwx", u8), ("pad1", u8), ("last_opcode", u16),
+        ("last_ip", u64), ("last_dp", u64), ("xmm", u8 * 256), ("mxcsr", u32), ("pad2", u32),
+    ]
+
+
+class KvmLapicState(ctypes.Structure):
+    _fields_ = [("regs", u8 * 1024)]
+
+
 KVM_GET_API_VERSION = _io(0x00)
 KVM_CREATE_VM = _io(0x01)
 KVM_CHECK_EXTENSION = _io(0x03)
@@ -170,16 +189,25 @@ KVM_GET_SREGS = _ior(0x83, KvmSregs)
 KVM_SET_SREGS = _iow(0x84, KvmSregs)
 KVM_GET_MSRS = _iowr(0x88, KvmMsrs)
 KVM_SET_MSRS = _iow(0x89, KvmMsrs)
+KVM_SET_FPU = _iow(0x8D, KvmFpu)
+KVM_GET_LAPIC = _ior(0x8E, KvmLapicState)
+KVM_SET_LAPIC = _iow(0x8F, KvmLapicState)
 KVM_SET_CPUID2 = _iow(0x90, KvmCpuid2)
+KVM_GET_MP_STATE = _ior(0x98, KvmMpState)
+KVM_SET_MP_STATE = _iow(0x99, KvmMpState)
 
 CAP_IRQCHIP = 0
 CAP_HLT = 1
 CAP_USER_MEMORY = 3
 CAP_SET_TSS_ADDR = 4
 CAP_EXT_CPUID = 7
+CAP_NR_VCPUS = 9
 CAP_NR_MEMSLOTS = 10
+CAP_MP_STATE = 14
 CAP_PIT2 = 33
 CAP_SET_IDENTITY_MAP_ADDR = 37
+CAP_MAX_VCPUS = 66
+CAP_IMMEDIATE_EXIT = 136
 
 EXIT_REASONS = {
     0: "unknown", 1: "exception", 2: "io", 3: "hypercall", 4: "debug", 5: "hlt", 6: "mmio",
@@ -188,5 +216,9 @@ EXIT_REASONS = {
 }
 """KVM_EXIT_* numbers to the names ``exit_stats()`` reports."""
 EXIT_IO, EXIT_HLT, EXIT_MMIO, EXIT_SHUTDOWN = 2, 5, 6, 8
-EXIT_FAIL_ENTRY, EXIT_INTR, EXIT_INTERNAL_ERROR = 9, 10, 17
+EXIT_FAIL_ENTRY, EXIT_INTR, EXIT_INTERNAL_ERROR, EXIT_SYSTEM_EVENT = 9, 10, 17, 24
 IO_IN, IO_OUT = 0, 1
+SYSTEM_EVENT_SHUTDOWN, SYSTEM_EVENT_RESET, SYSTEM_EVENT_CRASH = 1, 2, 3
+SYSTEM_EVENTS = {SYSTEM_EVENT_SHUTDOWN: "shutdown", SYSTEM_EVENT_RESET: "reset", SYSTEM_EVENT_CRASH: "crash"}
+MP_STATE_RUNNABLE, MP_STATE_UNINITIALIZED = 0, 1
+"""KVM_MP_STATE_*: the BSP starts runnable, application processors wait for INIT/SIPI."""

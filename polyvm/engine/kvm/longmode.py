@@ -1,5 +1,6 @@
 """Entering x86-64 long mode directly, as a loader does for a 64-bit kernel: identity-mapped page tables
-with 2 MiB pages, a flat GDT with kernel and user segments, and the CR0/CR4/EFER bits of paging mode.
+with 2 MiB pages, a flat GDT (kernel and user segments for flat test binaries, or the Linux boot
+protocol's __BOOT_CS/__BOOT_DS), and the CR0/CR4/EFER bits of paging mode.
 
 Layout in low guest RAM: GDT at 0x500, PML4 at 0x1000, PDPT at 0x2000, one page directory per GiB from
 0x3000. Every level sets the user bit, so ring-3 code can run from the same identity mapping.
@@ -25,6 +26,14 @@ GDT = (
     0x00CF_F300_0000_FFFF,  # 0x18 user data: DPL 3
     0x00AF_FB00_0000_FFFF,  # 0x20 user code: 64-bit, DPL 3
 )
+BOOT_CS, BOOT_DS = 0x10, 0x18
+BOOT_GDT = (
+    0,
+    0,
+    0x00AF_9B00_0000_FFFF,  # 0x10 __BOOT_CS: 64-bit code, DPL 0
+    0x00CF_9300_0000_FFFF,  # 0x18 __BOOT_DS: flat 4 GiB data
+)
+"""The GDT the Linux boot protocol asks for (boot.rst, "64-bit boot protocol")."""
 PTE_PRESENT, PTE_WRITE, PTE_USER, PTE_LARGE = 0x1, 0x2, 0x4, 0x80
 TABLE_FLAGS = PTE_PRESENT | PTE_WRITE | PTE_USER
 
@@ -44,8 +53,8 @@ def write_page_tables(ram: GuestRam) -> None:
         ram.write(directory, entries)
 
 
-def write_gdt(ram: GuestRam) -> None:
-    ram.write(GDT_ADDRESS, b"".join(d.to_bytes(8, "little") for d in GDT))
+def write_gdt(ram: GuestRam, gdt: tuple[int, ...] = GDT) -> None:
+    ram.write(GDT_ADDRESS, b"".join(d.to_bytes(8, "little") for d in gdt))
 
 
 def _segment(selector: int, code: bool) -> KvmSegment:
@@ -54,13 +63,15 @@ def _segment(selector: int, code: bool) -> KvmSegment:
                       dpl=dpl, db=0 if code else 1, s=1, l=1 if code else 0, g=1)
 
 
-def enter_long_mode(sregs: KvmSregs) -> None:
-    """Set ``sregs`` (as read from a fresh vCPU) to 64-bit ring 0 with paging on the tables above."""
-    sregs.cs = _segment(KERNEL_CS, code=True)
+def enter_long_mode(sregs: KvmSregs, code_selector: int = KERNEL_CS, data_selector: int = KERNEL_DS,
+                    gdt: tuple[int, ...] = GDT) -> None:
+    """Set ``sregs`` (as read from a fresh vCPU) to 64-bit ring 0 with paging on the tables above,
+    the selectors being those of ``gdt`` (written by ``write_gdt``)."""
+    sregs.cs = _segment(code_selector, code=True)
     for name in ("ds", "es", "fs", "gs", "ss"):
-        setattr(sregs, name, _segment(KERNEL_DS, code=False))
+        setattr(sregs, name, _segment(data_selector, code=False))
     sregs.gdt.base = GDT_ADDRESS
-    sregs.gdt.limit = 8 * len(GDT) - 1
+    sregs.gdt.limit = 8 * len(gdt) - 1
     sregs.cr3 = PML4_ADDRESS
     sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT
     sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG

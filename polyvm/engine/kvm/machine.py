@@ -19,8 +19,8 @@ from polyvm.core.types import ExecMode
 from polyvm.device.irq import IrqLine
 from polyvm.device.uart16550 import Uart16550
 from polyvm.engine.kvm import api, longmode
-from polyvm.engine.kvm.ports import DebugExit, PortBus, ValuePort
-from polyvm.engine.kvm.vm import DEFAULT_DEVICE, KvmSystem
+from polyvm.engine.kvm.ports import DebugExit, PortBus, ValuePort, serve_io
+from polyvm.engine.kvm.vm import DEFAULT_DEVICE, KvmSystem, describe_exit
 from polyvm.mem.ram import GuestRam
 
 LOAD_ADDRESS = 0x10_0000
@@ -99,7 +99,7 @@ class KvmMachine:
             reason = run()
             exits[reason] += 1
             if reason == api.EXIT_IO:
-                self._port_io(kvm_run.exit.io)
+                serve_io(self.ports, kvm_run.exit.io, self.vcpu.run_page)
                 if self.debug_exit.code is not None:
                     self.stop_reason = "debug-exit"
                     return self.debug_exit.code
@@ -107,30 +107,7 @@ class KvmMachine:
                 self.stop_reason = "hlt"
                 return 0
             elif reason != api.EXIT_INTR:
-                raise ExecutionError(self._describe_exit(reason))
-
-    def _port_io(self, io: api.KvmRunIo) -> None:
-        size, port, offset = io.size, io.port, io.data_offset
-        page = self.vcpu.run_page
-        for _ in range(io.count):
-            if io.direction == api.IO_OUT:
-                self.ports.write(port, int.from_bytes(page[offset:offset + size], "little"), size)
-            else:
-                page[offset:offset + size] = self.ports.read(port, size).to_bytes(size, "little")
-            offset += size
-
-    def _describe_exit(self, reason: int) -> str:
-        name = api.EXIT_REASONS.get(reason, str(reason))
-        run = self.vcpu.kvm_run
-        detail = ""
-        if reason == api.EXIT_MMIO:
-            mmio = run.exit.mmio
-            detail = f" at 0x{mmio.phys_addr:x} ({'write' if mmio.is_write else 'read'} of {mmio.len} bytes)"
-        elif reason == api.EXIT_FAIL_ENTRY:
-            detail = f": hardware reason 0x{run.exit.fail_entry.hardware_entry_failure_reason:x}"
-        elif reason == api.EXIT_INTERNAL_ERROR:
-            detail = f": suberror {run.exit.internal.suberror}"
-        return f"unhandled KVM exit '{name}'{detail} with guest rip 0x{self.vcpu.get_regs().rip:x}"
+                raise ExecutionError(describe_exit(self.vcpu, reason))
 
     def exit_stats(self) -> dict[str, int]:
         """KVM exits so far, by reason name."""

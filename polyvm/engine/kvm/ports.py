@@ -10,6 +10,8 @@ from __future__ import annotations
 import bisect
 from typing import Protocol
 
+from polyvm.engine.kvm.api import IO_OUT, KvmRunIo
+
 
 class PortDevice(Protocol):
     def read(self, offset: int, size: int) -> int: ...
@@ -49,6 +51,18 @@ class PortBus:
         if hit is not None:
             base, device = hit
             device.write(port - base, value, size)
+
+
+def serve_io(ports: PortBus, io: KvmRunIo, page: memoryview) -> None:
+    """Carry out one KVM_EXIT_IO (``count`` accesses of ``size`` bytes; data in the kvm_run ``page``)."""
+    size, port, offset = io.size, io.port, io.data_offset
+    out = io.direction == IO_OUT
+    for _ in range(io.count):
+        if out:
+            ports.write(port, int.from_bytes(page[offset:offset + size], "little"), size)
+        else:
+            page[offset:offset + size] = ports.read(port, size).to_bytes(size, "little")
+        offset += size
 
 
 class DebugExit:

@@ -149,8 +149,9 @@ class KvmVm:
         """Drive an input of the in-kernel PIC/IOAPIC (the ``IrqSink`` shape devices drive)."""
         _ioctl(self.fd, api.KVM_IRQ_LINE, api.KvmIrqLevel(irq=line, level=int(level)), "KVM_IRQ_LINE")
 
-    def create_vcpu(self) -> KvmVcpu:
-        vcpu = KvmVcpu(self, len(self.vcpus))
+    def create_vcpu(self, cpuid: ctypes.Structure | None = None) -> KvmVcpu:
+        """A new vCPU with ``cpuid`` (default: everything KVM supports, as KVM_GET_SUPPORTED_CPUID says)."""
+        vcpu = KvmVcpu(self, len(self.vcpus), cpuid)
         self.vcpus.append(vcpu)
         return vcpu
 
@@ -165,7 +166,7 @@ class KvmVm:
 class KvmVcpu:
     """One virtual CPU with its shared ``kvm_run`` page; ``run()`` returns the KVM exit reason."""
 
-    def __init__(self, vm: KvmVm, index: int) -> None:
+    def __init__(self, vm: KvmVm, index: int, cpuid: ctypes.Structure | None = None) -> None:
         self.vm = vm
         self.index = index
         self.fd = _ioctl(vm.fd, api.KVM_CREATE_VCPU, index, "KVM_CREATE_VCPU")
@@ -173,7 +174,7 @@ class KvmVcpu:
                                   mmap.PROT_READ | mmap.PROT_WRITE)
         self.run_page = memoryview(self._run_map)
         self.kvm_run = api.KvmRun.from_buffer(self._run_map)
-        self.set_cpuid(vm.system.supported_cpuid())
+        self.set_cpuid(vm.system.supported_cpuid() if cpuid is None else cpuid)
 
     def set_cpuid(self, cpuid: ctypes.Structure) -> None:
         _ioctl(self.fd, api.KVM_SET_CPUID2, cpuid, "KVM_SET_CPUID2")
@@ -193,6 +194,25 @@ class KvmVcpu:
 
     def set_sregs(self, sregs: api.KvmSregs) -> None:
         _ioctl(self.fd, api.KVM_SET_SREGS, sregs, "KVM_SET_SREGS")
+
+    def set_fpu(self, fpu: api.KvmFpu) -> None:
+        _ioctl(self.fd, api.KVM_SET_FPU, fpu, "KVM_SET_FPU")
+
+    def get_lapic(self) -> api.KvmLapicState:
+        lapic = api.KvmLapicState()
+        _ioctl(self.fd, api.KVM_GET_LAPIC, lapic, "KVM_GET_LAPIC")
+        return lapic
+
+    def set_lapic(self, lapic: api.KvmLapicState) -> None:
+        _ioctl(self.fd, api.KVM_SET_LAPIC, lapic, "KVM_SET_LAPIC")
+
+    def get_mp_state(self) -> int:
+        state = api.KvmMpState()
+        _ioctl(self.fd, api.KVM_GET_MP_STATE, state, "KVM_GET_MP_STATE")
+        return state.mp_state
+
+    def set_mp_state(self, mp_state: int) -> None:
+        _ioctl(self.fd, api.KVM_SET_MP_STATE, api.KvmMpState(mp_state), "KVM_SET_MP_STATE")
 
     def get_msrs(self, indices: list[int]) -> dict[int, int]:
         msrs = api.msrs_type(len(indices))()
@@ -214,21 +234,40 @@ class KvmVcpu:
             raise ExecutionError(f"KVM_SET_MSRS: MSR 0x{list(values)[done]:x} is not writable")
 
     def run(self) -> int:
-        """Enter the guest until the next exit to user space; returns ``kvm_run.exit_reason``."""
-        fd = self.fd
-        while True:
-            try:
-                fcntl.ioctl(fd, api.KVM_RUN, 0)
-            except InterruptedError:
-                continue
-            except OSError as exc:
-                raise ExecutionError(f"KVM_RUN failed on vcpu {self.index}: {exc.strerror}") from exc
-            return self.kvm_run.exit_reason
+        """Enter the guest until the next exit to user space; returns ``kvm_run.exit_reason``, or
+        ``EXIT_INTR`` when a signal (or ``kvm_run.immediate_exit``) kicked the vCPU out or an application
+        processor woke up still waiting for its SIPI (EAGAIN): the caller simply runs it again."""
+        try:
+            fcntl.ioctl(self.fd, api.KVM_RUN, 0)
+        except (InterruptedError, BlockingIOError):
+            return api.EXIT_INTR
+        except OSError as exc:
+            raise ExecutionError(f"KVM_RUN failed on vcpu {self.index}: {exc.strerror}") from exc
+        return self.kvm_run.exit_reason
 
     def close(self) -> None:
         if self.fd >= 0:
             self.run_page.release()
             del self.kvm_run
-            self._run_map.close()
+            try:
+                self._run_map.close()
+            except BufferError:
+                pass  # a traceback still holds a view of the page: it is unmapped when that goes
             os.close(self.fd)
             self.fd = -1
+
+
+def describe_exit(vcpu: KvmVcpu, reason: int) -> str:
+    """An unhandled exit as a sentence naming the reason, the address or hardware code, and the guest rip."""
+    name = api.EXIT_REASONS.get(reason, str(reason))
+    run = vcpu.kvm_run
+    detail = ""
+    if reason == api.EXIT_MMIO:
+        mmio = run.exit.mmio
+        detail = f" at 0x{mmio.phys_addr:x} ({'write' if mmio.is_write else 'read'} of {mmio.len} bytes)"
+    elif reason == api.EXIT_FAIL_ENTRY:
+        detail = f": hardware reason 0x{run.exit.fail_entry.hardware_entry_failure_reason:x}"
+    elif reason == api.EXIT_INTERNAL_ERROR:
+        detail = f": suberror {run.exit.internal.suberror}"
+    rip = vcpu.get_regs().rip
+    return f"unhandled KVM exit '{name}'{detail} with guest rip 0x{rip:x} on vcpu {vcpu.index}"

@@ -1,0 +1,320 @@
+/* A virtio-net driver over virtio-mmio version 2: finds the device with id 1 among the
+ * virtio_mmio.device=<size>@<base>:<irq> entries of the kernel command line, negotiates VERSION_1 and
+ * MAC, prints the MAC from the configuration space, gives the receive queue (0) four single-buffer
+ * descriptors and transmits on queue 1. Every frame on either queue follows a 12-byte virtio_net_hdr.
+ * Sends one broadcast frame of type 0x88b5 with "hello from x86 guest", waits for a frame of that type
+ * addressed to it or to everyone (others are reported and their buffers given back), prints it and
+ * answers its sender with "echo:" + its payload. The I/O APIC pin is routed as in virtio_blk.c; the
+ * CPU sleeps in hlt until a frame has arrived, and after each transmission until its completion
+ * interrupt has run. Resets through the i8042 at the end. */
+#include "lib.h"
+
+#define MAGIC 0x000
+#define VERSION 0x004
+#define DEVICE_ID 0x008
+#define DEVICE_FEATURES 0x010
+#define DEVICE_FEATURES_SEL 0x014
+#define DRIVER_FEATURES 0x020
+#define DRIVER_FEATURES_SEL 0x024
+#define QUEUE_SEL 0x030
+#define QUEUE_NUM_MAX 0x034
+#define QUEUE_NUM 0x038
+#define QUEUE_READY 0x044
+#define QUEUE_NOTIFY 0x050
+#define INTERRUPT_STATUS 0x060
+#define INTERRUPT_ACK 0x064
+#define STATUS 0x070
+#define QUEUE_DESC 0x080
+#define QUEUE_DRIVER 0x090
+#define QUEUE_DEVICE 0x0a0
+#define CONFIG 0x100
+#define S_ACK 1
+#define S_DRIVER 2
+#define S_DRIVER_OK 4
+#define S_FEATURES_OK 8
+#define F_MAC (1u << 5)
+#define F_VERSION_1_HIGH 1u /* feature bit 32 */
+#define DESC_NEXT 1
+#define DESC_WRITE 2
+#define QSIZE 8
+#define RX_QUEUE 0
+#define TX_QUEUE 1
+#define RX_BUFFERS 4
+#define HDR_LEN 12
+#define ETH_HLEN 14
+#define ETH_FRAME_MAX 1514
+#define BUFFER_LEN (HDR_LEN + ETH_FRAME_MAX)
+#define ETHERTYPE 0x88b5
+#define VECTOR 0x40
+#define IOAPIC 0xfec00000UL
+#define LAPIC 0xfee00000UL
+
+struct desc {
+    u64 addr;
+    u32 len;
+    u16 flags;
+    u16 next;
+};
+struct vring {
+    struct desc desc[QSIZE];
+    struct {
+        u16 flags, idx, ring[QSIZE], used_event;
+    } avail;
+    struct {
+        u16 flags, idx;
+        struct {
+            u32 id, len;
+        } ring[QSIZE];
+        u16 avail_event;
+    } used __attribute__((aligned(4)));
+    u16 last_used;
+};
+
+static struct vring rx __attribute__((aligned(16)));
+static struct vring tx __attribute__((aligned(16)));
+static u8 rx_buffers[RX_BUFFERS][BUFFER_LEN];
+static u8 tx_header[HDR_LEN];
+static u8 tx_frame[ETH_FRAME_MAX];
+static u8 mac[6];
+static volatile u32 interrupts;
+static u64 base;
+
+struct __attribute__((packed)) idt_gate {
+    u16 offset_low, selector;
+    u8 ist, type;
+    u16 offset_mid;
+    u32 offset_high, zero;
+};
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+struct interrupt_frame;
+
+static void fail(const char *why)
+{
+    print("virtio-net: ");
+    print(why);
+    print("\n");
+    reset();
+}
+
+static u32 reg(u32 offset) { return mmio_read32(base + offset); }
+static void set_reg(u32 offset, u32 value) { mmio_write32(base + offset, value); }
+
+static void print_byte(u8 value)
+{
+    putch("0123456789abcdef"[value >> 4]);
+    putch("0123456789abcdef"[value & 0xf]);
+}
+
+static void print_mac(const u8 *address)
+{
+    for (int i = 0; i < 6; i++) {
+        if (i)
+            putch(':');
+        print_byte(address[i]);
+    }
+}
+
+__attribute__((interrupt)) static void virtio_interrupt(struct interrupt_frame *frame)
+{
+    (void)frame;
+    set_reg(INTERRUPT_ACK, reg(INTERRUPT_STATUS));
+    interrupts++;
+    mmio_write32(LAPIC + 0xb0, 0); /* EOI */
+}
+
+static void route_interrupt(u32 pin)
+{
+    u64 handler = (u64)virtio_interrupt;
+    u16 cs;
+    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+    idt[VECTOR] = (struct idt_gate){(u16)handler, cs, 0, 0x8e, (u16)(handler >> 16), (u32)(handler >> 32), 0};
+    struct __attribute__((packed)) {
+        u16 limit;
+        u64 base;
+    } idtr = {sizeof(idt) - 1, (u64)idt};
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+    outb(0x21, 0xff); /* mask the 8259 PICs: KVM wires the BSP's LINT0 to them (virtual wire) */
+    outb(0xa1, 0xff);
+    mmio_write32(LAPIC + 0xf0, 0x1ff); /* software-enable the local APIC, spurious vector 0xff */
+    u32 apic_id = mmio_read32(LAPIC + 0x20) >> 24;
+    mmio_write32(IOAPIC, 0x11 + 2 * pin);
+    mmio_write32(IOAPIC + 0x10, apic_id << 24);
+    mmio_write32(IOAPIC, 0x10 + 2 * pin);
+    mmio_write32(IOAPIC + 0x10, VECTOR | 1 << 15); /* fixed, physical, active high, level, unmasked */
+}
+
+/* Finds the virtio-mmio window holding a network device; returns its I/O APIC pin. */
+static u32 find_device(const char *line)
+{
+    for (const char *spec = line; (spec = cmdline_value(spec, "virtio_mmio.device"));) {
+        parse_number(&spec);
+        if (*spec == 'K')
+            spec++;
+        spec++; /* '@' */
+        base = parse_number(&spec);
+        spec++; /* ':' */
+        u32 irq = (u32)parse_number(&spec);
+        if (reg(MAGIC) == 0x74726976 && reg(VERSION) == 2 && reg(DEVICE_ID) == 1) {
+            print("virtio-net: window ");
+            printhex(base);
+            print(" irq ");
+            printdec(irq);
+            print("\n");
+            return irq;
+        }
+    }
+    fail("no version-2 virtio-mmio network device on the command line");
+    return 0;
+}
+
+static void setup_queue(u32 index, struct vring *ring)
+{
+    set_reg(QUEUE_SEL, index);
+    if (reg(QUEUE_NUM_MAX) < QSIZE)
+        fail("queue too small");
+    set_reg(QUEUE_NUM, QSIZE);
+    set_reg(QUEUE_DESC, (u32)(u64)ring->desc);
+    set_reg(QUEUE_DESC + 4, (u32)((u64)ring->desc >> 32));
+    set_reg(QUEUE_DRIVER, (u32)(u64)&ring->avail);
+    set_reg(QUEUE_DRIVER + 4, (u32)((u64)&ring->avail >> 32));
+    set_reg(QUEUE_DEVICE, (u32)(u64)&ring->used);
+    set_reg(QUEUE_DEVICE + 4, (u32)((u64)&ring->used >> 32));
+    set_reg(QUEUE_READY, 1);
+}
+
+/* Makes descriptor chain ``head`` available; the caller notifies. */
+static void make_available(struct vring *ring, u16 head)
+{
+    ring->avail.ring[ring->avail.idx % QSIZE] = head;
+    __atomic_store_n(&ring->avail.idx, (u16)(ring->avail.idx + 1), __ATOMIC_RELEASE);
+}
+
+static u16 used_idx(struct vring *ring) { return __atomic_load_n(&ring->used.idx, __ATOMIC_ACQUIRE); }
+
+/* Sleeps until the device has used a receive buffer the driver has not seen yet. */
+static void wait_received(void)
+{
+    while (used_idx(&rx) == rx.last_used)
+        __asm__ volatile("sti; hlt; cli");
+}
+
+static void give_receive_buffer(u16 index)
+{
+    rx.desc[index] = (struct desc){(u64)rx_buffers[index], BUFFER_LEN, DESC_WRITE, 0};
+    make_available(&rx, index);
+}
+
+static void transmit(const u8 *dst, const char *prefix, const u8 *payload, u32 length)
+{
+    u32 size = ETH_HLEN;
+    for (int i = 0; i < 6; i++) {
+        tx_frame[i] = dst[i];
+        tx_frame[6 + i] = mac[i];
+    }
+    tx_frame[12] = ETHERTYPE >> 8;
+    tx_frame[13] = ETHERTYPE & 0xff;
+    while (*prefix)
+        tx_frame[size++] = (u8)*prefix++;
+    for (u32 i = 0; i < length && size < ETH_FRAME_MAX; i++)
+        tx_frame[size++] = payload[i];
+    tx.desc[0] = (struct desc){(u64)tx_header, HDR_LEN, DESC_NEXT, 1};
+    tx.desc[1] = (struct desc){(u64)tx_frame, size, 0, 0};
+    u32 before = interrupts;
+    make_available(&tx, 0);
+    set_reg(QUEUE_NOTIFY, TX_QUEUE);
+    while (interrupts == before || used_idx(&tx) == tx.last_used)
+        __asm__ volatile("sti; hlt; cli");
+    tx.last_used++;
+    print("virtio-net: sent ");
+    printdec(size);
+    print(" bytes to ");
+    print_mac(dst);
+    print("\n");
+}
+
+/* Waits for a frame of type ETHERTYPE for this card or for everyone; returns its receive buffer
+ * and sets *length to the frame's length (without the virtio_net_hdr). */
+static u8 *receive(u32 *length)
+{
+    for (;;) {
+        wait_received();
+        u32 slot = rx.last_used++ % QSIZE;
+        u16 index = (u16)rx.used.ring[slot].id;
+        u32 size = rx.used.ring[slot].len;
+        u8 *buffer = rx_buffers[index];
+        u8 *frame = buffer + HDR_LEN;
+        u16 num_buffers = (u16)(buffer[10] | buffer[11] << 8);
+        int for_us = 1, broadcast = 1;
+        for (int i = 0; i < 6; i++) {
+            for_us &= frame[i] == mac[i];
+            broadcast &= frame[i] == 0xff;
+        }
+        u16 type = (u16)(frame[12] << 8 | frame[13]);
+        if (size >= HDR_LEN + ETH_HLEN && num_buffers == 1 && type == ETHERTYPE && (for_us || broadcast)) {
+            *length = size - HDR_LEN;
+            return frame;
+        }
+        print("virtio-net: ignored ");
+        printdec(size);
+        print(" bytes, num_buffers ");
+        printdec(num_buffers);
+        print(", type 0x");
+        print_byte((u8)(type >> 8));
+        print_byte((u8)type);
+        print("\n");
+        give_receive_buffer(index);
+        set_reg(QUEUE_NOTIFY, RX_QUEUE);
+    }
+}
+
+void main(const u8 *boot_params)
+{
+    static const u8 everyone[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const char hello[] = "hello from x86 guest";
+    u32 irq = find_device(cmdline(boot_params));
+    route_interrupt(irq);
+    set_reg(STATUS, 0);
+    set_reg(STATUS, S_ACK);
+    set_reg(STATUS, S_ACK | S_DRIVER);
+    set_reg(DEVICE_FEATURES_SEL, 0);
+    u32 low = reg(DEVICE_FEATURES);
+    set_reg(DEVICE_FEATURES_SEL, 1);
+    u32 high = reg(DEVICE_FEATURES);
+    if (!(high & F_VERSION_1_HIGH) || !(low & F_MAC))
+        fail("device does not offer VERSION_1 and MAC");
+    set_reg(DRIVER_FEATURES_SEL, 0);
+    set_reg(DRIVER_FEATURES, F_MAC);
+    set_reg(DRIVER_FEATURES_SEL, 1);
+    set_reg(DRIVER_FEATURES, F_VERSION_1_HIGH);
+    set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    if (!(reg(STATUS) & S_FEATURES_OK))
+        fail("FEATURES_OK refused");
+    for (int i = 0; i < 6; i++)
+        mac[i] = *(volatile u8 *)(base + CONFIG + i);
+    setup_queue(RX_QUEUE, &rx);
+    setup_queue(TX_QUEUE, &tx);
+    for (u16 i = 0; i < RX_BUFFERS; i++)
+        give_receive_buffer(i);
+    set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    set_reg(QUEUE_NOTIFY, RX_QUEUE);
+    print("virtio-net: mac ");
+    print_mac(mac);
+    print("\n");
+
+    transmit(everyone, "", (const u8 *)hello, sizeof(hello) - 1);
+    u32 length;
+    u8 *frame = receive(&length);
+    print("virtio-net: received ");
+    printdec(length);
+    print(" bytes from ");
+    print_mac(frame + 6);
+    print(": ");
+    for (u32 i = ETH_HLEN; i < length; i++)
+        putch(frame[i] >= ' ' && frame[i] < 127 ? (char)frame[i] : '.');
+    print("\n");
+    transmit(frame + 6, "echo:", frame + ETH_HLEN, length - ETH_HLEN);
+    print("virtio-net: interrupts ");
+    printdec(interrupts);
+    print("\n");
+    reset();
+}

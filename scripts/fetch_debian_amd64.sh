@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Fetches Debian's amd64 Linux kernel and builds a busybox-static initramfs for the x86-64 microvm board
+# (ExecMode.ACCELERATED). Nothing is compiled: both come from Debian packages fetched with
+# `apt-get download` and unpacked with `dpkg-deb -x`; only /init is ours.
+#
+#   kernel:    the package linux-image-amd64 depends on (linux-image-6.1.0-NN-amd64), its
+#              /boot/vmlinuz-* (a bzImage) copied to <cache>/debian-amd64/kernel-<version>/bzImage
+#   initramfs: busybox-static's /bin/busybox, the virtio modules of that kernel (Debian builds
+#              virtio_mmio, virtio_blk and virtio_net as modules) and an /init that loads them,
+#              mounts proc, sysfs and devtmpfs, runs a shell on the console and ends the VM with
+#              `reboot -f` (see README: reboot=k makes that an i8042 reset, which stops the VM).
+#              `poweroff` in the initramfs does the same. Written to
+#              <cache>/debian-amd64/initramfs-<key>/initramfs.cpio.gz
+#
+# Both are keyed by the Debian package versions (and this script), so a second run only prints the
+# paths. Usage: scripts/fetch_debian_amd64.sh   (prints "kernel DIR" and "initramfs DIR" on stdout)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SELF="$ROOT/scripts/fetch_debian_amd64.sh"
+MODULES=(virtio virtio_ring virtio_mmio virtio_blk failover net_failover virtio_net)
+
+log() { echo "fetch_debian_amd64: $*" >&2; }
+cache() { PYTHONPATH="$ROOT" python3 -c 'import sys
+from polyvm.devtools.cache import cache_dir
+print(cache_dir(*sys.argv[1:]))' "$@"; }
+candidate() { apt-cache policy "$1" | sed -n 's/^ *Candidate: //p'; }
+
+if [ -z "$(candidate linux-image-amd64)" ]; then
+  log "apt knows no linux-image-amd64; running apt-get update"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+fi
+KPKG=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1)
+[ -n "$KPKG" ] || { log "cannot find the kernel package linux-image-amd64 depends on"; exit 1; }
+KVER=$(candidate "$KPKG")
+BBVER=$(candidate busybox-static)
+[ -n "$KVER" ] && [ -n "$BBVER" ] || { log "no candidate version for $KPKG or busybox-static"; exit 1; }
+
+KDIR=$(cache debian-amd64 "kernel-${KPKG}_${KVER//:/_}")
+if [ ! -f "$KDIR/bzImage" ]; then
+  log "downloading $KPKG $KVER"
+  rm -rf "$KDIR"/*
+  (cd "$KDIR" && apt-get download -qq "$KPKG=$KVER" 2>&1 | { grep -v unsandboxed || true; } >&2)
+  dpkg-deb -x "$KDIR"/*.deb "$KDIR/root"
+  cp "$KDIR"/root/boot/vmlinuz-* "$KDIR/bzImage.tmp"
+  cp "$KDIR"/root/boot/config-* "$KDIR/config"
+  rm "$KDIR"/*.deb
+  mv "$KDIR/bzImage.tmp" "$KDIR/bzImage"
+fi
+
+KEY=$(PYTHONPATH="$ROOT" python3 -c '
+import sys
+from pathlib import Path
+from polyvm.devtools.cache import content_key
+print(content_key(Path(sys.argv[1]).read_bytes(), *sys.argv[2:]))' "$SELF" "$KPKG" "$KVER" "$BBVER")
+IDIR=$(cache debian-amd64 "initramfs-$KEY")
+if [ ! -f "$IDIR/initramfs.cpio.gz" ]; then
+  log "downloading busybox-static $BBVER"
+  rm -rf "${IDIR:?}"/*
+  (cd "$IDIR" && apt-get download -qq "busybox-static=$BBVER" 2>&1 | { grep -v unsandboxed || true; } >&2)
+  dpkg-deb -x "$IDIR"/busybox-static_*.deb "$IDIR/pkg"
+  ROOTFS="$IDIR/rootfs"
+  mkdir -p "$ROOTFS"/{bin,sbin,proc,sys,dev,tmp,root,etc,modules}
+  cp "$IDIR/pkg/bin/busybox" "$ROOTFS/bin/busybox"
+  for module in "${MODULES[@]}"; do
+    found=$(find "$KDIR/root/lib/modules" -name "$module.ko*" | head -n1)
+    [ -n "$found" ] || continue  # built into the kernel
+    case "$found" in
+      *.xz) xz -dc "$found" > "$ROOTFS/modules/$module.ko" ;;
+      *.zst) zstd -qdc "$found" > "$ROOTFS/modules/$module.ko" ;;
+      *) cp "$found" "$ROOTFS/modules/$module.ko" ;;
+    esac
+  done
+  printf '%s\n' "${MODULES[@]}" > "$ROOTFS/modules/order"
+  cat > "$ROOTFS/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for module in $(cat /modules/order); do
+  [ -f /modules/$module.ko ] && insmod /modules/$module.ko
+done
+rm -f /sbin/poweroff
+printf '#!/bin/sh\nexec reboot -f\n' > /sbin/poweroff
+chmod 755 /sbin/poweroff
+echo "polyvm initramfs: $(uname -srm)"
+setsid cttyhack sh
+reboot -f
+INIT
+  chmod 755 "$ROOTFS/init"
+  # newc cpio written by Python: /dev/console exists without root and the archive is reproducible.
+  python3 - "$ROOTFS" "$IDIR/initramfs.cpio.gz.tmp" <<'PY'
+import gzip, os, stat, sys
+root, dest = sys.argv[1:]
+entries = []
+for dirpath, dirnames, filenames in os.walk(root):
+    dirnames.sort()
+    for name in sorted(dirnames + filenames):
+        path = os.path.join(dirpath, name)
+        st = os.lstat(path)
+        data = open(path, "rb").read() if stat.S_ISREG(st.st_mode) else b""
+        entries.append((os.path.relpath(path, root), stat.S_IFMT(st.st_mode) | (st.st_mode & 0o7777), data, 0, 0))
+entries.append(("dev/console", stat.S_IFCHR | 0o600, b"", 5, 1))
+def record(ino, name, mode, data, rmaj, rmin):
+    fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rmaj, rmin, len(name) + 1, 0]
+    head = b"070701" + b"".join(b"%08X" % f for f in fields) + name.encode() + b"\0"
+    head += b"\0" * (-len(head) % 4)
+    return head + data + b"\0" * (-len(data) % 4)
+blob = b"".join(record(i + 1, *e) for i, e in enumerate(entries))
+blob += record(0, "TRAILER!!!", 0, b"", 0, 0)
+with open(dest, "wb") as f:
+    f.write(gzip.compress(blob, mtime=0))
+PY
+  rm -rf "$IDIR/pkg" "$ROOTFS" "$IDIR"/*.deb
+  mv "$IDIR/initramfs.cpio.gz.tmp" "$IDIR/initramfs.cpio.gz"
+fi
+echo "kernel $KDIR"
+echo "initramfs $IDIR"

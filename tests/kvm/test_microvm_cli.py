@@ -1,0 +1,55 @@
+"""``polyvm run -M microvm``: the board from the command line, its mode and machine checks, --stats."""
+
+import subprocess
+import sys
+
+import pytest
+
+from polyvm.cli import main
+
+from .x86_guests import build_bzimage
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_accelerated_mode_needs_the_microvm_board(capsys):
+    assert main(["run", "-M", "virt", "--exec-mode", "accelerated", "--kernel", "x"]) == 2
+    assert "--exec-mode accelerated runs x86-64 guests on KVM with -M microvm" in capsys.readouterr().err
+
+
+def test_microvm_needs_accelerated_mode(capsys):
+    assert main(["run", "-M", "microvm", "--exec-mode", "interpreter", "--kernel", "x"]) == 2
+    assert "-M microvm runs only with --exec-mode accelerated" in capsys.readouterr().err
+
+
+def test_microvm_needs_a_kernel(capsys):
+    assert main(["run", "-M", "microvm"]) == 2
+    assert "use --kernel bzImage" in capsys.readouterr().err
+
+
+def test_bad_kernel_names_the_file(capsys, tmp_path):
+    kernel = tmp_path / "vmlinux"
+    kernel.write_bytes(b"\x7fELF" + bytes(0x400))
+    assert main(["run", "-M", "microvm", "--kernel", str(kernel)]) == 2
+    assert f"{kernel}: not a Linux bzImage" in capsys.readouterr().err
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "polyvm", "run", "-M", "microvm", *args],
+                          capture_output=True, text=True, timeout=50, stdin=subprocess.DEVNULL)
+
+
+def test_run_with_drive_and_stats(kvm_available, tmp_path):
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(bytes(8192))
+    result = run_cli("-m", "64M", "--kernel", str(build_bzimage("virtio_blk")), "--drive", f"file={disk}",
+                     "--stats")
+    assert result.returncode == 0, result.stderr
+    assert "virtio-blk: wrote sector 2 status 0, interrupts 2" in result.stdout
+    assert "polyvm: stop reason: reset" in result.stderr and "polyvm: kvm exits mmio: " in result.stderr
+    assert disk.read_bytes()[1024:1024 + 7] == b"written"
+
+
+def test_smp_from_the_command_line(kvm_available):
+    result = run_cli("-smp", "2", "--kernel", str(build_bzimage("smp")), "--append", "cpus=2")
+    assert result.returncode == 0 and "bsp: 2 cpus up" in result.stdout, result.stderr
