@@ -11,9 +11,10 @@ every helper see one copy of the guest state and nothing is copied at a tier swi
   passes) before its first execution; the Python tier only finishes side exits and runs the few
   blocks the native backend refuses.
 
-The slice ends at exactly the points where the interpreter's slice ends (``budget`` blocks, the
-instruction limit, a trap or an ExitSlice), counted the same way, so interrupts arrive at the same
-instruction in every mode and instret stays exact (inside a block ``instret`` is the block start,
+Under the instruction-count clock a slice ends at exactly the points where the interpreter's slice
+ends (``budget`` blocks, the instruction limit, a trap or an ExitSlice), counted the same way, so
+interrupts arrive at the same instruction in every mode (otherwise slices are NATIVE_SLICE_SCALE
+times longer); instret stays exact (inside a block ``instret`` is the block start,
 as the interpreter keeps it, so tails and helpers see the same values).
 
 Coherence: native code is keyed by (virtual pc, physical pc) like the block cache and dropped with
@@ -43,6 +44,11 @@ from polyvm.ir.block import Op
 MMU_FLUSHES = ("_clear_fast_maps", "flush_tlb_addr", "clear_store_maps", "set_slow_pages")
 """SoftMmu methods that drop fast-map entries: the native TLBs must drop theirs too."""
 SIDE_EXITS = (int(Exit.MEMORY), int(Exit.HELPER))
+NATIVE_SLICE_SCALE = 4
+"""Without the instruction-count clock, slices are this many times longer than the interpreter's:
+native code runs a 2,048-block slice in a few microseconds, about what the Python work around each
+slice costs (benchmarks/run.py --mode hybrid). Under icount every mode keeps the interpreter's
+slices, so interrupts arrive at the same instructions."""
 HOT_CHECK_EVERY = 16
 """HYBRID asks the JIT about a Python-tier block every this many of its runs (the threshold is
 then effectively rounded up to a multiple of this)."""
@@ -81,6 +87,7 @@ class HybridEngine(Interpreter):
         """Blocks entered by native code (side exits finished in Python included)."""
         self.python_blocks = 0
         """Blocks run wholly by the Python tier."""
+        self.slice_scale = 1 if config.icount else NATIVE_SLICE_SCALE
         super().__init__(config, hart)
         self.jit.bind(self.namespace, self.mmu.ram.host_address)
         self.jit.namespace = self.namespace
@@ -101,7 +108,7 @@ class HybridEngine(Interpreter):
     # --- the run loop --------------------------------------------------------------------------
 
     def run_slice(self, budget: int = SLICE_BLOCKS) -> None:
-        """Like ``Interpreter.run_slice`` (same stopping points), native blocks chained natively.
+        """Like ``Interpreter.run_slice`` (same stopping points under icount), native blocks chained.
 
         The Python-tier branch is the interpreter's loop plus one attribute test and a counter:
         it runs most blocks of a Linux boot (benchmarks/boot.py --mode hybrid)."""
@@ -109,12 +116,13 @@ class HybridEngine(Interpreter):
             super().run_slice(budget)
             return
         self._install_ready()
+        budget *= self.slice_scale
         hart = self.hart
         jit = self.jit
         ctx = jit.state.context
         regs, ram, context = jit.state.regs_address, jit.ram_address, jit.state.context_address
         run = jit._run
-        limit = hart.instret + SLICE_INSTRUCTIONS
+        limit = hart.instret + SLICE_INSTRUCTIONS * self.slice_scale
         left = budget
         python = 0
         pending = 0  # instructions to count if an ExitSlice ends what runs (the interpreter's rule)
