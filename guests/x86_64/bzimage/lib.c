@@ -87,3 +87,49 @@ void reset(void)
     for (;;)
         __asm__ volatile("cli; hlt");
 }
+
+#define VIRTIO_VECTOR 0x40
+#define VIRTIO_INTERRUPT_STATUS 0x060
+#define VIRTIO_INTERRUPT_ACK 0x064
+
+struct __attribute__((packed)) idt_gate {
+    u16 offset_low, selector;
+    u8 ist, type;
+    u16 offset_mid;
+    u32 offset_high, zero;
+};
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+struct interrupt_frame;
+static u64 virtio_device;
+volatile u32 virtio_interrupts;
+
+__attribute__((interrupt)) static void virtio_interrupt(struct interrupt_frame *frame)
+{
+    (void)frame;
+    mmio_write32(virtio_device + VIRTIO_INTERRUPT_ACK, mmio_read32(virtio_device + VIRTIO_INTERRUPT_STATUS));
+    virtio_interrupts++;
+    mmio_write32(LAPIC + 0xb0, 0); /* EOI */
+}
+
+void route_virtio_interrupt(u64 device, u32 pin)
+{
+    u64 handler = (u64)virtio_interrupt;
+    u16 cs;
+    virtio_device = device;
+    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
+    idt[VIRTIO_VECTOR] = (struct idt_gate){(u16)handler, cs, 0, 0x8e, (u16)(handler >> 16),
+                                           (u32)(handler >> 32), 0};
+    struct __attribute__((packed)) {
+        u16 limit;
+        u64 base;
+    } idtr = {sizeof(idt) - 1, (u64)idt};
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+    outb(0x21, 0xff); /* mask the 8259 PICs: KVM wires the BSP's LINT0 to them (virtual wire) */
+    outb(0xa1, 0xff);
+    mmio_write32(LAPIC + 0xf0, 0x1ff); /* software-enable the local APIC, spurious vector 0xff */
+    u32 apic_id = mmio_read32(LAPIC + 0x20) >> 24;
+    mmio_write32(IOAPIC, 0x11 + 2 * pin);
+    mmio_write32(IOAPIC + 0x10, apic_id << 24);
+    mmio_write32(IOAPIC, 0x10 + 2 * pin);
+    mmio_write32(IOAPIC + 0x10, VIRTIO_VECTOR | 1 << 15); /* fixed, physical, active high, level, unmasked */
+}

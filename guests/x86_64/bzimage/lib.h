@@ -40,4 +40,35 @@ const char *cmdline_value(const char *line, const char *key);
 u64 parse_number(const char **text);
 void reset(void) __attribute__((noreturn));
 
+/* virtio-mmio version 2 registers (virtio 1.2, 4.2.2) and device status bits. */
+#define MAGIC 0x000
+#define VERSION 0x004
+#define DEVICE_ID 0x008
+#define DEVICE_FEATURES 0x010
+#define DEVICE_FEATURES_SEL 0x014
+#define DRIVER_FEATURES 0x020
+#define DRIVER_FEATURES_SEL 0x024
+#define QUEUE_SEL 0x030
+#define QUEUE_NUM_MAX 0x034
+#define QUEUE_NUM 0x038
+#define QUEUE_READY 0x044
+#define QUEUE_NOTIFY 0x050
+#define STATUS 0x070
+#define QUEUE_DESC 0x080
+#define QUEUE_DRIVER 0x090
+#define QUEUE_DEVICE 0x0a0
+#define CONFIG 0x100
+#define S_ACK 1
+#define S_DRIVER 2
+#define S_DRIVER_OK 4
+#define S_FEATURES_OK 8
+
+#define LAPIC 0xfee00000UL
+#define IOAPIC 0xfec00000UL
+/* Interrupts taken from the virtio-mmio device that route_virtio_interrupt set up. */
+extern volatile u32 virtio_interrupts;
+/* Deliver I/O APIC pin `pin` to this CPU as a handler that acknowledges the virtio-mmio device at
+ * `device` and counts in virtio_interrupts (the 8259s are masked, the local APIC enabled). */
+void route_virtio_interrupt(u64 device, u32 pin);
+
 #endif

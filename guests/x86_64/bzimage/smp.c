@@ -4,7 +4,6 @@
  * "cpus=N" (command line), prints the total and resets through the i8042. */
 #include "lib.h"
 
-#define LAPIC 0xfee00000UL
 #define ICR_LOW 0x300
 #define ICR_HIGH 0x310
 #define ICR_PENDING (1 << 12)

@@ -9,29 +9,6 @@
  * interrupt has run. Resets through the i8042 at the end. */
 #include "lib.h"
 
-#define MAGIC 0x000
-#define VERSION 0x004
-#define DEVICE_ID 0x008
-#define DEVICE_FEATURES 0x010
-#define DEVICE_FEATURES_SEL 0x014
-#define DRIVER_FEATURES 0x020
-#define DRIVER_FEATURES_SEL 0x024
-#define QUEUE_SEL 0x030
-#define QUEUE_NUM_MAX 0x034
-#define QUEUE_NUM 0x038
-#define QUEUE_READY 0x044
-#define QUEUE_NOTIFY 0x050
-#define INTERRUPT_STATUS 0x060
-#define INTERRUPT_ACK 0x064
-#define STATUS 0x070
-#define QUEUE_DESC 0x080
-#define QUEUE_DRIVER 0x090
-#define QUEUE_DEVICE 0x0a0
-#define CONFIG 0x100
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
 #define F_MAC (1u << 5)
 #define F_VERSION_1_HIGH 1u /* feature bit 32 */
 #define DESC_NEXT 1
@@ -45,9 +22,6 @@
 #define ETH_FRAME_MAX 1514
 #define BUFFER_LEN (HDR_LEN + ETH_FRAME_MAX)
 #define ETHERTYPE 0x88b5
-#define VECTOR 0x40
-#define IOAPIC 0xfec00000UL
-#define LAPIC 0xfee00000UL
 
 struct desc {
     u64 addr;
@@ -76,17 +50,7 @@ static u8 rx_buffers[RX_BUFFERS][BUFFER_LEN];
 static u8 tx_header[HDR_LEN];
 static u8 tx_frame[ETH_FRAME_MAX];
 static u8 mac[6];
-static volatile u32 interrupts;
 static u64 base;
-
-struct __attribute__((packed)) idt_gate {
-    u16 offset_low, selector;
-    u8 ist, type;
-    u16 offset_mid;
-    u32 offset_high, zero;
-};
-static struct idt_gate idt[256] __attribute__((aligned(16)));
-struct interrupt_frame;
 
 static void fail(const char *why)
 {
@@ -112,35 +76,6 @@ static void print_mac(const u8 *address)
             putch(':');
         print_byte(address[i]);
     }
-}
-
-__attribute__((interrupt)) static void virtio_interrupt(struct interrupt_frame *frame)
-{
-    (void)frame;
-    set_reg(INTERRUPT_ACK, reg(INTERRUPT_STATUS));
-    interrupts++;
-    mmio_write32(LAPIC + 0xb0, 0); /* EOI */
-}
-
-static void route_interrupt(u32 pin)
-{
-    u64 handler = (u64)virtio_interrupt;
-    u16 cs;
-    __asm__ volatile("mov %%cs, %0" : "=r"(cs));
-    idt[VECTOR] = (struct idt_gate){(u16)handler, cs, 0, 0x8e, (u16)(handler >> 16), (u32)(handler >> 32), 0};
-    struct __attribute__((packed)) {
-        u16 limit;
-        u64 base;
-    } idtr = {sizeof(idt) - 1, (u64)idt};
-    __asm__ volatile("lidt %0" : : "m"(idtr));
-    outb(0x21, 0xff); /* mask the 8259 PICs: KVM wires the BSP's LINT0 to them (virtual wire) */
-    outb(0xa1, 0xff);
-    mmio_write32(LAPIC + 0xf0, 0x1ff); /* software-enable the local APIC, spurious vector 0xff */
-    u32 apic_id = mmio_read32(LAPIC + 0x20) >> 24;
-    mmio_write32(IOAPIC, 0x11 + 2 * pin);
-    mmio_write32(IOAPIC + 0x10, apic_id << 24);
-    mmio_write32(IOAPIC, 0x10 + 2 * pin);
-    mmio_write32(IOAPIC + 0x10, VECTOR | 1 << 15); /* fixed, physical, active high, level, unmasked */
 }
 
 /* Finds the virtio-mmio window holding a network device; returns its I/O APIC pin. */
@@ -219,10 +154,10 @@ static void transmit(const u8 *dst, const char *prefix, const u8 *payload, u32 l
         tx_frame[size++] = payload[i];
     tx.desc[0] = (struct desc){(u64)tx_header, HDR_LEN, DESC_NEXT, 1};
     tx.desc[1] = (struct desc){(u64)tx_frame, size, 0, 0};
-    u32 before = interrupts;
+    u32 before = virtio_interrupts;
     make_available(&tx, 0);
     set_reg(QUEUE_NOTIFY, TX_QUEUE);
-    while (interrupts == before || used_idx(&tx) == tx.last_used)
+    while (virtio_interrupts == before || used_idx(&tx) == tx.last_used)
         __asm__ volatile("sti; hlt; cli");
     tx.last_used++;
     print("virtio-net: sent ");
@@ -272,7 +207,7 @@ void main(const u8 *boot_params)
     static const u8 everyone[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     static const char hello[] = "hello from x86 guest";
     u32 irq = find_device(cmdline(boot_params));
-    route_interrupt(irq);
+    route_virtio_interrupt(base, irq);
     set_reg(STATUS, 0);
     set_reg(STATUS, S_ACK);
     set_reg(STATUS, S_ACK | S_DRIVER);
@@ -314,7 +249,7 @@ void main(const u8 *boot_params)
     print("\n");
     transmit(frame + 6, "echo:", frame + ETH_HLEN, length - ETH_HLEN);
     print("virtio-net: interrupts ");
-    printdec(interrupts);
+    printdec(virtio_interrupts);
     print("\n");
     reset();
 }
