@@ -58,11 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--append", default="", help="kernel command line (virt)")
     run.add_argument("-netdev", "--netdev", action="append", default=[],
                      metavar="tap,id=N,ifname=IF|socket,id=N,local=H:P,remote=H:P",
-                     help="network back end (virt; repeatable)")
+                     help="network back end (virt, microvm; repeatable)")
     run.add_argument("-device", "--device", action="append", default=[],
-                     metavar="virtio-net-device,netdev=N[,mac=MAC]", help="device (virt; repeatable)")
+                     metavar="virtio-net-device,netdev=N[,mac=MAC]",
+                     help="device (virt, microvm; repeatable)")
     run.add_argument("--drive", action="append", default=[], metavar="file=PATH[,readonly=on]",
-                     help="virtio block device (virt; repeatable)")
+                     help="virtio block device (virt, microvm; repeatable)")
     run.add_argument("--dump-dtb", metavar="FILE", help="write the generated device tree and exit")
     run.add_argument("--exec-mode", choices=[mode.value for mode in ExecMode],
                      help="execution mode (default: accelerated on microvm, hybrid elsewhere)")
