@@ -97,18 +97,8 @@ class NativeState:
     def reason(self) -> Exit:
         return Exit(self.context[REASON])
 
-    def clear_exit(self) -> None:
-        self.context[REASON] = 0
-
     def flush_tlb(self) -> None:
         ctypes.memmove(self.context_address + 8 * READ_TLB, EMPTY_TLBS, ctypes.sizeof(EMPTY_TLBS))
-
-    def flush_page(self, vpn: int) -> None:
-        """Forget one virtual page in both TLBs (the Python fast maps dropped it)."""
-        slot = 2 * (vpn % TLB_ENTRIES)
-        for base in (READ_TLB, WRITE_TLB):
-            if self.context[base + slot] == vpn:
-                self.context[base + slot] = EMPTY
 
     def fill(self, vpn: int, delta: int, write: bool) -> None:
         """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB."""
