@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from polyvm import ExecMode, VmConfig
+from polyvm import VmConfig
 from polyvm.devtools.linux_images import linux_images
 from polyvm.devtools.linux_user import build_linux_user
 from polyvm.machine.virt import Drive, VirtBoard
 from tests.boards.guest_console import ConsoleSession
+from tests.modes import each_emulated_mode
 
 FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
 FPDEMO = Path(__file__).resolve().parents[2] / "guests" / "linux" / "fpdemo.c"
@@ -30,8 +31,8 @@ def make_ext2(path: Path, size_mb: int = 8, content: Path | None = None) -> Path
     return path
 
 
-def boot(images, drives, smp=2, timeout=900.0) -> ConsoleSession:
-    config = VmConfig().with_exec_mode(ExecMode.INTERPRETER).with_memory_size(256 << 20).with_vcpu_count(smp)
+def boot(images, drives, mode, smp=2, timeout=900.0) -> ConsoleSession:
+    config = VmConfig().with_exec_mode(mode).with_memory_size(256 << 20).with_vcpu_count(smp)
     board = VirtBoard(config, bios=FW_JUMP, kernel=images.image, initrd=images.initramfs,
                       append="console=ttyS0", drives=drives)
     session = ConsoleSession(board, timeout)
@@ -39,7 +40,8 @@ def boot(images, drives, smp=2, timeout=900.0) -> ConsoleSession:
     return session
 
 
-def test_linux_smp2_boots_writes_ext2_file_and_powers_off(images, tmp_path):
+@each_emulated_mode
+def test_linux_smp2_boots_writes_ext2_file_and_powers_off(images, tmp_path, mode):
     fpdemo = build_linux_user(FPDEMO)
     programs = tmp_path / "programs"
     programs.mkdir()
@@ -52,7 +54,7 @@ def test_linux_smp2_boots_writes_ext2_file_and_powers_off(images, tmp_path):
     legacy_disk = make_ext2(tmp_path / "legacy.img", content=programs)
     ro_before = ro_disk.read_bytes()
     session = boot(images, [Drive(str(disk)), Drive(str(ro_disk), readonly=True),
-                            Drive(str(legacy_disk), legacy=True)])
+                            Drive(str(legacy_disk), legacy=True)], mode)
 
     cpuinfo = session.run_command("cat /proc/cpuinfo")
     assert cpuinfo.count(b"processor\t:") == 2

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from polyvm import ExecMode, VmConfig
+from polyvm import VmConfig
 from polyvm.machine.virt import VirtBoard
+from tests.modes import each_emulated_mode
 
 FW_JUMP = Path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf")
 FW_DYNAMIC = Path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")
 UBOOT = Path("/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin")
-CONFIG = VmConfig().with_exec_mode(ExecMode.INTERPRETER).with_memory_size(256 << 20)
+CONFIG = VmConfig().with_memory_size(256 << 20)
 
 
 def run_until(board: VirtBoard, text: bytes, timeout: float, then=None) -> bytes:
@@ -31,9 +32,10 @@ def run_until(board: VirtBoard, text: bytes, timeout: float, then=None) -> bytes
     return bytes(board.console_output)
 
 
+@each_emulated_mode
 @pytest.mark.parametrize("firmware", [FW_JUMP, FW_DYNAMIC], ids=["fw_jump", "fw_dynamic"])
-def test_opensbi_prints_banner_and_hands_over(firmware):
-    board = VirtBoard(CONFIG.with_vcpu_count(2), bios=firmware, kernel=UBOOT)
+def test_opensbi_prints_banner_and_hands_over(firmware, mode):
+    board = VirtBoard(CONFIG.with_exec_mode(mode).with_vcpu_count(2), bios=firmware, kernel=UBOOT)
     out = run_until(board, b"U-Boot 20", 120)
     assert b"OpenSBI v1.1" in out
     assert b"Platform HART Count       : 2" in out
@@ -42,8 +44,9 @@ def test_opensbi_prints_banner_and_hands_over(firmware):
     assert b"U-Boot 20" in out
 
 
-def test_uboot_reaches_prompt_and_answers_version():
-    board = VirtBoard(CONFIG, bios=FW_JUMP, kernel=UBOOT)
+@each_emulated_mode
+def test_uboot_reaches_prompt_and_answers_version(mode):
+    board = VirtBoard(CONFIG.with_exec_mode(mode), bios=FW_JUMP, kernel=UBOOT)
 
     def type_version():
         board.uart.push_input(b"version\r")

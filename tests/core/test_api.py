@@ -18,6 +18,8 @@ from polyvm import (
     VmError,
 )
 from polyvm.cli import DEMO_IMAGE
+from tests.core.elf import write_riscv_elf
+from tests.modes import each_emulated_mode
 
 
 def test_arch_properties():
@@ -75,8 +77,9 @@ def test_mmio_map_routes_and_rejects_overlaps():
         bus.unregister(0x1000)
 
 
-def test_virtual_machine_boots_in_a_thread_and_halts():
-    vm = VirtualMachine.new(VmConfig().with_exec_mode(ExecMode.INTERPRETER), DEMO_IMAGE)
+@each_emulated_mode
+def test_virtual_machine_boots_in_a_thread_and_halts(mode):
+    vm = VirtualMachine.new(VmConfig().with_exec_mode(mode), DEMO_IMAGE)
     vm.boot()
     result = vm.wait(timeout=60)
     assert not vm.is_running()
@@ -84,12 +87,11 @@ def test_virtual_machine_boots_in_a_thread_and_halts():
     assert b"primes below 20000: 2262" in vm.board.console_output
 
 
-def test_virtual_machine_stop_interrupts_a_running_guest(tmp_path):
+@each_emulated_mode
+def test_virtual_machine_stop_interrupts_a_running_guest(tmp_path, mode):
     # An endless loop with tohost defined: j . (the loop runs until stop()).
-    from tests.core.elf import write_riscv_elf
-
     elf = write_riscv_elf(tmp_path / "spin.elf", code=bytes.fromhex("6f000000"))
-    vm = VirtualMachine(VmConfig().with_exec_mode(ExecMode.INTERPRETER), elf)
+    vm = VirtualMachine(VmConfig().with_exec_mode(mode), elf)
     vm.boot()
     time.sleep(0.2)
     assert vm.is_running()

@@ -1,6 +1,6 @@
 """Random user-level RV64IMAC sequences: polyvm must match qemu-riscv64 bit for bit.
 
-25 programs x 400 sequences = 10,000 sequences per execution mode. A failure names the program
+25 programs x 400 sequences = 10,000 sequences in each emulated mode. A failure names the program
 seed, and for each differing sequence its seed, the differing registers and buffer bytes, and
 its assembly (``python -m polyvm.devtools.rvgen --sequence SEED`` prints it again).
 """
@@ -8,12 +8,10 @@ its assembly (``python -m polyvm.devtools.rvgen --sequence SEED`` prints it agai
 import pytest
 import rvdiff
 
-# (ExecMode value, program seed) pairs: every program in the interpreter; the native modes compile
-# thousands of distinct blocks per program, so they run the first NATIVE_SEEDS programs.
-NATIVE_SEEDS = 2
-RUNS = [("interpreter", seed) for seed in rvdiff.PROGRAM_SEEDS] + [
-    (mode, seed) for mode in ("jit", "hybrid") for seed in rvdiff.PROGRAM_SEEDS[:NATIVE_SEEDS]
-]
+from tests.modes import EMULATED_MODES
+
+# (ExecMode value, program seed) pairs: every program in every emulated mode.
+RUNS = [(mode.value, seed) for mode in EMULATED_MODES for seed in rvdiff.PROGRAM_SEEDS]
 
 
 def _reference(seed: int) -> tuple[rvdiff.Program, rvdiff.Path, bytes]:

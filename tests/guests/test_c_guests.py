@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from polyvm import ExecMode, VmConfig
+from polyvm import VmConfig
 from polyvm.devtools.baremetal import build_baremetal
 from polyvm.machine.spike import SpikeBoard
+from tests.modes import each_emulated_mode
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "guests"
 CASES = [
@@ -19,7 +20,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("mode", [ExecMode.INTERPRETER, ExecMode.JIT, ExecMode.HYBRID])
+@each_emulated_mode
 @pytest.mark.parametrize("guest, isa, paging", CASES)
 def test_same_output_as_qemu(guest, isa, paging, mode):
     elf = build_baremetal(BENCH / f"{guest}.c", {"ITERATIONS": 2}, paging=paging, isa=isa)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from polyvm import ExecMode, VmConfig
+from polyvm import VmConfig
 from polyvm.core.errors import ConfigError, DeviceError
 from polyvm.device.virtio import mmio
 from polyvm.device.virtio.net import VirtioNetMmio
@@ -60,7 +60,7 @@ def test_errors(netdevs: list[str], devices: list[str], message: str) -> None:
 
 
 def board(nics: list[NicSpec], drives: list[Drive] | None = None) -> VirtBoard:
-    config = VmConfig().with_exec_mode(ExecMode.INTERPRETER).with_memory_size(64 << 20)
+    config = VmConfig().with_memory_size(64 << 20)
     return VirtBoard(config, bios=FW_JUMP, kernel=UBOOT, drives=drives, nics=nics)
 
 

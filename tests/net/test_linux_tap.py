@@ -16,6 +16,7 @@ from polyvm.devtools.linux_images import linux_images
 from polyvm.machine.virt import VirtBoard
 from polyvm.net.cli_spec import parse_nics
 from tests.boards.guest_console import ConsoleSession
+from tests.modes import each_emulated_mode
 
 FW_JUMP = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
 TAP, HOST_IP, GUEST_IP = "pvmtap0", "10.0.2.2", "10.0.2.15"
@@ -31,7 +32,7 @@ def serve_once(server: socket.socket) -> None:
         connection.sendall(b"pong:" + line)
 
 
-@pytest.mark.parametrize("mode", [ExecMode.INTERPRETER, ExecMode.JIT, ExecMode.HYBRID], ids=lambda m: m.value)
+@each_emulated_mode
 def test_linux_guest_reaches_a_tcp_server_through_tap(netns: str, mode: ExecMode) -> None:
     images = linux_images()
     config = VmConfig().with_exec_mode(mode).with_memory_size(256 << 20)
