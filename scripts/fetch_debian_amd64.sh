@@ -6,10 +6,13 @@
 #   kernel:    the package linux-image-amd64 depends on (linux-image-6.1.0-NN-amd64), its
 #              /boot/vmlinuz-* (a bzImage) copied to <cache>/debian-amd64/kernel-<version>/bzImage
 #   initramfs: busybox-static's /bin/busybox, the virtio modules of that kernel (Debian builds
-#              virtio_mmio, virtio_blk and virtio_net as modules) and an /init that loads them,
-#              mounts proc, sysfs and devtmpfs, runs a shell on the console and ends the VM with
-#              `reboot -f` (see README: reboot=k makes that an i8042 reset, which stops the VM).
-#              `poweroff` in the initramfs does the same. Written to
+#              virtio_mmio, virtio_blk and virtio_net as modules) with the modules they depend on
+#              (polyvm/devtools/kernel_modules.py reads their .modinfo, as depmod does; decompressed)
+#              and an /init that mounts proc, sysfs and devtmpfs, loads the modules in dependency
+#              order with insmod (a virtio-mmio disk announced by ACPI becomes /dev/vda), runs a
+#              shell on the console and ends the VM with `reboot -f` (see README: reboot=k makes that
+#              an i8042 reset, which stops the VM). The shell's `poweroff`, `reboot` and `halt` signal
+#              /init (PID 1), which does the same. Written to
 #              <cache>/debian-amd64/initramfs-<key>/initramfs.cpio.gz
 #
 # Both are keyed by the Debian package versions (and this script), so a second run only prints the
@@ -17,7 +20,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SELF="$ROOT/scripts/fetch_debian_amd64.sh"
-MODULES=(virtio virtio_ring virtio_mmio virtio_blk failover net_failover virtio_net)
+MODULES=(virtio_mmio virtio_blk virtio_net)
 
 log() { echo "fetch_debian_amd64: $*" >&2; }
 cache() { PYTHONPATH="$ROOT" python3 -c 'import sys
@@ -52,7 +55,8 @@ KEY=$(PYTHONPATH="$ROOT" python3 -c '
 import sys
 from pathlib import Path
 from polyvm.devtools.cache import content_key
-print(content_key(Path(sys.argv[1]).read_bytes(), *sys.argv[2:]))' "$SELF" "$KPKG" "$KVER" "$BBVER")
+print(content_key(*(Path(p).read_bytes() for p in sys.argv[1:3]), *sys.argv[3:]))' \
+  "$SELF" "$ROOT/polyvm/devtools/kernel_modules.py" "$KPKG" "$KVER" "$BBVER")
 IDIR=$(cache debian-amd64 "initramfs-$KEY")
 if [ ! -f "$IDIR/initramfs.cpio.gz" ]; then
   log "downloading busybox-static $BBVER"
@@ -60,18 +64,12 @@ if [ ! -f "$IDIR/initramfs.cpio.gz" ]; then
   (cd "$IDIR" && apt-get download -qq "busybox-static=$BBVER" 2>&1 | { grep -v unsandboxed || true; } >&2)
   dpkg-deb -x "$IDIR"/busybox-static_*.deb "$IDIR/pkg"
   ROOTFS="$IDIR/rootfs"
-  mkdir -p "$ROOTFS"/{bin,sbin,proc,sys,dev,tmp,root,etc,modules}
+  mkdir -p "$ROOTFS"/{bin,sbin,proc,sys,dev,tmp,root,etc}
   cp "$IDIR/pkg/bin/busybox" "$ROOTFS/bin/busybox"
-  for module in "${MODULES[@]}"; do
-    found=$(find "$KDIR/root/lib/modules" -name "$module.ko*" | head -n1)
-    [ -n "$found" ] || continue  # built into the kernel
-    case "$found" in
-      *.xz) xz -dc "$found" > "$ROOTFS/modules/$module.ko" ;;
-      *.zst) zstd -qdc "$found" > "$ROOTFS/modules/$module.ko" ;;
-      *) cp "$found" "$ROOTFS/modules/$module.ko" ;;
-    esac
-  done
-  printf '%s\n' "${MODULES[@]}" > "$ROOTFS/modules/order"
+  KMODS=("$KDIR"/root/lib/modules/*)
+  PYTHONPATH="$ROOT" python3 -m polyvm.devtools.kernel_modules "${KMODS[0]}" "$ROOTFS/modules" "${MODULES[@]}"
+  # busybox's poweroff, reboot and halt signal PID 1 (USR2, TERM, USR1): /init answers them with
+  # `reboot -f`, so it waits for the shell with `wait`, which a trapped signal interrupts.
   cat > "$ROOTFS/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s
@@ -79,13 +77,12 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 for module in $(cat /modules/order); do
-  [ -f /modules/$module.ko ] && insmod /modules/$module.ko
+  insmod /modules/$module.ko
 done
-rm -f /sbin/poweroff
-printf '#!/bin/sh\nexec reboot -f\n' > /sbin/poweroff
-chmod 755 /sbin/poweroff
-echo "polyvm initramfs: $(uname -srm)"
-setsid cttyhack sh
+echo "polyvm initramfs: $(uname -srm), modules:" $(cat /modules/order)
+trap 'reboot -f' USR1 USR2 TERM
+setsid cttyhack sh &
+wait
 reboot -f
 INIT
   chmod 755 "$ROOTFS/init"

@@ -11,7 +11,7 @@ APT_PACKAGES=(
   qemu-user qemu-system-misc
   device-tree-compiler
   opensbi u-boot-qemu e2fsprogs gdb-multiarch
-  gcc binutils qemu-system-x86
+  gcc binutils qemu-system-x86 acpica-tools
 )
 
 missing=()

@@ -5,21 +5,27 @@ Memory map (guest physical)::
 
     0x0000_0500  GDT (__BOOT_CS 0x10, __BOOT_DS 0x18)       0x0000_1000  page tables, 4 GiB identity
     0x0000_7000  boot_params (zero page)                    0x0002_0000  kernel command line
-    0x0009_fc00  MP table (reserved in e820)                0x0010_0000  RAM (kernel at pref_address)
+    0x0009_fc00  MP table (reserved in e820)                0x000e_0000  ACPI tables (reserved in e820)
+    0x0010_0000  RAM (kernel at pref_address)
     0xd000_0000  virtio-mmio windows, 4 KiB apart, IRQ 5+   0xfec0_0000  I/O APIC, 0xfee0_0000 LAPIC
     ports: COM1 16550 at 0x3f8 (IRQ 4), i8042 at 0x60/0x64 (IRQ 1); PIT and PIC/APICs in the kernel
 
 Devices are the models the emulated boards use (Uart16550, virtio-mmio block and net); port I/O and
 MMIO exits reach them from one thread per vCPU. The BSP enters the kernel in long mode; application
-processors wait in KVM's INIT/SIPI state for the guest to start them. virtio devices are announced on
-the command line as ``virtio_mmio.device=4K@0xd0000000:5`` (Firecracker's way; the kernel needs
-CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES) and in the MP table as level-triggered I/O APIC pins.
+processors wait in KVM's INIT/SIPI state for the guest to start them. ACPI tables describe the CPUs,
+the I/O APIC and the devices as QEMU's ``-M microvm,acpi=on`` does (microvm_acpi: a hardware-reduced
+FADT, a MADT, and a DSDT with COM1 and one LNRO0005 device per virtio-mmio window;
+boot_params.acpi_rsdp_addr points at the RSDP); an MP table describes the CPUs and the I/O APIC again
+for kernels without ACPI. virtio interrupts are level-triggered I/O APIC pins in both. Like QEMU with
+ACPI, the board does not also put the devices on the command line (``virtio_mmio.device=``): a kernel
+with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES would register every window twice.
 
-The run ends when the guest resets the machine (i8042 command 0xFE: with ``reboot=k``, which the board
-puts on the command line, Linux's ``reboot`` lands there; ``panic=1`` reboots on panic), on a triple
-fault (KVM_EXIT_SHUTDOWN), a KVM system event, ``stop()`` or the timeout. Disks are flushed on close.
-There is no ACPI, so Linux cannot power the board off: ``poweroff`` halts (or panics, then reboots);
-guests end the VM with ``reboot``, as on Firecracker.
+The run ends when the guest resets the machine (i8042 command 0xFE - the FADT's reset register too:
+with ``reboot=k``, which the board puts on the command line, Linux's ``reboot`` lands there;
+``panic=1`` reboots on panic), on a triple fault (KVM_EXIT_SHUTDOWN), a KVM system event, ``stop()`` or
+the timeout. Disks are flushed on close. The ACPI tables have no sleep registers, so Linux cannot power
+the board off: ``poweroff`` halts (or panics, then reboots); guests end the VM with ``reboot``, as on
+Firecracker.
 """
 
 from __future__ import annotations
@@ -41,10 +47,19 @@ from polyvm.device.virtio.block import VirtioBlock
 from polyvm.device.virtio.mmio import VirtioMmio
 from polyvm.device.virtio.net import VirtioNet, VirtioNetMmio
 from polyvm.engine.kvm import api, cpu_setup, longmode
-from polyvm.engine.kvm.i8042 import I8042
+from polyvm.engine.kvm.i8042 import CMD_PULSE_RESET, I8042
 from polyvm.engine.kvm.ports import PortBus
 from polyvm.engine.kvm.vcpu_thread import VcpuThread, install_kick_handler
 from polyvm.engine.kvm.vm import DEFAULT_DEVICE, KvmSystem, KvmVcpu
+from polyvm.machine.acpi import SystemIoRegister
+from polyvm.machine.microvm_acpi import (
+    ACPI_ADDRESS,
+    ACPI_SIZE,
+    AcpiTables,
+    IsaSerial,
+    VirtioWindow,
+    build_microvm_acpi,
+)
 from polyvm.machine.mptable import MPTABLE_ADDRESS, build_mptable
 from polyvm.machine.virt import Drive
 from polyvm.machine.x86_linux import E820_RESERVED, E820Entry, LinuxBoot, load_linux
@@ -57,6 +72,7 @@ BASE_MEMORY_END = 0xA_0000
 HIGH_MEMORY = 0x10_0000
 COM1_PORT, COM1_SIZE, COM1_IRQ = 0x3F8, 8, 4
 I8042_PORT, I8042_SIZE, I8042_IRQ = 0x60, 5, 1
+I8042_COMMAND_PORT = 0x64
 VIRTIO_BASE, VIRTIO_STRIDE, VIRTIO_IRQ_BASE, VIRTIO_SLOTS = 0xD000_0000, 0x1000, 5, 8
 BOOT_STACK = 0x8FF0
 RFLAGS_RESERVED = 0x2
@@ -74,6 +90,13 @@ GUEST_ENDS = {"reset": ExitReason.HALTED, "system event shutdown": ExitReason.HA
 
 def _write_nothing(data: bytes) -> None:
     return None
+
+
+def board_acpi(num_cpus: int, virtio: list[VirtioWindow]) -> AcpiTables:
+    """The board's ACPI tables for ``num_cpus`` vCPUs and the ``virtio`` windows: COM1 and the i8042
+    reset as the board has them."""
+    return build_microvm_acpi(num_cpus, virtio, IsaSerial(COM1_PORT, COM1_SIZE, COM1_IRQ),
+                              SystemIoRegister(I8042_COMMAND_PORT), CMD_PULSE_RESET)
 
 
 class MicrovmBoard:
@@ -134,7 +157,7 @@ class MicrovmBoard:
         self.ports.add(I8042_PORT, I8042_SIZE, self.i8042)
         self.pollers: list[Callable[[], None]] = [self.uart.poll]
         self.virtio: list[VirtioMmio] = []
-        virtio_args = []
+        self.virtio_windows: list[VirtioWindow] = []
         for slot, spec in enumerate([*drives, *nics]):
             base, irq = VIRTIO_BASE + slot * VIRTIO_STRIDE, VIRTIO_IRQ_BASE + slot
             line = IrqLine(self.vm, irq)
@@ -150,24 +173,27 @@ class MicrovmBoard:
                 self.pollers.append(transport.poll)
             self.virtio.append(transport)
             self.mmio.register(base, VIRTIO_STRIDE, transport, f"virtio{slot}")
-            virtio_args.append(f"virtio_mmio.device={VIRTIO_STRIDE >> 10}K@0x{base:x}:{irq}")
-        cmdline = " ".join(part for part in (BOARD_ARGS, append, *virtio_args) if part)
-        self.boot = self._load(kernel, initrd, cmdline, len(virtio_args))
+            self.virtio_windows.append(VirtioWindow(base, VIRTIO_STRIDE, irq))
+        cmdline = " ".join(part for part in (BOARD_ARGS, append) if part)
+        self.boot = self._load(kernel, initrd, cmdline)
         self.vcpus = [self._create_vcpu(index) for index in range(config.num_vcpu)]
 
     def e820(self) -> list[E820Entry]:
-        """Usable RAM below the MP table and from 1 MiB to the end of RAM (Firecracker's map)."""
+        """Usable RAM below the MP table and from 1 MiB to the end of RAM (Firecracker's map); the MP
+        table's KiB and the ACPI tables' BIOS area are reserved."""
         return [E820Entry(0, MPTABLE_ADDRESS), E820Entry(MPTABLE_ADDRESS, BASE_MEMORY_END - MPTABLE_ADDRESS,
                                                           E820_RESERVED),
+                E820Entry(ACPI_ADDRESS, ACPI_SIZE, E820_RESERVED),
                 E820Entry(HIGH_MEMORY, self.ram.size - HIGH_MEMORY)]
 
-    def _load(self, kernel: str | Path, initrd: str | Path | None, cmdline: str,
-              virtio_count: int) -> LinuxBoot:
+    def _load(self, kernel: str | Path, initrd: str | Path | None, cmdline: str) -> LinuxBoot:
         longmode.write_page_tables(self.ram)
         longmode.write_gdt(self.ram, longmode.BOOT_GDT)
-        level_pins = frozenset(range(VIRTIO_IRQ_BASE, VIRTIO_IRQ_BASE + virtio_count))
+        level_pins = frozenset(window.gsi for window in self.virtio_windows)
         self.ram.write(MPTABLE_ADDRESS, build_mptable(self.config.num_vcpu, level_pins))
-        return load_linux(self.ram, kernel, self.e820(), cmdline, initrd)
+        self.acpi = board_acpi(self.config.num_vcpu, self.virtio_windows)
+        self.ram.write(self.acpi.address, self.acpi.data)
+        return load_linux(self.ram, kernel, self.e820(), cmdline, initrd, self.acpi.rsdp)
 
     def _create_vcpu(self, index: int) -> KvmVcpu:
         cpuid = cpu_setup.vcpu_cpuid(self.system.supported_cpuid(), index, self.config.num_vcpu)

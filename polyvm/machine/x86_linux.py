@@ -1,6 +1,8 @@
 """Loading a Linux bzImage, its initrd and command line into guest RAM with a ``boot_params`` page
 (the "zero page") for the 64-bit boot protocol: e820 map, command-line pointer, initrd address and size,
-type_of_loader 0xff. The vCPU then enters at ``entry`` with %rsi = ``boot_params``.
+type_of_loader 0xff and, when the board has ACPI tables, acpi_rsdp_addr (read by kernels of boot
+protocol 2.14 and later; older ones scan for the RSDP). The vCPU then enters at ``entry`` with %rsi =
+``boot_params``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ TYPE_OF_LOADER = 0xFF
 """An undefined boot loader (boot.rst: 0xff)."""
 
 # boot_params offsets (arch/x86/include/uapi/asm/bootparam.h)
+ACPI_RSDP_ADDR = 0x070
 EXT_RAMDISK_IMAGE, EXT_RAMDISK_SIZE, EXT_CMD_LINE_PTR = 0x0C0, 0x0C4, 0x0C8
 E820_ENTRIES, E820_TABLE = 0x1E8, 0x2D0
 TYPE_OF_LOADER_OFFSET = 0x210
@@ -50,8 +53,9 @@ class LinuxBoot:
 
 
 def load_linux(ram: GuestRam, kernel: str | Path, e820: list[E820Entry], cmdline: str = "",
-               initrd: str | Path | None = None) -> LinuxBoot:
-    """Place the bzImage ``kernel`` (and ``initrd``) in ``ram`` and write the zero page."""
+               initrd: str | Path | None = None, acpi_rsdp: int = 0) -> LinuxBoot:
+    """Place the bzImage ``kernel`` (and ``initrd``) in ``ram`` and write the zero page; ``acpi_rsdp``
+    is the guest physical address of the RSDP (0: none)."""
     path = str(kernel)
     data = read_file(kernel, "kernel")
     header = parse_setup_header(data, path)
@@ -71,6 +75,7 @@ def load_linux(ram: GuestRam, kernel: str | Path, e820: list[E820Entry], cmdline
     params = bytearray(PAGE)
     params[HEADER_OFFSET:header.header_end] = data[HEADER_OFFSET:header.header_end]
     params[TYPE_OF_LOADER_OFFSET] = TYPE_OF_LOADER
+    struct.pack_into("<Q", params, ACPI_RSDP_ADDR, acpi_rsdp)
     struct.pack_into("<I", params, CMD_LINE_PTR, CMDLINE_ADDRESS)
     ram.write(CMDLINE_ADDRESS, encoded + b"\0")
     if len(e820) > E820_MAX_ENTRIES:

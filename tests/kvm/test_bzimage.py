@@ -1,5 +1,5 @@
 """The Linux x86 boot protocol without KVM: setup-header checks with clear LoaderErrors, the zero page
-load_linux writes (e820, command line, initrd, type_of_loader), and the MP table."""
+load_linux writes (e820, command line, initrd, type_of_loader, acpi_rsdp_addr), and the MP table."""
 
 import struct
 
@@ -88,8 +88,9 @@ def test_initrd_that_does_not_fit(tmp_path, image):
 def test_zero_page(tmp_path, image):
     ram = GuestRam(16 << 20)
     initrd = write(tmp_path, bytes(range(256)) * 40, "initrd")
-    boot = load_linux(ram, write(tmp_path, image), E820, "console=ttyS0 quiet", initrd)
+    boot = load_linux(ram, write(tmp_path, image), E820, "console=ttyS0 quiet", initrd, acpi_rsdp=0xFFFE0)
     params = ram.read(boot.boot_params, 4096)
+    assert struct.unpack_from("<Q", params, x86_linux.ACPI_RSDP_ADDR) == (0xFFFE0,)
     assert boot.entry == 0x100200 and ram.read(0x100000, 16) == image[0x400:0x410]
     assert params[0x1F1:0x26C] != bytes(0x7B) and params[0x202:0x206] == b"HdrS"
     assert params[x86_linux.TYPE_OF_LOADER_OFFSET] == 0xFF
@@ -101,6 +102,12 @@ def test_zero_page(tmp_path, image):
     start, size = struct.unpack_from("<II", params, x86_linux.RAMDISK_IMAGE)
     assert (start, start + size) == boot.initrd and start % 4096 == 0 and start + size <= ram.end
     assert ram.read(start, size) == bytes(range(256)) * 40
+
+
+def test_no_rsdp_by_default(tmp_path, image):
+    ram = GuestRam(16 << 20)
+    boot = load_linux(ram, write(tmp_path, image), E820)
+    assert ram.read(boot.boot_params + x86_linux.ACPI_RSDP_ADDR, 8) == bytes(8)
 
 
 def test_mptable_checksums_and_entries():

@@ -1,13 +1,13 @@
 """Debian's amd64 kernel on the microvm board, within a time budget.
 
 On a host with fast guest kernel mode this boots to the busybox shell and powers off (``poweroff`` in
-our initramfs is ``reboot -f``; with reboot=k that is an i8042 reset, which ends the run). On this
-project's CI host guest kernel mode is ~2000x slower than native (nested KVM), so within the budget the
-kernel only gets through part of its own XZ decompression; the test then checks what the boot did:
-the decompressor read our command line (its "KASLR disabled" line on COM1, the UART programmed for
-115200 baud from earlyprintk) and has produced the start of vmlinux - its ELF header and padding
-(2 MiB), then the first 256 KiB of .text - byte for byte as the host's xz does (before or after its
-x86 BCJ filter pass).
+our initramfs makes /init run ``reboot -f``; with reboot=k that is an i8042 reset, which ends the
+run). On this project's CI host guest kernel mode is ~2000x slower than native (nested KVM), so within
+the budget the kernel only gets through part of its own XZ decompression; the test then checks what
+the boot did: the decompressor read our command line (its "KASLR disabled" line on COM1, the UART
+programmed for 115200 baud from earlyprintk) and has produced the start of vmlinux - its ELF header
+and padding (2 MiB), then the first 256 KiB of .text - byte for byte as the host's xz does (before or
+after its x86 BCJ filter pass).
 """
 
 import threading

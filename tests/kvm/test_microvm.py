@@ -1,6 +1,7 @@
-"""The x86-64 microvm board on KVM with the project's own bzImage guests: the boot protocol as the
-guest sees it, virtio-blk through MMIO exits with I/O APIC interrupts, INIT/SIPI start-up of
-application processors, ring-3 speed against native, and every way a run ends."""
+"""The x86-64 microvm board on KVM with the project's own bzImage guests: the boot protocol and the
+ACPI tables as the guest sees them (it walks RSDP -> XSDT -> FACP -> DSDT to the virtio windows),
+virtio-blk through MMIO exits with I/O APIC interrupts, INIT/SIPI start-up of application processors,
+ring-3 speed against native, and every way a run ends."""
 
 import subprocess
 import threading
@@ -10,9 +11,11 @@ import pytest
 from polyvm.core.errors import ConfigError, ExecutionError, UnsupportedError
 from polyvm.core.protocols import ExitReason
 from polyvm.core.types import ExecMode, GuestArch
+from polyvm.device.bus import MmioMap
 from polyvm.engine.kvm import api
 from polyvm.engine.kvm.vm import KvmSystem
 from polyvm.machine.microvm import BOARD_ARGS, MicrovmBoard
+from polyvm.machine.microvm_acpi import VirtioWindow
 from polyvm.machine.virt import Drive
 from polyvm.net.cli_spec import parse_nics
 
@@ -36,13 +39,21 @@ def fnv1a(data: bytes) -> int:
 def test_guest_sees_the_boot_protocol(kvm_available, x86_config, tmp_path):
     initrd = tmp_path / "initrd.img"
     initrd.write_bytes(bytes((i * 7 + 3) & 0xFF for i in range(10_000)))
-    board, result, output, _ = run_guest(x86_config, "bootinfo", initrd=initrd, append="console=ttyS0 x=1")
+    disks = [tmp_path / f"disk{i}.img" for i in range(2)]
+    for disk in disks:
+        disk.write_bytes(bytes(4096))
+    board, result, output, _ = run_guest(x86_config, "bootinfo", initrd=initrd, append="console=ttyS0 x=1",
+                                         drives=[Drive(str(disk)) for disk in disks])
     start, end = board.boot.initrd
     expected = ["type_of_loader 0x00000000000000ff", f"e820 entries {len(board.e820())}"]
     expected += [f"e820 0x{e.address:016x} 0x{e.size:016x} {e.kind}" for e in board.e820()]
     expected += [f"cmdline {BOARD_ARGS} console=ttyS0 x=1",
-                 f"initrd 0x{start:016x} {end - start} 0x{fnv1a(initrd.read_bytes()):016x}"]
+                 f"initrd 0x{start:016x} {end - start} 0x{fnv1a(initrd.read_bytes()):016x}",
+                 f"acpi_rsdp 0x{board.acpi.rsdp:016x}",
+                 "acpi virtio-mmio 0x00000000d0000000 0x0000000000001000 irq 5",
+                 "acpi virtio-mmio 0x00000000d0001000 0x0000000000001000 irq 6"]
     assert output.splitlines() == expected
+    assert 0xE0000 <= board.acpi.rsdp < 0x100000 and board.acpi.rsdp % 16 == 0
     assert (result.reason, result.exit_code, board.stop_reason) == (ExitReason.HALTED, 0, "reset")
     assert board.exit_stats()["io"] > len(output)
 
@@ -106,14 +117,16 @@ def test_stop_from_another_thread(kvm_available, x86_config):
     assert (result.reason, board.stop_reason) == (ExitReason.STOPPED, "stopped")
 
 
-def test_virtio_windows_on_the_command_line(kvm_available, x86_config, tmp_path):
+def test_virtio_windows_in_acpi_not_on_the_command_line(kvm_available, x86_config, tmp_path):
     disk = tmp_path / "disk.img"
     disk.write_bytes(bytes(4096))
     nics = parse_nics(["socket,id=n0,local=127.0.0.1:0,remote=127.0.0.1:9"], ["virtio-net-device,netdev=n0"])
     with MicrovmBoard(x86_config, kernel=build_bzimage("bootinfo"), drives=[Drive(str(disk))],
                       nics=nics) as board:
-        assert board.boot.cmdline.endswith(" virtio_mmio.device=4K@0xd0000000:5 "
-                                           "virtio_mmio.device=4K@0xd0001000:6")
+        assert board.boot.cmdline == BOARD_ARGS
+        assert board.virtio_windows == [VirtioWindow(0xD0000000, 0x1000, 5),
+                                        VirtioWindow(0xD0001000, 0x1000, 6)]
+        assert board.ram.read(board.acpi.address, len(board.acpi.data)) == board.acpi.data
         assert [board.mmio.read(0xD0000000 + i * 0x1000 + 8, 4) for i in range(2)] == [2, 1]
 
 
@@ -183,9 +196,11 @@ class BrokenDevice:
         return None
 
 
-def test_failing_device_model_ends_the_run(kvm_available, x86_config):
-    with MicrovmBoard(x86_config, kernel=build_bzimage("virtio_blk"),
-                      append="virtio_mmio.device=4K@0xd0000000:5") as board:
+def test_failing_device_model_ends_the_run(kvm_available, x86_config, tmp_path):
+    disk = tmp_path / "disk.img"
+    disk.write_bytes(bytes(4096))
+    with MicrovmBoard(x86_config, kernel=build_bzimage("virtio_blk"), drives=[Drive(str(disk))]) as board:
+        board.mmio = MmioMap()
         board.mmio.register(0xD0000000, 0x1000, BrokenDevice(), "broken")
         with pytest.raises(ExecutionError, match="vcpu 0: a device model failed .*RuntimeError: model bug"):
             board.run(timeout=20)

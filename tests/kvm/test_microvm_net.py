@@ -1,5 +1,5 @@
-"""virtio-net on the x86-64 microvm board (KVM): the virtio_net guest finds the card on the command
-line, negotiates VERSION_1 and MAC, broadcasts a frame through a UDP socket back end to a socket the
+"""virtio-net on the x86-64 microvm board (KVM): the virtio_net guest finds the card in the ACPI
+tables, negotiates VERSION_1 and MAC, broadcasts a frame through a UDP socket back end to a socket the
 test owns, ignores a frame of another type, and echoes the one the test sends it, woken by the
 I/O APIC interrupt. Once with the board built in Python, once from ``polyvm run -M microvm``."""
 

@@ -1,5 +1,6 @@
 /* Prints what the boot loader handed over in boot_params: type_of_loader, the e820 map, the command
- * line and the initrd (address, size, FNV-1a hash of its bytes), then resets through the i8042. */
+ * line, the initrd (address, size, FNV-1a hash of its bytes), the RSDP address and the virtio-mmio
+ * windows found through the ACPI tables, then resets through the i8042. */
 #include "lib.h"
 
 #define FNV_OFFSET 0xcbf29ce484222325UL
@@ -36,6 +37,19 @@ void main(const u8 *boot_params)
     printdec(size);
     print(" ");
     printhex(hash);
+    print("\nacpi_rsdp ");
+    printhex(bp_u64(boot_params, BP_ACPI_RSDP_ADDR));
     print("\n");
+    struct virtio_window windows[8];
+    int count = acpi_virtio_windows(boot_params, windows, 8);
+    for (int i = 0; i < count; i++) {
+        print("acpi virtio-mmio ");
+        printhex(windows[i].base);
+        print(" ");
+        printhex(windows[i].size);
+        print(" irq ");
+        printdec(windows[i].irq);
+        print("\n");
+    }
     reset();
 }

@@ -1,5 +1,6 @@
 /* What every test bzImage guest shares: port and MMIO access, the COM1 console, boot_params fields,
- * command-line parsing and the i8042 reset that ends the VM. */
+ * command-line parsing, the virtio-mmio windows of the ACPI tables and the i8042 reset that ends the
+ * VM. */
 #ifndef LIB_H
 #define LIB_H
 
@@ -8,6 +9,7 @@ typedef unsigned short u16;
 typedef unsigned int u32;
 typedef unsigned long u64;
 
+#define BP_ACPI_RSDP_ADDR 0x070
 #define BP_E820_ENTRIES 0x1e8
 #define BP_E820_TABLE 0x2d0
 #define BP_TYPE_OF_LOADER 0x210
@@ -39,6 +41,15 @@ const char *cmdline_value(const char *line, const char *key);
 /* A decimal or 0x-prefixed number; advances *text past it. */
 u64 parse_number(const char **text);
 void reset(void) __attribute__((noreturn));
+
+struct virtio_window {
+    u64 base, size;
+    u32 irq; /* the GSI: I/O APIC pin */
+};
+/* The virtio-mmio windows (LNRO0005 devices) of the DSDT found from boot_params.acpi_rsdp_addr, in
+ * DSDT order: fills up to `max` and returns how many it filled, or prints why it cannot and returns
+ * -1 (acpi.c). */
+int acpi_virtio_windows(const u8 *boot_params, struct virtio_window *windows, int max);
 
 /* virtio-mmio version 2 registers (virtio 1.2, 4.2.2) and device status bits. */
 #define MAGIC 0x000

@@ -1,5 +1,5 @@
-/* A virtio-net driver over virtio-mmio version 2: finds the device with id 1 among the
- * virtio_mmio.device=<size>@<base>:<irq> entries of the kernel command line, negotiates VERSION_1 and
+/* A virtio-net driver over virtio-mmio version 2: finds the device with id 1 among the virtio-mmio
+ * windows of the ACPI tables (see acpi.c), negotiates VERSION_1 and
  * MAC, prints the MAC from the configuration space, gives the receive queue (0) four single-buffer
  * descriptors and transmits on queue 1. Every frame on either queue follows a 12-byte virtio_net_hdr.
  * Sends one broadcast frame of type 0x88b5 with "hello from x86 guest", waits for a frame of that type
@@ -79,26 +79,22 @@ static void print_mac(const u8 *address)
 }
 
 /* Finds the virtio-mmio window holding a network device; returns its I/O APIC pin. */
-static u32 find_device(const char *line)
+static u32 find_device(const u8 *boot_params)
 {
-    for (const char *spec = line; (spec = cmdline_value(spec, "virtio_mmio.device"));) {
-        parse_number(&spec);
-        if (*spec == 'K')
-            spec++;
-        spec++; /* '@' */
-        base = parse_number(&spec);
-        spec++; /* ':' */
-        u32 irq = (u32)parse_number(&spec);
+    struct virtio_window windows[8];
+    int count = acpi_virtio_windows(boot_params, windows, 8);
+    for (int i = 0; i < count; i++) {
+        base = windows[i].base;
         if (reg(MAGIC) == 0x74726976 && reg(VERSION) == 2 && reg(DEVICE_ID) == 1) {
             print("virtio-net: window ");
             printhex(base);
             print(" irq ");
-            printdec(irq);
+            printdec(windows[i].irq);
             print("\n");
-            return irq;
+            return windows[i].irq;
         }
     }
-    fail("no version-2 virtio-mmio network device on the command line");
+    fail("no version-2 virtio-mmio network device in the ACPI tables");
     return 0;
 }
 
@@ -206,7 +202,7 @@ void main(const u8 *boot_params)
 {
     static const u8 everyone[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     static const char hello[] = "hello from x86 guest";
-    u32 irq = find_device(cmdline(boot_params));
+    u32 irq = find_device(boot_params);
     route_virtio_interrupt(base, irq);
     set_reg(STATUS, 0);
     set_reg(STATUS, S_ACK);
