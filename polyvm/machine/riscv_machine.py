@@ -1,8 +1,9 @@
 """What every RISC-V board shares: RAM, harts with their engines, CLINT, the round-robin run loop.
 
-Boards (spike, virt) add their devices and boot flow on top. The run loop gives each hart one
-slice in turn, then polls timers and devices, delivers interrupts and idles when every hart waits
-in wfi. It ends when the guest halts the machine or the caller's stop condition holds.
+Boards (spike, virt) add their devices and boot flow on top. The run loop gives each hart a turn
+(a slice's worth of instructions), then polls timers and devices, delivers interrupts and idles
+when every hart waits in wfi. It ends when the guest halts the machine or the caller's stop
+condition holds.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from polyvm.core.protocols import ExitReason, RunResult
 from polyvm.core.types import ExecMode, GuestArch
 from polyvm.device.bus import MmioMap
 from polyvm.device.clint import Clint
-from polyvm.engine.interpreter.engine import Interpreter
+from polyvm.engine.interpreter.engine import SLICE_INSTRUCTIONS, Interpreter
 from polyvm.machine.clock import MachineClock
 from polyvm.mem.code_tracker import CodeTracker
 from polyvm.mem.ram import GuestRam
@@ -28,6 +29,12 @@ from polyvm.mem.softmmu import SoftMmu
 DRAM_BASE = 0x8000_0000
 CLINT_BASE = 0x0200_0000
 CLINT_SIZE = 0x10000
+TURN_SLICES = 64
+"""A hart's turn is one slice, followed by more while the slices end early (traps, xRET, mode and
+CSR changes end a slice), until it has retired a full slice's instructions or run this many: a
+hart that traps often (an SBI call is an ecall and an mret) is not starved by one spinning in a
+loop. Before turns, such a boot hart under a busy host managed fewer instructions between two
+timer interrupts than its timer handler needs, and a 2-hart Linux boot stalled in stop_machine."""
 
 
 class RiscvMachine:
@@ -38,8 +45,8 @@ class RiscvMachine:
             raise ConfigError(f"this board runs RISC-V 64 guests, not {config.arch.name}")
         if config.exec_mode is ExecMode.ACCELERATED:
             raise UnsupportedError(
-                "accelerated (KVM) mode runs x86-64 guests on an x86-64 host; "
-                "use --exec-mode interpreter for RISC-V guests"
+                "accelerated (KVM) mode runs x86-64 guests on an x86-64 host; run RISC-V guests "
+                "with ExecMode.INTERPRETER, JIT or HYBRID (--exec-mode interpreter|jit|hybrid)"
             )
         self.config = config
         self.ram = GuestRam(config.memory_size, DRAM_BASE)
@@ -110,14 +117,8 @@ class RiscvMachine:
                 self._service()
                 idle = True
                 for engine in self.engines:
-                    hart = engine.hart
-                    hart.take_pending_interrupt()
-                    if hart.waiting:
-                        if not hart.interrupt_waiting():
-                            continue
-                        hart.waiting = False
-                    idle = False
-                    engine.run_slice()
+                    if self._take_turn(engine):
+                        idle = False
                 if idle:
                     self._idle()
                 executed = self.instructions_executed()
@@ -129,9 +130,26 @@ class RiscvMachine:
                     return RunResult(ExitReason.STOPPED, instructions=executed)
         except MachineHalt as halt:
             self.exit_code = halt.exit_code
-            return RunResult(ExitReason.HALTED, halt.exit_code, self.instructions_executed())
+            return RunResult(ExitReason.HALTED, halt.exit_code, self.instructions_executed(), halt.reason)
         finally:
             self.running = False
+
+    def _take_turn(self, engine: Interpreter) -> bool:
+        """Run ``engine``'s hart for its turn (see TURN_SLICES); False if it only waited in wfi."""
+        hart = engine.hart
+        end = hart.instret + SLICE_INSTRUCTIONS * engine.slice_scale
+        ran = False
+        for _ in range(TURN_SLICES):
+            hart.take_pending_interrupt()
+            if hart.waiting:
+                if not hart.interrupt_waiting():
+                    break
+                hart.waiting = False
+            ran = True
+            engine.run_slice()
+            if hart.instret >= end or self._stop.is_set():
+                break
+        return ran
 
     def _service(self) -> None:
         for poll in self.pollers:

@@ -39,6 +39,9 @@ a hart spinning in a self-loop block retires far more instructions per block).""
 class Interpreter:
     """Executes one hart. ``run_slice`` is what machines call in their round-robin loop."""
 
+    slice_scale = 1
+    """A slice retires up to SLICE_INSTRUCTIONS times this (native engines run longer slices)."""
+
     def __init__(self, config: VmConfig, hart: RiscvHart) -> None:
         self.config = config
         self.hart = hart
