@@ -10,10 +10,11 @@
 #              (polyvm/devtools/kernel_modules.py reads their .modinfo, as depmod does; decompressed)
 #              and an /init that mounts proc, sysfs and devtmpfs, loads the modules in dependency
 #              order with insmod (a virtio-mmio disk announced by ACPI becomes /dev/vda), runs a
-#              shell on the console and ends the VM with `reboot -f` (see README: reboot=k makes that
-#              an i8042 reset, which stops the VM). The shell's `poweroff`, `reboot` and `halt` signal
-#              /init (PID 1), which does the same. Written to
-#              <cache>/debian-amd64/initramfs-<key>/initramfs.cpio.gz
+#              shell on the console and powers the VM off with `poweroff -f` when the shell exits
+#              (Linux enters ACPI S5 through the FADT's sleep control register, which ends the run).
+#              The shell's `poweroff` and `halt` signal /init (PID 1), which does the same; its
+#              `reboot` makes /init run `reboot -f` (reboot=k: an i8042 reset, which also ends the
+#              run). Written to <cache>/debian-amd64/initramfs-<key>/initramfs.cpio.gz
 #
 # Both are keyed by the Debian package versions (and this script), so a second run only prints the
 # paths. Usage: scripts/fetch_debian_amd64.sh   (prints "kernel DIR" and "initramfs DIR" on stdout)
@@ -69,7 +70,8 @@ if [ ! -f "$IDIR/initramfs.cpio.gz" ]; then
   KMODS=("$KDIR"/root/lib/modules/*)
   PYTHONPATH="$ROOT" python3 -m polyvm.devtools.kernel_modules "${KMODS[0]}" "$ROOTFS/modules" "${MODULES[@]}"
   # busybox's poweroff, reboot and halt signal PID 1 (USR2, TERM, USR1): /init answers them with
-  # `reboot -f`, so it waits for the shell with `wait`, which a trapped signal interrupts.
+  # `poweroff -f` (halt too: a halted VM only waits for its timeout) or `reboot -f`, so it waits for
+  # the shell with `wait`, which a trapped signal interrupts.
   cat > "$ROOTFS/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s
@@ -80,10 +82,11 @@ for module in $(cat /modules/order); do
   insmod /modules/$module.ko
 done
 echo "polyvm initramfs: $(uname -srm), modules:" $(cat /modules/order)
-trap 'reboot -f' USR1 USR2 TERM
+trap 'poweroff -f' USR1 USR2
+trap 'reboot -f' TERM
 setsid cttyhack sh &
 wait
-reboot -f
+poweroff -f
 INIT
   chmod 755 "$ROOTFS/init"
   # newc cpio written by Python: /dev/console exists without root and the archive is reproducible.

@@ -61,11 +61,14 @@ class ExitReason(enum.Enum):
 
 @dataclasses.dataclass
 class RunResult:
-    """What a run ended with: the reason, the guest's exit code when it gave one, instructions run."""
+    """What a run ended with: the reason, the guest's exit code when it gave one, instructions run,
+    and the power event when the guest ended the run itself."""
 
     reason: ExitReason
     exit_code: int | None = None
     instructions: int = 0
+    event: str = ""
+    """How the guest ended the run in the board's words ("poweroff", "reset"); empty otherwise."""
 
 
 class ExitCondition(Protocol):

@@ -1,65 +1,73 @@
 """VirtualMachine (seed section 1.5): a board plus a worker thread that runs it.
 
-``boot()`` loads nothing new: the board was built (and its images loaded) by ``new``; it starts the
-guest on a worker thread and returns. ``stop()`` asks the run loop to return and waits for it;
-``wait()`` blocks until the guest halts on its own and returns how the run ended.
+``new`` builds the board ``config`` asks for (by default ``spike`` for RISC-V 64 guests and the KVM
+``microvm`` for x86-64 ones; see polyvm.machine.boards) and loads its images; ``boot()`` starts the
+guest on a worker thread and returns. ``wait()`` blocks until the guest ends the run itself and
+returns how it ended; ``stop()`` asks the run loop to return, waits for it, then flushes and closes
+the disks: a stopped machine cannot boot again.
 """
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from polyvm.core.config import VmConfig
-from polyvm.core.errors import ConfigError, ExecutionError
+from polyvm.core.errors import ExecutionError
 from polyvm.core.protocols import RunResult
+from polyvm.machine.boards import BootImages, create_board, default_board
+from polyvm.machine.virt import Drive
+from polyvm.service.runner import MachineRunner
 
 
 class VirtualMachine:
-    def __init__(self, config: VmConfig, kernel: str | Path | None = None, board: str = "spike") -> None:
+    """``kernel`` (and ``initrd``, ``bios``, ``append``) on ``board``, with virtio ``drives`` (disk
+    image paths or Drives) on the boards that have a virtio bus (virt, microvm)."""
+
+    def __init__(self, config: VmConfig, kernel: str | Path | None = None, board: str | None = None, *,
+                 initrd: str | Path | None = None, bios: str | Path | None = None, append: str = "",
+                 drives: Sequence[Drive | str | Path] = ()) -> None:
         self.config = config
-        self.board = _create_board(board, config, kernel)
-        self._thread: threading.Thread | None = None
-        self.result: RunResult | None = None
-        self.error: BaseException | None = None
+        disks = [drive if isinstance(drive, Drive) else Drive(str(drive)) for drive in drives]
+        self.board = create_board(config, board or default_board(config.arch),
+                                  BootImages(kernel, initrd, bios, append), disks)
+        self.runner = MachineRunner(self.board)
+        self._stopped = False
 
     @classmethod
-    def new(cls, config: VmConfig, kernel: str | Path | None = None, board: str = "spike") -> VirtualMachine:
-        return cls(config, kernel, board)
+    def new(cls, config: VmConfig, kernel: str | Path | None = None, board: str | None = None, *,
+            initrd: str | Path | None = None, bios: str | Path | None = None, append: str = "",
+            drives: Sequence[Drive | str | Path] = ()) -> VirtualMachine:
+        return cls(config, kernel, board, initrd=initrd, bios=bios, append=append, drives=drives)
 
     def boot(self) -> None:
+        if self._stopped:
+            raise ExecutionError("the virtual machine is stopped (its disks are closed): create a new one")
         if self.is_running():
             raise ExecutionError("the virtual machine is already running")
-        self._thread = threading.Thread(target=self._run, name="polyvm-vcpu", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.result = self.board.run()
-        except BaseException as err:  # reported to the caller through wait()
-            self.error = err
+        self.runner.resume()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self.board.stop()
-            self._thread.join()
+        """Stop the guest if it runs, then flush and close the board's disks (idempotent)."""
+        self.runner.pause()
+        if not self._stopped:
+            self._stopped = True
+            close = getattr(self.board, "close", None)
+            if close is not None:
+                close()
 
     def is_running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self.runner.running
+
+    @property
+    def result(self) -> RunResult | None:
+        """How the last run ended (None before the first run has ended)."""
+        return self.runner.result
 
     def wait(self, timeout: float | None = None) -> RunResult | None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-        if self.error is not None:
-            raise ExecutionError(f"the guest run failed: {self.error!r}") from self.error
-        return self.result
-
-
-def _create_board(name: str, config: VmConfig, kernel: str | Path | None):
-    from polyvm.machine.spike import SpikeBoard
-
-    if name != "spike":
-        raise ConfigError(f"unknown board {name!r} (available: spike)")
-    if kernel is None:
-        raise ConfigError("the spike board needs a kernel (an ELF with tohost/fromhost)")
-    return SpikeBoard(config, kernel)
+        """Wait for the guest to end the run (at most ``timeout`` seconds); how it ended, or None
+        while it still runs."""
+        self.runner.wait(timeout)
+        if self.runner.error is not None:
+            raise ExecutionError(f"the guest run failed: {self.runner.error!r}") from self.runner.error
+        return None if self.is_running() else self.runner.result

@@ -6,7 +6,7 @@ import socket
 import threading
 from collections.abc import Callable
 
-from polyvm.core.errors import ConfigError
+from polyvm.core.errors import ConfigError, UnsupportedError
 from polyvm.gdb.packets import ConnectionClosed, RspConnection
 from polyvm.gdb.stub import GdbStub
 from polyvm.service.runner import MachineRunner
@@ -21,6 +21,9 @@ class GdbServer:
 
     def __init__(self, runner: MachineRunner, port: int, host: str = "127.0.0.1",
                  on_kill: Callable[[], None] | None = None) -> None:
+        if not hasattr(runner.board, "engines"):
+            raise UnsupportedError("the GDB stub debugs the emulated RISC-V harts; accelerated mode "
+                                   "(KVM, the microvm board) cannot be debugged with it yet")
         self.runner = runner
         self.on_kill = on_kill
         try:

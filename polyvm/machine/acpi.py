@@ -1,6 +1,7 @@
 """ACPI tables (ACPI 6.5, chapter 5) as a board firmware would leave them in memory: the common
 System Description Table header with its checksum, the RSDP (revision 2, pointing at an XSDT), the
-XSDT, a hardware-reduced FADT, and a layout that places tables one after another at a guest address.
+XSDT, a hardware-reduced FADT with its reset and sleep registers, and a layout that places tables one
+after another at a guest address.
 
 Tables are built bottom-up so that every pointer is known when its table is written: add the DSDT,
 then the FADT naming the DSDT's address, the other tables, the XSDT listing them, and last the RSDP.
@@ -34,13 +35,16 @@ FADT_REVISION, FADT_MINOR_REVISION, FADT_LENGTH = 6, 5, 276
 FADT_HW_REDUCED_ACPI, FADT_RESET_REG_SUP = 1 << 20, 1 << 10
 BOOT_ARCH_8042, BOOT_ARCH_VGA_NOT_PRESENT, BOOT_ARCH_MSI_NOT_SUPPORTED = 1 << 1, 1 << 2, 1 << 3
 BOOT_ARCH_CMOS_RTC_NOT_PRESENT = 1 << 5
+GAS = "BBBBQ"
+"""A Generic Address Structure (5.2.3.2): space id, bit width, bit offset, access size, address."""
 FADT_FIELDS = {
-    "dsdt": (40, "<I"), "boot_arch": (109, "<H"), "flags": (112, "<I"), "reset_register": (116, "<BBBBQ"),
+    "dsdt": (40, "<I"), "boot_arch": (109, "<H"), "flags": (112, "<I"), "reset_register": (116, "<" + GAS),
     "reset_value": (128, "<B"), "minor_revision": (131, "<B"), "x_dsdt": (140, "<Q"),
+    "sleep_control": (244, "<" + GAS), "sleep_status": (256, "<" + GAS),
 }
 """Offset from the start of the table and layout of each FADT field we fill; the rest stays zero."""
 
-SYSTEM_IO_SPACE = 1
+SYSTEM_MEMORY_SPACE, SYSTEM_IO_SPACE = 0, 1
 BYTE_ACCESS = 1
 
 
@@ -71,23 +75,45 @@ def xsdt(addresses: list[int]) -> bytes:
 
 
 @dataclasses.dataclass(frozen=True)
-class SystemIoRegister:
-    """A one-byte I/O port as an ACPI Generic Address Structure (5.2.3.2)."""
+class ByteRegister:
+    """A one-byte register in the I/O port or the memory address space, as the Generic Address
+    Structure of a FADT field describes it."""
 
-    port: int
+    space_id: int
+    address: int
+
+    @classmethod
+    def port(cls, port: int) -> ByteRegister:
+        return cls(SYSTEM_IO_SPACE, port)
+
+    @classmethod
+    def memory(cls, address: int) -> ByteRegister:
+        return cls(SYSTEM_MEMORY_SPACE, address)
 
     def fields(self) -> tuple[int, ...]:
-        return SYSTEM_IO_SPACE, 8, 0, BYTE_ACCESS, self.port
+        return self.space_id, 8, 0, BYTE_ACCESS, self.address
 
 
-def hardware_reduced_fadt(dsdt_address: int, boot_arch: int, reset: SystemIoRegister,
-                          reset_value: int) -> bytes:
+@dataclasses.dataclass(frozen=True)
+class PowerRegisters:
+    """How a hardware-reduced platform resets and sleeps (4.8.3.6, 4.8.3.7): writing ``reset_value``
+    to ``reset`` resets it; OSPM writes SLP_TYP (bits 2-4, from the \\_Sx package) with SLP_EN
+    (bit 5) to ``sleep_control`` and finds the wake status in ``sleep_status``."""
+
+    reset: ByteRegister
+    reset_value: int
+    sleep_control: ByteRegister
+    sleep_status: ByteRegister
+
+
+def hardware_reduced_fadt(dsdt_address: int, boot_arch: int, power: PowerRegisters) -> bytes:
     """A FADT for a hardware-reduced ACPI platform (no SCI, PM timer, GPEs or FACS): the DSDT at
-    ``dsdt_address``, IA-PC boot architecture flags ``boot_arch`` and a reset register."""
+    ``dsdt_address``, IA-PC boot architecture flags ``boot_arch``, the reset and sleep registers."""
     data = bytearray(FADT_LENGTH)
     values = {"dsdt": (dsdt_address,), "x_dsdt": (dsdt_address,), "boot_arch": (boot_arch,),
-              "flags": (FADT_HW_REDUCED_ACPI | FADT_RESET_REG_SUP,), "reset_register": reset.fields(),
-              "reset_value": (reset_value,), "minor_revision": (FADT_MINOR_REVISION,)}
+              "flags": (FADT_HW_REDUCED_ACPI | FADT_RESET_REG_SUP,), "reset_register": power.reset.fields(),
+              "reset_value": (power.reset_value,), "minor_revision": (FADT_MINOR_REVISION,),
+              "sleep_control": power.sleep_control.fields(), "sleep_status": power.sleep_status.fields()}
     for field, (offset, fmt) in FADT_FIELDS.items():
         struct.pack_into(fmt, data, offset, *values[field])
     return table(b"FACP", FADT_REVISION, bytes(data[HEADER.size:]))

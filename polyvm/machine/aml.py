@@ -1,6 +1,6 @@
 """ACPI Machine Language (ACPI 6.5, chapter 20): the byte encodings of the few terms a board's DSDT
-needs - scopes, devices, named objects (integers, strings, EISA ids, buffers) and resource templates
-(ACPI 6.5, 6.4) with I/O, IRQ, fixed 32-bit memory and extended interrupt descriptors. Names are
+needs - scopes, devices, named objects (integers, strings, EISA ids, buffers, packages) and resource
+templates (ACPI 6.5, 6.4) with I/O, IRQ, fixed 32-bit memory and extended interrupt descriptors. Names are
 single NameSegs relative to the enclosing scope, which is all a flat DSDT needs; the output is byte
 for byte what iasl compiles from the same ASL.
 
@@ -17,7 +17,9 @@ from polyvm.core.errors import ConfigError
 
 ZERO_OP, ONE_OP = 0x00, 0x01
 BYTE_PREFIX, WORD_PREFIX, DWORD_PREFIX, STRING_PREFIX, QWORD_PREFIX = 0x0A, 0x0B, 0x0C, 0x0D, 0x0E
-NAME_OP, SCOPE_OP, BUFFER_OP = 0x08, 0x10, 0x11
+NAME_OP, SCOPE_OP, BUFFER_OP, PACKAGE_OP = 0x08, 0x10, 0x11, 0x12
+MAX_PACKAGE_ELEMENTS = 0xFF
+"""A Package's NumElements is one byte (larger ones are VarPackages)."""
 EXT_OP_PREFIX, DEVICE_OP = 0x5B, 0x82
 NAME_SEG_CHARS = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 INTEGER_PREFIXES = ((0xFF, BYTE_PREFIX, "<B"), (0xFFFF, WORD_PREFIX, "<H"),
@@ -108,6 +110,14 @@ def device(seg: str, *terms: bytes) -> bytes:
 def buffer(data: bytes) -> bytes:
     """Buffer(len(data)) { data }."""
     return _package(bytes([BUFFER_OP]), integer(len(data)) + data)
+
+
+def package(*elements: bytes) -> bytes:
+    """Package(n) { elements }: a fixed-size package of data objects (20.2.5.4, DefPackage)."""
+    if len(elements) > MAX_PACKAGE_ELEMENTS:
+        raise ConfigError(f"an AML Package holds at most {MAX_PACKAGE_ELEMENTS} elements, "
+                          f"not {len(elements)}")
+    return _package(bytes([PACKAGE_OP]), bytes([len(elements)]) + b"".join(elements))
 
 
 def resource_template(*descriptors: bytes) -> bytes:

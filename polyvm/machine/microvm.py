@@ -7,25 +7,28 @@ Memory map (guest physical)::
     0x0000_7000  boot_params (zero page)                    0x0002_0000  kernel command line
     0x0009_fc00  MP table (reserved in e820)                0x000e_0000  ACPI tables (reserved in e820)
     0x0010_0000  RAM (kernel at pref_address)
-    0xd000_0000  virtio-mmio windows, 4 KiB apart, IRQ 5+   0xfec0_0000  I/O APIC, 0xfee0_0000 LAPIC
+    0xd000_0000  virtio-mmio windows, 4 KiB apart, IRQ 5+   0xfea0_0200  ACPI sleep control and status
+    0xfec0_0000  I/O APIC, 0xfee0_0000 LAPIC
     ports: COM1 16550 at 0x3f8 (IRQ 4), i8042 at 0x60/0x64 (IRQ 1); PIT and PIC/APICs in the kernel
 
 Devices are the models the emulated boards use (Uart16550, virtio-mmio block and net); port I/O and
 MMIO exits reach them from one thread per vCPU. The BSP enters the kernel in long mode; application
 processors wait in KVM's INIT/SIPI state for the guest to start them. ACPI tables describe the CPUs,
 the I/O APIC and the devices as QEMU's ``-M microvm,acpi=on`` does (microvm_acpi: a hardware-reduced
-FADT, a MADT, and a DSDT with COM1 and one LNRO0005 device per virtio-mmio window;
-boot_params.acpi_rsdp_addr points at the RSDP); an MP table describes the CPUs and the I/O APIC again
-for kernels without ACPI. virtio interrupts are level-triggered I/O APIC pins in both. Like QEMU with
-ACPI, the board does not also put the devices on the command line (``virtio_mmio.device=``): a kernel
-with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES would register every window twice.
+FADT with reset and sleep registers, a MADT, and a DSDT with COM1, one LNRO0005 device per virtio-mmio
+window and \\_S5; boot_params.acpi_rsdp_addr points at the RSDP); an MP table describes the CPUs and
+the I/O APIC again for kernels without ACPI. virtio interrupts are level-triggered I/O APIC pins in
+both. Like QEMU with ACPI, the board does not also put the devices on the command line
+(``virtio_mmio.device=``): a kernel with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES would register every
+window twice.
 
-The run ends when the guest resets the machine (i8042 command 0xFE - the FADT's reset register too:
-with ``reboot=k``, which the board puts on the command line, Linux's ``reboot`` lands there;
-``panic=1`` reboots on panic), on a triple fault (KVM_EXIT_SHUTDOWN), a KVM system event, ``stop()`` or
-the timeout. Disks are flushed on close. The ACPI tables have no sleep registers, so Linux cannot power
-the board off: ``poweroff`` halts (or panics, then reboots); guests end the VM with ``reboot``, as on
-Firecracker.
+The run ends when the guest powers the machine off (the ACPI sleep control register, where QEMU's
+microvm has its GED registers, written with the \\_S5 sleep type and SLP_EN: Linux's ``poweroff``),
+resets it (i8042 command 0xFE - the FADT's reset register too: with ``reboot=k``, which the board puts
+on the command line, Linux's ``reboot`` lands there; ``panic=1`` reboots on panic), on a triple fault
+(KVM_EXIT_SHUTDOWN), a KVM system event, ``stop()`` or the timeout; the result's ``event`` says
+"poweroff" or "reset". Disks are flushed on close. ``stop()`` leaves every vCPU's state in KVM, so
+``run()`` again continues the guest where it was (MachineRunner's pause and resume).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from polyvm.core.config import VmConfig
 from polyvm.core.errors import ConfigError, UnsupportedError
 from polyvm.core.protocols import ExitReason, RunResult
 from polyvm.core.types import ExecMode, GuestArch
+from polyvm.device import acpi_sleep
 from polyvm.device.bus import MmioMap
 from polyvm.device.irq import IrqLine
 from polyvm.device.uart16550 import Uart16550
@@ -51,7 +55,7 @@ from polyvm.engine.kvm.i8042 import CMD_PULSE_RESET, I8042
 from polyvm.engine.kvm.ports import PortBus
 from polyvm.engine.kvm.vcpu_thread import VcpuThread, install_kick_handler
 from polyvm.engine.kvm.vm import DEFAULT_DEVICE, KvmSystem, KvmVcpu
-from polyvm.machine.acpi import SystemIoRegister
+from polyvm.machine.acpi import ByteRegister, PowerRegisters
 from polyvm.machine.microvm_acpi import (
     ACPI_ADDRESS,
     ACPI_SIZE,
@@ -74,6 +78,8 @@ COM1_PORT, COM1_SIZE, COM1_IRQ = 0x3F8, 8, 4
 I8042_PORT, I8042_SIZE, I8042_IRQ = 0x60, 5, 1
 I8042_COMMAND_PORT = 0x64
 VIRTIO_BASE, VIRTIO_STRIDE, VIRTIO_IRQ_BASE, VIRTIO_SLOTS = 0xD000_0000, 0x1000, 5, 8
+SLEEP_REGISTERS = 0xFEA0_0200
+"""QEMU microvm's GED register block (GED_MMIO_BASE_REGS): sleep control at +0, sleep status at +1."""
 BOOT_STACK = 0x8FF0
 RFLAGS_RESERVED = 0x2
 BOARD_ARGS = "reboot=k panic=1 pci=off"
@@ -84,8 +90,13 @@ REQUIRED_CAPS = {
     api.CAP_IMMEDIATE_EXIT: "KVM_CAP_IMMEDIATE_EXIT (stopping vCPU threads)",
     api.CAP_MP_STATE: "KVM_CAP_MP_STATE (application processors waiting for INIT/SIPI)",
 }
-GUEST_ENDS = {"reset": ExitReason.HALTED, "system event shutdown": ExitReason.HALTED,
-              "system event reset": ExitReason.HALTED}
+GUEST_ENDS = {"poweroff": "poweroff", "reset": "reset", "system event shutdown": "poweroff",
+              "system event reset": "reset"}
+"""Stop reasons by which the guest ended the VM, and the power event each is."""
+BOARD_POWER = PowerRegisters(ByteRegister.port(I8042_COMMAND_PORT), CMD_PULSE_RESET,
+                             ByteRegister.memory(SLEEP_REGISTERS + acpi_sleep.SLEEP_CONTROL),
+                             ByteRegister.memory(SLEEP_REGISTERS + acpi_sleep.SLEEP_STATUS))
+"""Reset through the i8042, S5 through the sleep registers: what the FADT tells the guest."""
 
 
 def _write_nothing(data: bytes) -> None:
@@ -93,10 +104,10 @@ def _write_nothing(data: bytes) -> None:
 
 
 def board_acpi(num_cpus: int, virtio: list[VirtioWindow]) -> AcpiTables:
-    """The board's ACPI tables for ``num_cpus`` vCPUs and the ``virtio`` windows: COM1 and the i8042
-    reset as the board has them."""
-    return build_microvm_acpi(num_cpus, virtio, IsaSerial(COM1_PORT, COM1_SIZE, COM1_IRQ),
-                              SystemIoRegister(I8042_COMMAND_PORT), CMD_PULSE_RESET)
+    """The board's ACPI tables for ``num_cpus`` vCPUs and the ``virtio`` windows: COM1, the i8042
+    reset and the sleep registers as the board has them."""
+    return build_microvm_acpi(num_cpus, virtio, IsaSerial(COM1_PORT, COM1_SIZE, COM1_IRQ), BOARD_POWER,
+                              acpi_sleep.SLP_TYP_S5)
 
 
 class MicrovmBoard:
@@ -123,6 +134,9 @@ class MicrovmBoard:
         self.stop_reason = ""
         self._stopping = threading.Event()
         self._exits: collections.Counter[int] = collections.Counter()
+        """KVM exits of the runs that have ended; those of the running vCPU threads are theirs."""
+        self._threads: list[VcpuThread] = []
+        self._exits_lock = threading.Lock()
         self.unclaimed_mmio: list[str] = []
         self.rip_samples: list[tuple[float, int, int]] = []
         self.running = False
@@ -155,6 +169,8 @@ class MicrovmBoard:
         self.ports.add(COM1_PORT, COM1_SIZE, self.uart)
         self.i8042 = I8042(IrqLine(self.vm, I8042_IRQ), lambda: self._guest_stop("reset"))
         self.ports.add(I8042_PORT, I8042_SIZE, self.i8042)
+        self.mmio.register(SLEEP_REGISTERS, acpi_sleep.SIZE,
+                           acpi_sleep.AcpiSleepRegisters(lambda: self._guest_stop("poweroff")), "acpi-sleep")
         self.pollers: list[Callable[[], None]] = [self.uart.poll]
         self.virtio: list[VirtioMmio] = []
         self.virtio_windows: list[VirtioWindow] = []
@@ -241,6 +257,8 @@ class MicrovmBoard:
         self.stop_reason = ""
         threads = [VcpuThread(vcpu, self.ports, self.mmio, self._stopping, self._guest_stop)
                    for vcpu in self.vcpus]
+        with self._exits_lock:
+            self._threads = threads
         started = time.monotonic()
         deadline = None if timeout is None else started + timeout
         next_sample = started + sample_every if sample_every else None
@@ -264,9 +282,12 @@ class MicrovmBoard:
                 thread.kick()
             for thread in threads:
                 thread.join()
-                self._exits.update(thread.exits)
                 self.rip_samples += [(at - started, thread.vcpu.index, rip) for at, rip in thread.samples]
                 self.unclaimed_mmio.extend(thread.unclaimed[:8])
+            with self._exits_lock:
+                for thread in threads:
+                    self._exits.update(thread.exits)
+                self._threads = []
             for vcpu in self.vcpus:
                 vcpu.kvm_run.immediate_exit = 0
             self.running = False
@@ -274,14 +295,23 @@ class MicrovmBoard:
             if thread.error is not None:
                 raise thread.error
         if self.stop_reason in GUEST_ENDS:
-            return RunResult(GUEST_ENDS[self.stop_reason], 0)
+            return RunResult(ExitReason.HALTED, 0, event=GUEST_ENDS[self.stop_reason])
         if self.stop_reason.startswith("triple fault"):
             return RunResult(ExitReason.RESET)
         return RunResult(ExitReason.STOPPED)
 
+    def prepare_run_thread(self) -> None:
+        """Called on the thread that is about to start run() on another one (MachineRunner): installs
+        the handler of the signal that kicks vCPUs out of KVM_RUN, which only the main thread can."""
+        install_kick_handler()
+
     def exit_stats(self) -> dict[str, int]:
-        """KVM exits of every vCPU so far, by reason name."""
-        return {api.EXIT_REASONS.get(r, str(r)): n for r, n in sorted(self._exits.items())}
+        """KVM exits of every vCPU so far, by reason name; live while the guest runs."""
+        with self._exits_lock:
+            exits = collections.Counter(self._exits)
+            for thread in self._threads:
+                exits.update(dict(thread.exits))  # one C-level copy: the vCPU thread goes on counting
+        return {api.EXIT_REASONS.get(r, str(r)): n for r, n in sorted(exits.items())}
 
     def stats(self) -> dict[str, object]:
         return {"kvm_exits": self.exit_stats(), "stop_reason": self.stop_reason}

@@ -2,11 +2,13 @@
 stock distribution kernel (virtio-mmio built as a module, no CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES)
 finds the board's devices.
 
-    RSDP (revision 2) -> XSDT -> FACP: hardware-reduced ACPI, DSDT, reset register (i8042 port 0x64)
+    RSDP (revision 2) -> XSDT -> FACP: hardware-reduced ACPI, DSDT, reset register (i8042 port 0x64),
+                                       sleep control and status registers (QEMU's GED registers)
                               -> APIC: the CPUs' local APICs, the I/O APIC, level-triggered overrides
     DSDT: \\_SB.COM1 (PNP0501: I/O 0x3f8-0x3ff, IRQ 4) and one \\_SB.VRnn (LNRO0005, the id Linux's
           virtio_mmio driver matches) per virtio-mmio window: Memory32Fixed(base, size) and a
-          level-triggered, active-high Interrupt on the window's GSI
+          level-triggered, active-high Interrupt on the window's GSI; \\_S5 (soft off), whose SLP_TYP
+          written with SLP_EN to the sleep control register powers the board off
 
 The tables go to the BIOS area at 0xE0000, which the board's e820 map reserves; the RSDP is the last of
 them, 16-byte aligned, so the legacy scan of 0xE0000-0xFFFFF finds it as well as
@@ -24,7 +26,7 @@ from polyvm.machine.acpi import (
     BOOT_ARCH_CMOS_RTC_NOT_PRESENT,
     BOOT_ARCH_MSI_NOT_SUPPORTED,
     BOOT_ARCH_VGA_NOT_PRESENT,
-    SystemIoRegister,
+    PowerRegisters,
     TableLayout,
     hardware_reduced_fadt,
     rsdp,
@@ -85,19 +87,27 @@ def _virtio_device(index: int, window: VirtioWindow) -> bytes:
                       aml.name("_CRS", resources))
 
 
-def build_dsdt(virtio: Sequence[VirtioWindow], serial: IsaSerial) -> bytes:
-    """The DSDT: COM1 and one LNRO0005 device per virtio-mmio window, in ``\\_SB``."""
+def _system_state(sleep_type: int) -> bytes:
+    """A System \\_Sx State package (7.4.2): SLP_TYPa, SLP_TYPb (ignored on hardware-reduced
+    platforms) and two reserved zeros, as QEMU's microvm writes it."""
+    return aml.package(aml.integer(sleep_type), *[aml.integer(0)] * 3)
+
+
+def build_dsdt(virtio: Sequence[VirtioWindow], serial: IsaSerial, s5_sleep_type: int) -> bytes:
+    """The DSDT: COM1 and one LNRO0005 device per virtio-mmio window in ``\\_SB``, then ``\\_S5``
+    with the sleep type that powers the board off."""
     devices = [_serial_device(serial), *(_virtio_device(i, window) for i, window in enumerate(virtio))]
-    return table(b"DSDT", DSDT_REVISION, aml.scope("_SB", *devices))
+    return table(b"DSDT", DSDT_REVISION,
+                 aml.scope("_SB", *devices) + aml.name("_S5", _system_state(s5_sleep_type)))
 
 
 def build_microvm_acpi(num_cpus: int, virtio: Sequence[VirtioWindow], serial: IsaSerial,
-                       reset: SystemIoRegister, reset_value: int) -> AcpiTables:
+                       power: PowerRegisters, s5_sleep_type: int) -> AcpiTables:
     """Every table of a board with ``num_cpus`` CPUs, the virtio-mmio ``virtio`` windows, the COM1
-    ``serial`` port, and a machine reset by writing ``reset_value`` to the I/O port ``reset``."""
+    ``serial`` port, the ``power`` registers, and S5 entered by writing ``s5_sleep_type`` to them."""
     layout = TableLayout(ACPI_ADDRESS, ACPI_SIZE)
-    dsdt = layout.add(build_dsdt(virtio, serial))
-    fadt = layout.add(hardware_reduced_fadt(dsdt, BOOT_ARCH, reset, reset_value))
+    dsdt = layout.add(build_dsdt(virtio, serial, s5_sleep_type))
+    fadt = layout.add(hardware_reduced_fadt(dsdt, BOOT_ARCH, power))
     level_irqs = frozenset(window.gsi for window in virtio if window.gsi < ISA_IRQS)
     madt = layout.add(build_madt(num_cpus, LAPIC_ADDRESS, IoApic(num_cpus, IOAPIC_ADDRESS), level_irqs))
     root = layout.add(rsdp(layout.add(xsdt([fadt, madt]))))

@@ -1,9 +1,12 @@
 """Runs a board's run loop on a worker thread that any thread can pause and resume.
 
 ``pause()`` asks the run loop to return, which it does at its next slice boundary (a slice is at
-most SLICE_INSTRUCTIONS per hart, well under 50 ms), and waits for the thread. ``resume()`` calls
-``run()`` again on a new thread: the run loop keeps all guest state in the board, so the guest
-continues exactly where it stopped. VmService and the GDB stub share one runner per board.
+most SLICE_INSTRUCTIONS per hart, well under 50 ms; on KVM, as soon as every vCPU thread has been
+kicked out of KVM_RUN), and waits for the thread. ``resume()`` calls ``run()`` again on a new thread:
+the run loop keeps all guest state in the board (or in KVM's vCPUs), so the guest continues exactly
+where it stopped. A board whose run() needs preparing on the thread that starts it (KVM's vCPU kick
+signal handler, which only the main thread can install) has ``prepare_run_thread()``, called first.
+VmService, VirtualMachine and the GDB stub share one runner per board.
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ class MachineRunner:
 
     @property
     def halted(self) -> bool:
-        """The guest ended its run itself (HTIF exit, syscon poweroff): it cannot run again."""
-        return self.result is not None and self.result.reason is ExitReason.HALTED
+        """The guest ended its run itself (HTIF exit, syscon or ACPI poweroff, reset, triple fault):
+        it cannot run again."""
+        return self.result is not None and self.result.reason in (ExitReason.HALTED, ExitReason.RESET)
 
     def resume(self) -> None:
         """Run the guest on a worker thread (nothing happens if it is running already)."""
@@ -43,9 +47,11 @@ class MachineRunner:
             if self.error is not None:
                 raise ExecutionError(f"the guest run failed: {self.error!r}") from self.error
             if self.halted:
-                raise ExecutionError(
-                    f"the guest has halted (exit code {self.result.exit_code}); it cannot run again"
-                )
+                how = ", ".join(filter(None, [self.result.event, f"exit code {self.result.exit_code}"]))
+                raise ExecutionError(f"the guest has halted ({how}); it cannot run again")
+            prepare = getattr(self.board, "prepare_run_thread", None)
+            if prepare is not None:
+                prepare()
             thread = threading.Thread(target=self._run, name="polyvm-vcpu", daemon=True)
             thread.start()
             self._thread = thread

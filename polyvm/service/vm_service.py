@@ -4,10 +4,16 @@ The guest runs on a worker thread (MachineRunner), so the event loop stays respo
 ``pause`` and ``resume`` return as soon as the run loop has started or stopped (pause within one
 slice, well under 50 ms), and ``stats()`` reads live counters while the guest runs.
 
-Devices: block devices are virtio-blk drives of the ``virt`` board. They are added or removed before
-``start()`` (the board is rebuilt with the new drive list); the virt board has no hot-plug, so doing
-so once the guest has started raises a DeviceError saying so. Network devices need a host back end
-(``netdev``, spelled as the CLI's -netdev: a UDP socket link or a tap device).
+Boards (polyvm.machine.boards): ``spike`` runs RISC-V 64 bare-metal programs (the default for
+GuestArch.RISCV64), ``virt`` RISC-V firmware and kernels, ``microvm`` x86-64 bzImages on KVM with
+ExecMode.ACCELERATED (the default for GuestArch.X86_64). On microvm, pause kicks every vCPU thread out
+of KVM_RUN and resume enters KVM_RUN again with the state KVM kept; instructions are not counted (the
+hardware runs them): ``stats()`` has the KVM exits by reason instead.
+
+Devices: block devices are virtio-blk drives of the ``virt`` and ``microvm`` boards. They are added or
+removed before ``start()`` (the board is rebuilt with the new drive list); the boards have no
+hot-plug, so doing so once the guest has started raises a DeviceError saying so. Network devices
+need a host back end (``netdev``, spelled as the CLI's -netdev: a UDP socket link or a tap device).
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ from pathlib import Path
 
 from polyvm.core.config import VmConfig
 from polyvm.core.errors import ConfigError, DeviceError, ExecutionError, UnsupportedError
+from polyvm.machine.boards import BootImages, create_board, default_board, require_virtio
+from polyvm.machine.virt import Drive
+from polyvm.net.cli_spec import parse_nics
 from polyvm.service.runner import MachineRunner
 
-BOARDS = ("spike", "virt")
 DEFAULT_BIOS = Path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")
 
 
@@ -53,6 +61,8 @@ class PerformanceStats:
     """Share of block dispatches that found translated code (1 - translations / dispatches)."""
     uptime_ms: int
     """Wall-clock time since start(), frozen by stop()."""
+    kvm_exits: dict[str, int] = dataclasses.field(default_factory=dict)
+    """Accelerated mode (microvm): KVM exits of every vCPU by reason (the instruction count is 0)."""
 
 
 def _rate(hits: int, misses: int) -> float:
@@ -61,14 +71,10 @@ def _rate(hits: int, misses: int) -> float:
 
 
 class VmService:
-    """Create with ``await VmService.new(config, kernel_bytes, initrd_bytes, board="spike")``."""
+    """Create with ``await VmService.new(config, kernel_bytes, initrd_bytes)``."""
 
     def __init__(self, config: VmConfig, workdir: Path, kernel: Path, initrd: Path | None, board: str,
                  bios: str | Path | None, append: str) -> None:
-        if board not in BOARDS:
-            raise ConfigError(f"unknown board {board!r} (available: {', '.join(BOARDS)})")
-        if board == "spike" and initrd is not None:
-            raise ConfigError("the spike board boots bare-metal programs: it takes no initrd")
         self.config = config
         self.board_name = board
         self._workdir = workdir
@@ -82,10 +88,12 @@ class VmService:
         self._gdb = None
 
     @classmethod
-    async def new(cls, config: VmConfig, kernel: bytes, initrd: bytes | None = None, board: str = "spike",
+    async def new(cls, config: VmConfig, kernel: bytes, initrd: bytes | None = None, board: str | None = None,
                   *, bios: str | Path | None = "default", append: str = "") -> VmService:
         """Build the machine with ``kernel`` loaded (a bare-metal ELF on spike; on virt the next
-        stage after ``bios``: OpenSBI by default, None to run ``kernel`` itself in M-mode)."""
+        stage after ``bios``: OpenSBI by default, None to run ``kernel`` itself in M-mode; a bzImage
+        on microvm). ``board`` defaults to the one for ``config.arch``."""
+        board = board or default_board(config.arch)
         workdir = Path(tempfile.mkdtemp(prefix="polyvm-service-"))
         kernel_path = workdir / "kernel"
         kernel_path.write_bytes(kernel)
@@ -105,18 +113,11 @@ class VmService:
         return service
 
     def _build_board(self):
-        from polyvm.machine.spike import SpikeBoard
-        from polyvm.machine.virt import Drive, VirtBoard
-
-        if self.board_name == "spike":
-            return SpikeBoard(self.config, self._kernel)
-        from polyvm.net.cli_spec import parse_nics
-
         netdevs = [f"{netdev},id={name}" for name, (netdev, _) in self._nics.items()]
         devices = [f"virtio-net-device,netdev={name},mac={mac}" for name, (_, mac) in self._nics.items()]
-        return VirtBoard(self.config, kernel=self._kernel, bios=self._bios, initrd=self._initrd,
-                         append=self._append, drives=[Drive(path) for path in self._drives.values()],
-                         nics=parse_nics(netdevs, devices))
+        return create_board(self.config, self.board_name,
+                            BootImages(self._kernel, self._initrd, self._bios, self._append),
+                            [Drive(path) for path in self._drives.values()], parse_nics(netdevs, devices))
 
     def _close_board(self) -> None:
         """Flush and close disk images (boards without disks have no close())."""
@@ -190,7 +191,12 @@ class VmService:
     @property
     def exit_code(self) -> int | None:
         """The guest's exit code once it has halted."""
-        return self.board.exit_code
+        return self.runner.result.exit_code if self.runner.halted else None
+
+    @property
+    def power_event(self) -> str:
+        """How the guest ended the run once it has halted ("poweroff", "reset", "htif exit")."""
+        return self.runner.result.event if self.runner.halted else ""
 
     @property
     def error(self) -> BaseException | None:
@@ -202,11 +208,12 @@ class VmService:
 
     def stats(self) -> PerformanceStats:
         tlb_hits = tlb_misses = dispatches = translations = 0
-        for engine in self.board.engines:
+        for engine in getattr(self.board, "engines", ()):  # the emulated modes' engines, one per hart
             tlb = engine.mmu.tlb_stats()
             tlb_hits, tlb_misses = tlb_hits + tlb.hits, tlb_misses + tlb.misses
             dispatches += engine.dispatches
             translations += engine.blocks_translated
+        exit_stats = getattr(self.board, "exit_stats", None)  # accelerated mode
         uptime = 0.0
         if self._started_at is not None:
             uptime = (self._stopped_at or time.monotonic()) - self._started_at
@@ -216,6 +223,7 @@ class VmService:
             tlb_hit_rate=_rate(tlb_hits, tlb_misses),
             cache_hit_rate=_rate(max(dispatches - translations, 0), min(translations, dispatches)),
             uptime_ms=int(uptime * 1000),
+            kvm_exits={} if exit_stats is None else exit_stats(),
         )
 
     # --- devices --------------------------------------------------------------------------------
@@ -228,10 +236,8 @@ class VmService:
                               "before start()")
 
     def add_block_device(self, name: str, file_path: str | Path) -> None:
-        """Attach a raw disk image as a virtio-blk drive (virt board, before start())."""
-        if self.board_name != "virt":
-            raise DeviceError(f"the {self.board_name} board has no virtio bus: block devices need "
-                              "board='virt'")
+        """Attach a raw disk image as a virtio-blk drive (virt and microvm boards, before start())."""
+        require_virtio(self.board_name)
         self._before_start(f"add block device {name!r}")
         if name in self._drives or name in self._nics:
             raise DeviceError(f"a device named {name!r} exists already")
@@ -257,9 +263,7 @@ class VmService:
                 f"cannot add network device {name!r} without a host back end: pass netdev="
                 "'socket,local=HOST:PORT,remote=HOST:PORT' or 'tap,ifname=IF' (user-mode "
                 "networking is not implemented)")
-        if self.board_name != "virt":
-            raise DeviceError(f"the {self.board_name} board has no virtio bus: network devices need "
-                              "board='virt'")
+        require_virtio(self.board_name)
         self._before_start(f"add network device {name!r}")
         if name in self._drives or name in self._nics:
             raise DeviceError(f"a device named {name!r} exists already")

@@ -1,7 +1,8 @@
 """The microvm board's ACPI tables without KVM: read back from guest memory the way Linux finds them
 (boot_params' RSDP or the scan of 0xE0000-0xFFFFF, RSDP -> XSDT -> FACP/APIC -> DSDT, every checksum),
-disassembled by iasl without complaint into the devices, addresses and interrupts the board has,
-recompiled by iasl into the same bytes, and evaluated by ACPICA's interpreter (acpiexec)."""
+disassembled by iasl without complaint into the devices, addresses, interrupts and power registers
+the board has, recompiled by iasl into the same bytes, and evaluated by ACPICA's interpreter
+(acpiexec): the devices and the \\_S5 package whose sleep type the board's sleep register knows."""
 
 import re
 import struct
@@ -9,9 +10,10 @@ import struct
 import pytest
 
 from polyvm.core.errors import ConfigError
+from polyvm.device.acpi_sleep import SLP_TYP_S5
 from polyvm.machine.acpi import TableLayout
 from polyvm.machine.madt import IoApic, build_madt
-from polyvm.machine.microvm import board_acpi
+from polyvm.machine.microvm import SLEEP_REGISTERS, board_acpi
 from polyvm.machine.microvm_acpi import (
     ACPI_ADDRESS,
     ACPI_SIZE,
@@ -84,6 +86,8 @@ def test_tables_read_back_from_guest_memory(cpus, devices):
     assert legacy_scan(ram) == [tables.rsdp]
     flags, = struct.unpack_from("<I", found[b"FACP"], 112)
     assert flags & (1 << 20) and found[b"FACP"][8] == 6 and len(found[b"FACP"]) == 276
+    sleep_registers = struct.unpack_from("<BBBBQBBBBQ", found[b"FACP"], 244)
+    assert sleep_registers == (0, 8, 0, 1, SLEEP_REGISTERS, 0, 8, 0, 1, SLEEP_REGISTERS + 1)
     madt = found[b"APIC"]
     assert len(madt) == 44 + 8 * cpus + 12 + 10 * devices + 6
     assert found[b"DSDT"].count(b"LNRO0005") == devices and found[b"DSDT"].count(b"\x0c\x41\xd0\x05\x01") == 1
@@ -118,13 +122,15 @@ def dsdt_asl(devices: int) -> str:
             }})
         }}{virtio}
     }}
+    Name (_S5, Package (0x04) {{ 0x05, Zero, Zero, Zero }})
 }}
 """
 
 
 @pytest.mark.parametrize("devices", [0, 1, 8])
 def test_dsdt_is_what_iasl_compiles_from_its_asl(tmp_path, devices):
-    assert same_but_creator(build_dsdt(WINDOWS[:devices], SERIAL), compile_asl(dsdt_asl(devices), tmp_path))
+    ours = build_dsdt(WINDOWS[:devices], SERIAL, SLP_TYP_S5)
+    assert same_but_creator(ours, compile_asl(dsdt_asl(devices), tmp_path))
 
 
 def squeeze(text: str) -> str:
@@ -148,13 +154,19 @@ def test_iasl_disassembles_every_table_into_the_board(tmp_path, cpus, devices):
                 f"(ResourceConsumer, Level, ActiveHigh, Exclusive, ,,) {{ 0x{window.gsi:08X}, }}") in dsdt
     assert ('Device (COM1) { Name (_HID, EisaId ("PNP0501")) Name (_UID, One) Name (_CRS, '
             "ResourceTemplate () { IO (Decode16, 0x03F8, 0x03F8, 0x00, 0x08,) IRQNoFlags () {4} }) }") in dsdt
+    # at the root, after the scope of \_SB
+    assert dsdt.endswith("} } Name (_S5, Package (0x04) { 0x05, Zero, Zero, Zero }) } ")
     fadt = squeeze(text[b"FACP"])
     dsdt_address, = struct.unpack_from("<Q", found[b"FACP"], 140)
     for field in ["8042 Present on ports 60/64 (V2) : 1", "CMOS RTC Not Present (V5) : 1",
                   "Reset Register Supported (V2) : 1", "Hardware Reduced (V5) : 1",
                   "Reset Register : [Generic Address Structure] Space ID : 01 [SystemIO] Bit Width : 08 "
                   "Bit Offset : 00 Encoded Access Width : 01 [Byte Access:8] Address : 0000000000000064 "
-                  "Value to cause reset : FE", f"DSDT Address : {dsdt_address:016X}"]:
+                  "Value to cause reset : FE", f"DSDT Address : {dsdt_address:016X}",
+                  *(f"Sleep {name} Register : [Generic Address Structure] Space ID : 00 [SystemMemory] "
+                    "Bit Width : 08 Bit Offset : 00 Encoded Access Width : 01 [Byte Access:8] "
+                    f"Address : {SLEEP_REGISTERS + offset:016X}"
+                    for offset, name in enumerate(["Control", "Status"]))]:
         assert field in fadt
     madt = squeeze(text[b"APIC"])
     assert "Local Apic Address : FEE00000" in madt
@@ -179,10 +191,14 @@ def test_acpica_interpreter_evaluates_the_devices(tmp_path):
     tables = board_tables(2, 2)
     found = read_back(in_guest_memory(tables), tables.rsdp)
     output = acpiexec({"facp.dat": found[b"FACP"], "apic.dat": found[b"APIC"], "dsdt.dat": found[b"DSDT"]},
-                      tmp_path, r"evaluate \_SB.VR01._HID; evaluate \_SB.VR01._CRS; evaluate \_SB.COM1._HID")
+                      tmp_path, r"evaluate \_SB.VR01._HID; evaluate \_SB.VR01._CRS; evaluate \_SB.COM1._HID; "
+                      r"evaluate \_S5")
     assert '[String] Length 08 = "LNRO0005"' in output
     assert "86 09 00 01 00 10 00 D0 00 10 00 00 89 06 00 01" in output and "01 06 00 00 00 79 00" in output
     assert "[Integer] = 000000000105D041" in output
+    s5 = squeeze(output.partition(r"Evaluation of \_S5")[2])
+    assert (f"[Package] Contains 4 Elements: [Integer] = {SLP_TYP_S5:016X} [Integer] = 0000000000000000 "
+            "[Integer] = 0000000000000000 [Integer] = 0000000000000000") in s5
 
 
 def test_limits_are_config_errors():

@@ -1,6 +1,7 @@
 """The AML encoder against ACPICA's compiler: the objects aml.py encodes are byte for byte what iasl
 compiles from the same ASL - integers of every width, strings, EISA ids, buffers whose PkgLength takes
-one, two and three bytes, and resource templates - and bad input is a ConfigError naming it."""
+one, two and three bytes, packages, and resource templates - and bad input is a ConfigError naming
+it."""
 
 import pytest
 
@@ -40,6 +41,17 @@ def test_buffers_across_pkg_length_sizes(tmp_path):
         [1, 2, 2, 3, 3, 4]
 
 
+def test_packages(tmp_path):
+    asl = ["Name (_S5, Package (0x04) { 0x05, Zero, Zero, Zero })",
+           'Name (PKG1, Package (0x03) { One, "text", Package (0x01) { 0x12345678 } })',
+           f"Name (PKG2, Package (0xFF) {{ {', '.join(['0xFFFF'] * 255)} }})"]
+    ours = [aml.name("_S5", aml.package(aml.integer(5), *[aml.integer(0)] * 3)),
+            aml.name("PKG1", aml.package(aml.integer(1), aml.string("text"),
+                                         aml.package(aml.integer(0x12345678)))),
+            aml.name("PKG2", aml.package(*[aml.integer(0xFFFF)] * 255))]
+    assert compile_asl(definition_block(*asl), tmp_path)[HEADER_SIZE:] == b"".join(ours)
+
+
 def test_devices_in_a_scope_with_resource_templates(tmp_path):
     asl = """Scope (_SB)
     {
@@ -77,6 +89,7 @@ def test_devices_in_a_scope_with_resource_templates(tmp_path):
     (lambda: aml.eisa_id("PNP05G1"), "not 'PNP05G1'"),
     (lambda: aml.irq_no_flags(16), "ISA interrupts 0..15, not 16"),
     (lambda: aml.pkg_length(1 << 28), "longer than PkgLength can encode"),
+    (lambda: aml.package(*[aml.integer(0)] * 256), "at most 255 elements, not 256"),
 ])
 def test_bad_input_is_named(encode, message):
     with pytest.raises(ConfigError, match=message):

@@ -1,7 +1,8 @@
 """The x86-64 microvm board on KVM with the project's own bzImage guests: the boot protocol and the
-ACPI tables as the guest sees them (it walks RSDP -> XSDT -> FACP -> DSDT to the virtio windows),
-virtio-blk through MMIO exits with I/O APIC interrupts, INIT/SIPI start-up of application processors,
-ring-3 speed against native, and every way a run ends."""
+ACPI tables as the guest sees them (it walks RSDP -> XSDT -> FACP -> DSDT to the virtio windows, and
+to the sleep registers and \\_S5 to power off), virtio-blk through MMIO exits with I/O APIC
+interrupts, INIT/SIPI start-up of application processors, ring-3 speed against native, and every way
+a run ends."""
 
 import subprocess
 import threading
@@ -11,10 +12,11 @@ import pytest
 from polyvm.core.errors import ConfigError, ExecutionError, UnsupportedError
 from polyvm.core.protocols import ExitReason
 from polyvm.core.types import ExecMode, GuestArch
+from polyvm.device.acpi_sleep import SLP_TYP_S5
 from polyvm.device.bus import MmioMap
 from polyvm.engine.kvm import api
 from polyvm.engine.kvm.vm import KvmSystem
-from polyvm.machine.microvm import BOARD_ARGS, MicrovmBoard
+from polyvm.machine.microvm import BOARD_ARGS, SLEEP_REGISTERS, MicrovmBoard
 from polyvm.machine.microvm_acpi import VirtioWindow
 from polyvm.machine.virt import Drive
 from polyvm.net.cli_spec import parse_nics
@@ -54,8 +56,21 @@ def test_guest_sees_the_boot_protocol(kvm_available, x86_config, tmp_path):
                  "acpi virtio-mmio 0x00000000d0001000 0x0000000000001000 irq 6"]
     assert output.splitlines() == expected
     assert 0xE0000 <= board.acpi.rsdp < 0x100000 and board.acpi.rsdp % 16 == 0
-    assert (result.reason, result.exit_code, board.stop_reason) == (ExitReason.HALTED, 0, "reset")
+    assert (result.reason, result.exit_code, result.event, board.stop_reason) == \
+        (ExitReason.HALTED, 0, "reset", "reset")
     assert board.exit_stats()["io"] > len(output)
+
+
+def test_acpi_power_off_ends_the_run(kvm_available, x86_config):
+    board, result, output, _ = run_guest(x86_config, "poweroff")
+    # the guest found the registers in the FACP and the sleep type in the DSDT, cleared the wake status
+    # and wrote SLP_TYP | SLP_EN: the run ended there, before the guest could print another line
+    assert output.splitlines() == [f"sleep control memory 0x{SLEEP_REGISTERS:016x}",
+                                   f"sleep status memory 0x{SLEEP_REGISTERS + 1:016x}",
+                                   f"s5 sleep type {SLP_TYP_S5}"]
+    assert (result.reason, result.exit_code, result.event, board.stop_reason) == \
+        (ExitReason.HALTED, 0, "poweroff", "poweroff")
+    assert board.exit_stats()["mmio"] == 2
 
 
 @pytest.mark.parametrize("readonly", [False, True])

@@ -1,4 +1,5 @@
-"""``polyvm run -M microvm``: the board from the command line, its mode and machine checks, --stats."""
+"""``polyvm run -M microvm``: the board from the command line, its mode and machine checks, --stats,
+the guest ending the command by reset or ACPI power-off."""
 
 import subprocess
 import sys
@@ -53,3 +54,9 @@ def test_run_with_drive_and_stats(kvm_available, tmp_path):
 def test_smp_from_the_command_line(kvm_available):
     result = run_cli("-smp", "2", "--kernel", str(build_bzimage("smp")), "--append", "cpus=2")
     assert result.returncode == 0 and "bsp: 2 cpus up" in result.stdout, result.stderr
+
+
+def test_guest_power_off_ends_the_command(kvm_available):
+    result = run_cli("--kernel", str(build_bzimage("poweroff")), "--stats")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("s5 sleep type 5\n") and "polyvm: stop reason: poweroff" in result.stderr

@@ -3,14 +3,30 @@
  * checked for its signature and zero checksum, then the DSDT's AML walked term by term: Scope(\_SB)
  * holding Devices whose Name objects are integers, strings and buffers (the shape the microvm board
  * writes). A device whose _HID is "LNRO0005" is a virtio-mmio window: its _CRS holds Memory32Fixed
- * (base, size) and an extended Interrupt (the GSI, which is the I/O APIC pin). */
+ * (base, size) and an extended Interrupt (the GSI, which is the I/O APIC pin).
+ *
+ * Powering off the way a hardware-reduced platform's OSPM does: the FACP's SLEEP_CONTROL_REG and
+ * SLEEP_STATUS_REG (Generic Address Structures), and SLP_TYPa of the DSDT's \_S5 package, found by
+ * scanning the AML for the package's bytes as small operating systems do without an interpreter. */
 #include "lib.h"
 
 #define SDT_HEADER 36
 #define FADT_DSDT 40
+#define FADT_FLAGS 112
 #define FADT_X_DSDT 140
+#define FADT_SLEEP_CONTROL 244
+#define FADT_SLEEP_STATUS 256
+#define FADT_HW_REDUCED_ACPI (1u << 20)
+#define GAS_SIZE 12
+#define GAS_SYSTEM_MEMORY 0
+#define GAS_SYSTEM_IO 1
+#define ZERO_OP 0x00
+#define ONE_OP 0x01
+#define BYTE_PREFIX 0x0a
 #define SCOPE_OP 0x10
 #define NAME_OP 0x08
+#define PACKAGE_OP 0x12
+#define ROOT_CHAR '\\'
 #define EXT_OP 0x5b
 #define DEVICE_OP 0x82
 #define STRING_PREFIX 0x0d
@@ -131,7 +147,7 @@ static int read_device(const u8 *p, const u8 *end, struct virtio_window *window)
     return virtio;
 }
 
-static const u8 *find_dsdt(const u8 *boot_params)
+static const u8 *find_fadt(const u8 *boot_params)
 {
     const u8 *rsdp = (const u8 *)bp_u64(boot_params, BP_ACPI_RSDP_ADDR);
     if (!rsdp || !same(rsdp, "RSD PTR ", 8) || sum(rsdp, 20) || rsdp[15] < 2 || sum(rsdp, le32(rsdp + 20)))
@@ -141,12 +157,21 @@ static const u8 *find_dsdt(const u8 *boot_params)
         return 0;
     for (u32 offset = SDT_HEADER; offset < le32(xsdt + 4); offset += 8) {
         const u8 *fadt = table(le64(xsdt + offset), "FACP");
-        if (fadt) {
-            u64 dsdt = le32(fadt + 4) > FADT_X_DSDT ? le64(fadt + FADT_X_DSDT) : le32(fadt + FADT_DSDT);
-            return table(dsdt, "DSDT");
-        }
+        if (fadt)
+            return fadt;
     }
     return 0;
+}
+
+static const u8 *dsdt_of(const u8 *fadt)
+{
+    return table(le32(fadt + 4) > FADT_X_DSDT ? le64(fadt + FADT_X_DSDT) : le32(fadt + FADT_DSDT), "DSDT");
+}
+
+static const u8 *find_dsdt(const u8 *boot_params)
+{
+    const u8 *fadt = find_fadt(boot_params);
+    return fadt ? dsdt_of(fadt) : 0;
 }
 
 int acpi_virtio_windows(const u8 *boot_params, struct virtio_window *windows, int max)
@@ -175,4 +200,64 @@ int acpi_virtio_windows(const u8 *boot_params, struct virtio_window *windows, in
         p = device_end;
     }
     return count;
+}
+
+/* A FADT Generic Address Structure at `gas`: the address space and address; -1 when it is empty or
+ * neither memory nor I/O ports. */
+static int read_register(const u8 *gas, struct acpi_register *reg)
+{
+    reg->space = gas[0];
+    reg->address = le64(gas + 4);
+    return reg->address && (reg->space == GAS_SYSTEM_MEMORY || reg->space == GAS_SYSTEM_IO) ? 0 : -1;
+}
+
+/* SLP_TYPa of Name(_S5_, Package () {SLP_TYPa, ...}) in the AML of `dsdt`, or -1: the bytes NameOp
+ * (maybe with a root prefix), "_S5_", PackageOp, PkgLength, NumElements, then a byte constant, Zero
+ * or One. */
+static int s5_sleep_type(const u8 *dsdt)
+{
+    const u8 *end = dsdt + le32(dsdt + 4);
+    for (const u8 *p = dsdt + SDT_HEADER + 1; p + 8 < end; p++) {
+        if (!same(p, "_S5_", 4) || !(p[-1] == NAME_OP || (p[-1] == ROOT_CHAR && p[-2] == NAME_OP)))
+            continue;
+        const u8 *q = p + 4;
+        if (*q++ != PACKAGE_OP)
+            continue;
+        package_end(&q);
+        q++; /* NumElements */
+        if (*q == BYTE_PREFIX)
+            return q[1];
+        if (*q == ZERO_OP || *q == ONE_OP)
+            return *q;
+    }
+    return -1;
+}
+
+int acpi_sleep_registers(const u8 *boot_params, struct acpi_sleep *sleep)
+{
+    const u8 *fadt = find_fadt(boot_params);
+    if (!fadt)
+        return bad("no valid RSDP, XSDT and FACP from boot_params.acpi_rsdp_addr");
+    if (!(le32(fadt + FADT_FLAGS) & FADT_HW_REDUCED_ACPI))
+        return bad("the FACP is not hardware-reduced: sleeping takes PM1 control blocks");
+    if (le32(fadt + 4) < FADT_SLEEP_STATUS + GAS_SIZE
+        || read_register(fadt + FADT_SLEEP_CONTROL, &sleep->control) < 0
+        || read_register(fadt + FADT_SLEEP_STATUS, &sleep->status) < 0)
+        return bad("the FACP has no sleep control and status registers");
+    const u8 *dsdt = dsdt_of(fadt);
+    if (!dsdt)
+        return bad("no valid DSDT");
+    int type = s5_sleep_type(dsdt);
+    if (type < 0)
+        return bad("the DSDT has no \\_S5 package");
+    sleep->s5_type = (u32)type;
+    return 0;
+}
+
+void acpi_register_write(const struct acpi_register *reg, u8 value)
+{
+    if (reg->space == GAS_SYSTEM_IO)
+        outb((u16)reg->address, value);
+    else
+        *(volatile u8 *)reg->address = value;
 }

@@ -1,6 +1,6 @@
 /* What every test bzImage guest shares: port and MMIO access, the COM1 console, boot_params fields,
- * command-line parsing, the virtio-mmio windows of the ACPI tables and the i8042 reset that ends the
- * VM. */
+ * command-line parsing, the virtio-mmio windows and sleep registers of the ACPI tables and the i8042
+ * reset that ends the VM. */
 #ifndef LIB_H
 #define LIB_H
 
@@ -50,6 +50,21 @@ struct virtio_window {
  * DSDT order: fills up to `max` and returns how many it filled, or prints why it cannot and returns
  * -1 (acpi.c). */
 int acpi_virtio_windows(const u8 *boot_params, struct virtio_window *windows, int max);
+
+/* A register a FADT Generic Address Structure names: its address space (0 memory, 1 I/O ports). */
+struct acpi_register {
+    u8 space;
+    u64 address;
+};
+struct acpi_sleep {
+    struct acpi_register control, status; /* SLEEP_CONTROL_REG, SLEEP_STATUS_REG */
+    u32 s5_type;                          /* SLP_TYPa of \_S5 */
+};
+/* The hardware-reduced FADT's sleep registers and the DSDT's S5 sleep type: 0, or prints why the
+ * tables lack them and returns -1 (acpi.c). */
+int acpi_sleep_registers(const u8 *boot_params, struct acpi_sleep *sleep);
+/* A one-byte write to `reg`, by port I/O or by memory access. */
+void acpi_register_write(const struct acpi_register *reg, u8 value);
 
 /* virtio-mmio version 2 registers (virtio 1.2, 4.2.2) and device status bits. */
 #define MAGIC 0x000
