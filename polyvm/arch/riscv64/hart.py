@@ -354,7 +354,13 @@ class RiscvHart:
             raise self._illegal_here(pc, index)
         old = reader(index)
         if writes:
-            new = source if kind == 0 else (old | source if kind == 1 else old & ~source)
+            base = old
+            if number == C.MIP:
+                # CSRRS/CSRRC modify SEIP's software bit alone, not its OR with the PLIC's signal
+                # (privileged spec, mip): else OpenSBI's csr_set(mip, SSIP) during a pending
+                # external interrupt latched SEIP for good, an endless storm of empty claims.
+                base = (old & ~C.SEIP) | (self.mip_sw & C.SEIP)
+            new = source if kind == 0 else (base | source if kind == 1 else base & ~source)
             writer = self._csr_write.get(number)
             if writer is None:
                 raise self._illegal_here(pc, index)
