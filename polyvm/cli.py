@@ -14,6 +14,8 @@ from polyvm.core.protocols import ExitReason, RunResult
 from polyvm.core.types import ExecMode, GuestArch
 
 BOARDS = ("virt", "spike", "microvm")
+MACHINE_OPTIONS = {"microvm": {"acpi": ("on", "off")}}
+"""The ``-M board,key=value`` options each board takes and their values, the default first."""
 DEFAULT_BIOS = Path("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin")
 DEMO_IMAGE = Path(__file__).parent / "demo" / "hello-riscv64.elf"
 DEFAULT_GDB = "tcp::1234"
@@ -44,11 +46,30 @@ def parse_gdb_address(spec: str) -> tuple[str, int]:
     return host or "127.0.0.1", number
 
 
+def parse_machine(spec: str) -> tuple[str, dict[str, str]]:
+    """QEMU's ``-M board[,key=value...]``: the board name and every option it takes, defaults filled in."""
+    from polyvm.net.cli_spec import split_options
+
+    name, fields = split_options(spec, "-M")
+    if name not in BOARDS:
+        raise ConfigError(f"-M {spec!r}: unknown board {name!r} (available: {', '.join(BOARDS)})")
+    options = MACHINE_OPTIONS.get(name, {})
+    takes = ", ".join(f"{key}={'|'.join(values)}" for key, values in options.items()) or "no options"
+    for key, value in fields.items():
+        if key not in options:
+            raise ConfigError(f"-M {spec!r}: the {name} board has no option {key!r} (it takes {takes})")
+        if value not in options[key]:
+            raise ConfigError(f"-M {spec!r}: {key}={value!r} is not one of {'|'.join(options[key])}")
+    return name, {key: fields.get(key, values[0]) for key, values in options.items()}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polyvm", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="boot a guest")
-    run.add_argument("-M", "--machine", default="virt", choices=BOARDS, help="board")
+    run.add_argument("-M", "--machine", default="virt", metavar="virt|spike|microvm[,acpi=on|off]",
+                     help="board; microvm's acpi=off announces the virtio devices on the kernel command "
+                     "line instead of in ACPI tables (no ACPI power-off then: the guest resets to stop)")
     run.add_argument("-m", "--memory", default="128M", help="guest RAM size (e.g. 256M)")
     run.add_argument("-smp", "--smp", type=int, default=1, help="number of harts")
     run.add_argument("--bios", help="firmware image, 'default' (Debian's OpenSBI) or 'none' "
@@ -103,13 +124,14 @@ def _bios_path(args: argparse.Namespace) -> str | None:
     return bios
 
 
-def _create_board(args: argparse.Namespace, config: VmConfig):
+def _create_board(args: argparse.Namespace, config: VmConfig, options: dict[str, str]):
+    """The board ``args.machine`` names, with the ``-M`` ``options`` parse_machine gave."""
     from polyvm.machine.spike import SpikeBoard
     from polyvm.machine.virt import Drive, VirtBoard
     from polyvm.net.cli_spec import is_net_device, parse_nics
 
     if args.machine == "microvm":
-        return _create_microvm(args, config)
+        return _create_microvm(args, config, acpi=options["acpi"] == "on")
     bios = _bios_path(args)
     if args.machine == "spike":
         if bios is not None:
@@ -125,8 +147,9 @@ def _create_board(args: argparse.Namespace, config: VmConfig):
                      nics=parse_nics(args.netdev, args.device))
 
 
-def _create_microvm(args: argparse.Namespace, config: VmConfig):
-    """The x86-64 KVM board: a bzImage with optional initrd, virtio drives and network cards."""
+def _create_microvm(args: argparse.Namespace, config: VmConfig, *, acpi: bool):
+    """The x86-64 KVM board: a bzImage with optional initrd, virtio drives and network cards,
+    announced by ACPI tables or (``acpi`` False) on the kernel command line."""
     from polyvm.core.errors import UnsupportedError
     from polyvm.machine.microvm import MicrovmBoard
     from polyvm.machine.virt import Drive
@@ -141,7 +164,7 @@ def _create_microvm(args: argparse.Namespace, config: VmConfig):
         raise ConfigError("no guest given: use --kernel bzImage")
     return MicrovmBoard(config, kernel=args.kernel, initrd=args.initrd, append=args.append,
                         drives=[Drive.parse(spec) for spec in args.drive],
-                        nics=parse_nics(args.netdev, args.device))
+                        nics=parse_nics(args.netdev, args.device), acpi=acpi)
 
 
 def _exec_mode(args: argparse.Namespace) -> ExecMode:
@@ -157,6 +180,7 @@ def _exec_mode(args: argparse.Namespace) -> ExecMode:
 def run_command(args: argparse.Namespace) -> int:
     from polyvm.console import HostConsole
 
+    args.machine, options = parse_machine(args.machine)
     config = VmConfig(
         arch=GuestArch.X86_64 if args.machine == "microvm" else GuestArch.RISCV64,
         exec_mode=_exec_mode(args),
@@ -164,7 +188,7 @@ def run_command(args: argparse.Namespace) -> int:
         num_vcpu=args.smp,
         icount=args.icount,
     )
-    board = _create_board(args, config)
+    board = _create_board(args, config, options)
     if args.dump_dtb:
         if not hasattr(board, "dtb"):
             raise ConfigError(f"board {args.machine} has no device tree")

@@ -5,9 +5,10 @@ Memory map (guest physical)::
 
     0x0000_0500  GDT (__BOOT_CS 0x10, __BOOT_DS 0x18)       0x0000_1000  page tables, 4 GiB identity
     0x0000_7000  boot_params (zero page)                    0x0002_0000  kernel command line
-    0x0009_fc00  MP table (reserved in e820)                0x000e_0000  ACPI tables (reserved in e820)
+    0x0009_fc00  MP table (reserved in e820)                0x000e_0000  ACPI tables (reserved; acpi=on)
     0x0010_0000  RAM (kernel at pref_address)
     0xd000_0000  virtio-mmio windows, 4 KiB apart, IRQ 5+   0xfea0_0200  ACPI sleep control and status
+                                                                         (acpi=on)
     0xfec0_0000  I/O APIC, 0xfee0_0000 LAPIC
     ports: COM1 16550 at 0x3f8 (IRQ 4), i8042 at 0x60/0x64 (IRQ 1); PIT and PIC/APICs in the kernel
 
@@ -20,15 +21,19 @@ window and \\_S5; boot_params.acpi_rsdp_addr points at the RSDP); an MP table de
 the I/O APIC again for kernels without ACPI. virtio interrupts are level-triggered I/O APIC pins in
 both. Like QEMU with ACPI, the board does not also put the devices on the command line
 (``virtio_mmio.device=``): a kernel with CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES would register every
-window twice.
+window twice. With ``acpi=False`` (QEMU's ``-M microvm,acpi=off``, Firecracker's way) there are no
+ACPI tables, no RSDP and no sleep registers: the MP table alone describes the CPUs and the I/O APIC,
+and every window is appended to the command line as QEMU's microvm_fix_kernel_cmdline does,
+``virtio_mmio.device=<size>@0x<base>:<irq>``, after the caller's text.
 
 The run ends when the guest powers the machine off (the ACPI sleep control register, where QEMU's
-microvm has its GED registers, written with the \\_S5 sleep type and SLP_EN: Linux's ``poweroff``),
-resets it (i8042 command 0xFE - the FADT's reset register too: with ``reboot=k``, which the board puts
-on the command line, Linux's ``reboot`` lands there; ``panic=1`` reboots on panic), on a triple fault
-(KVM_EXIT_SHUTDOWN), a KVM system event, ``stop()`` or the timeout; the result's ``event`` says
-"poweroff" or "reset". Disks are flushed on close. ``stop()`` leaves every vCPU's state in KVM, so
-``run()`` again continues the guest where it was (MachineRunner's pause and resume).
+microvm has its GED registers, written with the \\_S5 sleep type and SLP_EN: Linux's ``poweroff``;
+not without ACPI), resets it (i8042 command 0xFE - the FADT's reset register too: with ``reboot=k``,
+which the board puts on the command line, Linux's ``reboot`` lands there, with or without ACPI;
+``panic=1`` reboots on panic), on a triple fault (KVM_EXIT_SHUTDOWN), a KVM system event, ``stop()``
+or the timeout; the result's ``event`` says "poweroff" or "reset". Disks are flushed on close.
+``stop()`` leaves every vCPU's state in KVM, so ``run()`` again continues the guest where it was
+(MachineRunner's pause and resume).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from polyvm.core.config import VmConfig
@@ -103,6 +108,12 @@ def _write_nothing(data: bytes) -> None:
     return None
 
 
+def cmdline_devices(windows: Sequence[VirtioWindow]) -> list[str]:
+    """The ``virtio_mmio.device=`` parameters announcing ``windows`` to a kernel with
+    CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES, in the format of QEMU's microvm without ACPI."""
+    return [f"virtio_mmio.device={window.size}@0x{window.base:x}:{window.gsi}" for window in windows]
+
+
 def board_acpi(num_cpus: int, virtio: list[VirtioWindow]) -> AcpiTables:
     """The board's ACPI tables for ``num_cpus`` vCPUs and the ``virtio`` windows: COM1, the i8042
     reset and the sleep registers as the board has them."""
@@ -111,11 +122,12 @@ def board_acpi(num_cpus: int, virtio: list[VirtioWindow]) -> AcpiTables:
 
 
 class MicrovmBoard:
-    """Boots the bzImage ``kernel`` on ``config.num_vcpu`` KVM vCPUs with ``config.memory_size`` of RAM."""
+    """Boots the bzImage ``kernel`` on ``config.num_vcpu`` KVM vCPUs with ``config.memory_size`` of RAM;
+    ``acpi`` says whether the devices are announced by ACPI tables or on the command line."""
 
     def __init__(self, config: VmConfig, *, kernel: str | Path, initrd: str | Path | None = None,
                  append: str = "", drives: list[Drive] | None = None, nics: list[NicSpec] | None = None,
-                 device: str = DEFAULT_DEVICE) -> None:
+                 device: str = DEFAULT_DEVICE, acpi: bool = True) -> None:
         if config.arch is not GuestArch.X86_64:
             raise ConfigError(f"the microvm board runs x86_64 guests, not {config.arch.value}")
         if config.exec_mode is not ExecMode.ACCELERATED:
@@ -129,6 +141,9 @@ class MicrovmBoard:
         if len(drives) + len(nics) > VIRTIO_SLOTS:
             raise ConfigError(f"at most {VIRTIO_SLOTS} virtio devices fit on the microvm board")
         self.config = config
+        self.acpi_enabled = acpi
+        self.acpi: AcpiTables | None = None
+        """The ACPI tables written to guest RAM (None with acpi off)."""
         self.console_output = bytearray()
         self.console_sink: Callable[[bytes], None] | None = None
         self.stop_reason = ""
@@ -169,8 +184,10 @@ class MicrovmBoard:
         self.ports.add(COM1_PORT, COM1_SIZE, self.uart)
         self.i8042 = I8042(IrqLine(self.vm, I8042_IRQ), lambda: self._guest_stop("reset"))
         self.ports.add(I8042_PORT, I8042_SIZE, self.i8042)
-        self.mmio.register(SLEEP_REGISTERS, acpi_sleep.SIZE,
-                           acpi_sleep.AcpiSleepRegisters(lambda: self._guest_stop("poweroff")), "acpi-sleep")
+        if self.acpi_enabled:
+            self.mmio.register(SLEEP_REGISTERS, acpi_sleep.SIZE,
+                               acpi_sleep.AcpiSleepRegisters(lambda: self._guest_stop("poweroff")),
+                               "acpi-sleep")
         self.pollers: list[Callable[[], None]] = [self.uart.poll]
         self.virtio: list[VirtioMmio] = []
         self.virtio_windows: list[VirtioWindow] = []
@@ -190,26 +207,30 @@ class MicrovmBoard:
             self.virtio.append(transport)
             self.mmio.register(base, VIRTIO_STRIDE, transport, f"virtio{slot}")
             self.virtio_windows.append(VirtioWindow(base, VIRTIO_STRIDE, irq))
-        cmdline = " ".join(part for part in (BOARD_ARGS, append) if part)
+        devices = [] if self.acpi_enabled else cmdline_devices(self.virtio_windows)
+        cmdline = " ".join(part for part in (BOARD_ARGS, append, *devices) if part)
         self.boot = self._load(kernel, initrd, cmdline)
         self.vcpus = [self._create_vcpu(index) for index in range(config.num_vcpu)]
 
     def e820(self) -> list[E820Entry]:
         """Usable RAM below the MP table and from 1 MiB to the end of RAM (Firecracker's map); the MP
-        table's KiB and the ACPI tables' BIOS area are reserved."""
+        table's KiB and, with ACPI, the tables' BIOS area are reserved."""
+        acpi = [E820Entry(ACPI_ADDRESS, ACPI_SIZE, E820_RESERVED)] if self.acpi_enabled else []
         return [E820Entry(0, MPTABLE_ADDRESS), E820Entry(MPTABLE_ADDRESS, BASE_MEMORY_END - MPTABLE_ADDRESS,
                                                           E820_RESERVED),
-                E820Entry(ACPI_ADDRESS, ACPI_SIZE, E820_RESERVED),
-                E820Entry(HIGH_MEMORY, self.ram.size - HIGH_MEMORY)]
+                *acpi, E820Entry(HIGH_MEMORY, self.ram.size - HIGH_MEMORY)]
 
     def _load(self, kernel: str | Path, initrd: str | Path | None, cmdline: str) -> LinuxBoot:
         longmode.write_page_tables(self.ram)
         longmode.write_gdt(self.ram, longmode.BOOT_GDT)
         level_pins = frozenset(window.gsi for window in self.virtio_windows)
         self.ram.write(MPTABLE_ADDRESS, build_mptable(self.config.num_vcpu, level_pins))
-        self.acpi = board_acpi(self.config.num_vcpu, self.virtio_windows)
-        self.ram.write(self.acpi.address, self.acpi.data)
-        return load_linux(self.ram, kernel, self.e820(), cmdline, initrd, self.acpi.rsdp)
+        rsdp = 0
+        if self.acpi_enabled:
+            self.acpi = board_acpi(self.config.num_vcpu, self.virtio_windows)
+            self.ram.write(self.acpi.address, self.acpi.data)
+            rsdp = self.acpi.rsdp
+        return load_linux(self.ram, kernel, self.e820(), cmdline, initrd, rsdp)
 
     def _create_vcpu(self, index: int) -> KvmVcpu:
         cpuid = cpu_setup.vcpu_cpuid(self.system.supported_cpuid(), index, self.config.num_vcpu)

@@ -1,14 +1,16 @@
 """The x86-64 microvm board on KVM with the project's own bzImage guests: the boot protocol and the
 ACPI tables as the guest sees them (it walks RSDP -> XSDT -> FACP -> DSDT to the virtio windows, and
-to the sleep registers and \\_S5 to power off), virtio-blk through MMIO exits with I/O APIC
-interrupts, INIT/SIPI start-up of application processors, ring-3 speed against native, and every way
-a run ends."""
+to the sleep registers and \\_S5 to power off) or, with acpi=off, the virtio windows on the command
+line; virtio-blk through MMIO exits with I/O APIC interrupts in both modes, INIT/SIPI start-up of
+application processors, ring-3 speed against native, and every way a run ends."""
 
 import subprocess
 import threading
+from pathlib import Path
 
 import pytest
 
+from polyvm.core.config import VmConfig
 from polyvm.core.errors import ConfigError, ExecutionError, UnsupportedError
 from polyvm.core.protocols import ExitReason
 from polyvm.core.types import ExecMode, GuestArch
@@ -17,8 +19,10 @@ from polyvm.device.bus import MmioMap
 from polyvm.engine.kvm import api
 from polyvm.engine.kvm.vm import KvmSystem
 from polyvm.machine.microvm import BOARD_ARGS, SLEEP_REGISTERS, MicrovmBoard
-from polyvm.machine.microvm_acpi import VirtioWindow
+from polyvm.machine.microvm_acpi import ACPI_ADDRESS, VirtioWindow
+from polyvm.machine.mptable import MPTABLE_ADDRESS
 from polyvm.machine.virt import Drive
+from polyvm.machine.x86_linux import ACPI_RSDP_ADDR, BOOT_PARAMS_ADDRESS
 from polyvm.net.cli_spec import parse_nics
 
 from .microvm_helpers import run_guest
@@ -38,24 +42,27 @@ def fnv1a(data: bytes) -> int:
     return value
 
 
-def test_guest_sees_the_boot_protocol(kvm_available, x86_config, tmp_path):
+@pytest.mark.parametrize("acpi", [True, False], ids=["acpi=on", "acpi=off"])
+def test_guest_sees_the_boot_protocol(kvm_available, x86_config, tmp_path, acpi):
     initrd = tmp_path / "initrd.img"
     initrd.write_bytes(bytes((i * 7 + 3) & 0xFF for i in range(10_000)))
     disks = [tmp_path / f"disk{i}.img" for i in range(2)]
     for disk in disks:
         disk.write_bytes(bytes(4096))
     board, result, output, _ = run_guest(x86_config, "bootinfo", initrd=initrd, append="console=ttyS0 x=1",
-                                         drives=[Drive(str(disk)) for disk in disks])
+                                         drives=[Drive(str(disk)) for disk in disks], acpi=acpi)
+    rsdp = board.acpi.rsdp if acpi else 0
     start, end = board.boot.initrd
     expected = ["type_of_loader 0x00000000000000ff", f"e820 entries {len(board.e820())}"]
     expected += [f"e820 0x{e.address:016x} 0x{e.size:016x} {e.kind}" for e in board.e820()]
-    expected += [f"cmdline {BOARD_ARGS} console=ttyS0 x=1",
+    expected += [f"cmdline {board.boot.cmdline}",
                  f"initrd 0x{start:016x} {end - start} 0x{fnv1a(initrd.read_bytes()):016x}",
-                 f"acpi_rsdp 0x{board.acpi.rsdp:016x}",
-                 "acpi virtio-mmio 0x00000000d0000000 0x0000000000001000 irq 5",
-                 "acpi virtio-mmio 0x00000000d0001000 0x0000000000001000 irq 6"]
+                 f"acpi_rsdp 0x{rsdp:016x}",
+                 "virtio-mmio 0x00000000d0000000 0x0000000000001000 irq 5",
+                 "virtio-mmio 0x00000000d0001000 0x0000000000001000 irq 6"]
     assert output.splitlines() == expected
-    assert 0xE0000 <= board.acpi.rsdp < 0x100000 and board.acpi.rsdp % 16 == 0
+    assert board.boot.cmdline.startswith(f"{BOARD_ARGS} console=ttyS0 x=1")
+    assert (0xE0000 <= rsdp < 0x100000 and rsdp % 16 == 0) if acpi else rsdp == 0
     assert (result.reason, result.exit_code, result.event, board.stop_reason) == \
         (ExitReason.HALTED, 0, "reset", "reset")
     assert board.exit_stats()["io"] > len(output)
@@ -73,14 +80,16 @@ def test_acpi_power_off_ends_the_run(kvm_available, x86_config):
     assert board.exit_stats()["mmio"] == 2
 
 
+@pytest.mark.parametrize("acpi", [True, False], ids=["acpi=on", "acpi=off"])
 @pytest.mark.parametrize("readonly", [False, True])
-def test_virtio_block_read_and_write(kvm_available, x86_config, tmp_path, readonly):
+def test_virtio_block_read_and_write(kvm_available, x86_config, tmp_path, readonly, acpi):
     disk = tmp_path / "disk.img"
     original = bytes((i * 31) & 0xFF for i in range(64 * SECTOR))
     sector1 = b"sector one says hello, polyvm!"
     original = original[:SECTOR] + sector1 + original[SECTOR + len(sector1):]
     disk.write_bytes(original)
-    board, result, output, _ = run_guest(x86_config, "virtio_blk", drives=[Drive(str(disk), readonly)])
+    board, result, output, _ = run_guest(x86_config, "virtio_blk", drives=[Drive(str(disk), readonly)],
+                                         acpi=acpi)
     assert output.splitlines()[:3] == [
         "virtio-blk: window 0x00000000d0000000 irq 5", "virtio-blk: capacity 64 sectors",
         f"virtio-blk: read sector 1 status 0: {sector1[:32].decode()}",
@@ -132,17 +141,34 @@ def test_stop_from_another_thread(kvm_available, x86_config):
     assert (result.reason, board.stop_reason) == (ExitReason.STOPPED, "stopped")
 
 
-def test_virtio_windows_in_acpi_not_on_the_command_line(kvm_available, x86_config, tmp_path):
-    disk = tmp_path / "disk.img"
+def board_with_disk_and_nic(config: VmConfig, folder: Path, **kwargs: object) -> MicrovmBoard:
+    """The bootinfo guest's board with a virtio-blk disk in slot 0 and a virtio-net card in slot 1."""
+    disk = folder / "disk.img"
     disk.write_bytes(bytes(4096))
     nics = parse_nics(["socket,id=n0,local=127.0.0.1:0,remote=127.0.0.1:9"], ["virtio-net-device,netdev=n0"])
-    with MicrovmBoard(x86_config, kernel=build_bzimage("bootinfo"), drives=[Drive(str(disk))],
-                      nics=nics) as board:
+    return MicrovmBoard(config, kernel=build_bzimage("bootinfo"), drives=[Drive(str(disk))], nics=nics,
+                        **kwargs)
+
+
+def test_virtio_windows_in_acpi_not_on_the_command_line(kvm_available, x86_config, tmp_path):
+    with board_with_disk_and_nic(x86_config, tmp_path) as board:
         assert board.boot.cmdline == BOARD_ARGS
         assert board.virtio_windows == [VirtioWindow(0xD0000000, 0x1000, 5),
                                         VirtioWindow(0xD0001000, 0x1000, 6)]
         assert board.ram.read(board.acpi.address, len(board.acpi.data)) == board.acpi.data
         assert [board.mmio.read(0xD0000000 + i * 0x1000 + 8, 4) for i in range(2)] == [2, 1]
+
+
+def test_without_acpi_the_windows_are_on_the_command_line(kvm_available, x86_config, tmp_path):
+    with board_with_disk_and_nic(x86_config, tmp_path, append="console=ttyS0", acpi=False) as board:
+        assert board.boot.cmdline == (f"{BOARD_ARGS} console=ttyS0 virtio_mmio.device=4096@0xd0000000:5 "
+                                      "virtio_mmio.device=4096@0xd0001000:6")
+        assert board.acpi is None
+        assert board.ram.read_int(BOOT_PARAMS_ADDRESS + ACPI_RSDP_ADDR, 8) == 0
+        assert board.ram.read(ACPI_ADDRESS, 0x100) == bytes(0x100)
+        assert all(entry.address != ACPI_ADDRESS for entry in board.e820())
+        assert board.ram.read(MPTABLE_ADDRESS, 4) == b"_MP_"
+        assert board.mmio.find(SLEEP_REGISTERS) is None
 
 
 def test_user_mode_speed_against_native(kvm_available, x86_config):

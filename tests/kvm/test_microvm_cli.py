@@ -1,5 +1,5 @@
-"""``polyvm run -M microvm``: the board from the command line, its mode and machine checks, --stats,
-the guest ending the command by reset or ACPI power-off."""
+"""``polyvm run -M microvm``: the board from the command line, its mode and machine checks, its
+``acpi=on|off`` option, --stats, the guest ending the command by reset or ACPI power-off."""
 
 import subprocess
 import sys
@@ -35,16 +35,29 @@ def test_bad_kernel_names_the_file(capsys, tmp_path):
     assert f"{kernel}: not a Linux bzImage" in capsys.readouterr().err
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "polyvm", "run", "-M", "microvm", *args],
+@pytest.mark.parametrize(("machine", "message"), [
+    ("microvm,acpi=maybe", "-M 'microvm,acpi=maybe': acpi='maybe' is not one of on|off"),
+    ("microvm,ioapic2=off", "-M 'microvm,ioapic2=off': the microvm board has no option 'ioapic2' "
+                            "(it takes acpi=on|off)"),
+    ("virt,acpi=off", "-M 'virt,acpi=off': the virt board has no option 'acpi' (it takes no options)"),
+    ("pc", "-M 'pc': unknown board 'pc' (available: virt, spike, microvm)"),
+])
+def test_bad_machine_options_are_named(capsys, machine, message):
+    assert main(["run", "-M", machine, "--kernel", "x"]) == 2
+    assert capsys.readouterr().err == f"polyvm: error: {message}\n"
+
+
+def run_cli(*args: str, machine: str = "microvm") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "polyvm", "run", "-M", machine, *args],
                           capture_output=True, text=True, timeout=50, stdin=subprocess.DEVNULL)
 
 
-def test_run_with_drive_and_stats(kvm_available, tmp_path):
+@pytest.mark.parametrize("machine", ["microvm", "microvm,acpi=on", "microvm,acpi=off"])
+def test_run_with_drive_and_stats(kvm_available, tmp_path, machine):
     disk = tmp_path / "disk.img"
     disk.write_bytes(bytes(8192))
     result = run_cli("-m", "64M", "--kernel", str(build_bzimage("virtio_blk")), "--drive", f"file={disk}",
-                     "--stats")
+                     "--stats", machine=machine)
     assert result.returncode == 0, result.stderr
     assert "virtio-blk: wrote sector 2 status 0, interrupts 2" in result.stdout
     assert "polyvm: stop reason: reset" in result.stderr and "polyvm: kvm exits mmio: " in result.stderr

@@ -67,10 +67,11 @@ def build_native(name: str) -> Path:
 
 def build_bzimage(name: str) -> Path:
     """Build guests/x86_64/bzimage/<name>.c (plus <name>.S when present) with the shared entry,
-    runtime and ACPI walker into a payload linked at 1 MiB, then wrap it in header.S's setup header:
-    a bzImage."""
+    runtime, ACPI walker and virtio-mmio window finder into a payload linked at 1 MiB, then wrap it in
+    header.S's setup header: a bzImage."""
     compiler, assembler, linker, objcopy = _tool("gcc"), _tool("as"), _tool("ld"), _tool("objcopy")
-    sources = [BZIMAGE / "entry.S", BZIMAGE / "lib.c", BZIMAGE / "acpi.c", BZIMAGE / f"{name}.c"]
+    sources = [BZIMAGE / "entry.S", BZIMAGE / "lib.c", BZIMAGE / "acpi.c", BZIMAGE / "virtio_windows.c",
+               BZIMAGE / f"{name}.c"]
     if (BZIMAGE / f"{name}.S").exists():
         sources.append(BZIMAGE / f"{name}.S")
     inputs = [*sources, BZIMAGE / "lib.h", BZIMAGE / "link.ld", BZIMAGE / "header.S"]

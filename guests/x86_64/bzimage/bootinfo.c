@@ -1,6 +1,6 @@
 /* Prints what the boot loader handed over in boot_params: type_of_loader, the e820 map, the command
  * line, the initrd (address, size, FNV-1a hash of its bytes), the RSDP address and the virtio-mmio
- * windows found through the ACPI tables, then resets through the i8042. */
+ * windows found through the ACPI tables or on the command line, then resets through the i8042. */
 #include "lib.h"
 
 #define FNV_OFFSET 0xcbf29ce484222325UL
@@ -41,9 +41,9 @@ void main(const u8 *boot_params)
     printhex(bp_u64(boot_params, BP_ACPI_RSDP_ADDR));
     print("\n");
     struct virtio_window windows[8];
-    int count = acpi_virtio_windows(boot_params, windows, 8);
+    int count = virtio_windows(boot_params, windows, 8);
     for (int i = 0; i < count; i++) {
-        print("acpi virtio-mmio ");
+        print("virtio-mmio ");
         printhex(windows[i].base);
         print(" ");
         printhex(windows[i].size);

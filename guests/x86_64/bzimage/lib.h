@@ -1,6 +1,6 @@
 /* What every test bzImage guest shares: port and MMIO access, the COM1 console, boot_params fields,
- * command-line parsing, the virtio-mmio windows and sleep registers of the ACPI tables and the i8042
- * reset that ends the VM. */
+ * command-line parsing, the virtio-mmio windows (of the ACPI tables or the command line), the ACPI
+ * sleep registers and the i8042 reset that ends the VM. */
 #ifndef LIB_H
 #define LIB_H
 
@@ -50,6 +50,10 @@ struct virtio_window {
  * DSDT order: fills up to `max` and returns how many it filled, or prints why it cannot and returns
  * -1 (acpi.c). */
 int acpi_virtio_windows(const u8 *boot_params, struct virtio_window *windows, int max);
+/* The virtio-mmio windows the board announces: the ACPI tables' when boot_params has an RSDP, else
+ * those of the command line's virtio_mmio.device= parameters; like acpi_virtio_windows, -1 after
+ * printing why they cannot be read (virtio_windows.c). */
+int virtio_windows(const u8 *boot_params, struct virtio_window *windows, int max);
 
 /* A register a FADT Generic Address Structure names: its address space (0 memory, 1 I/O ports). */
 struct acpi_register {

@@ -1,5 +1,5 @@
-/* A virtio-blk driver over virtio-mmio version 2 for the first virtio-mmio window of the ACPI tables
- * (see acpi.c). Negotiates VERSION_1 only, sets up queue 0 with 8
+/* A virtio-blk driver over virtio-mmio version 2 for the first virtio-mmio window the board announces
+ * (ACPI tables or command line: virtio_windows.c). Negotiates VERSION_1 only, sets up queue 0 with 8
  * descriptors, reads sector 1 and prints its first bytes, then writes sector 2 with a pattern. Each
  * request completes with an interrupt: the I/O APIC pin <irq> is routed to vector 0x40 of this CPU's
  * local APIC, the CPU sleeps in hlt until the handler has run. Resets through the i8042 at the end. */
@@ -68,8 +68,8 @@ static void submit(u32 type, u64 sector)
 void main(const u8 *boot_params)
 {
     struct virtio_window window;
-    if (acpi_virtio_windows(boot_params, &window, 1) < 1)
-        fail("no virtio-mmio window in the ACPI tables");
+    if (virtio_windows(boot_params, &window, 1) < 1)
+        fail("no virtio-mmio window in the ACPI tables or on the command line");
     base = window.base;
     u32 irq = window.irq;
     print("virtio-blk: window ");

@@ -1,5 +1,5 @@
 /* A virtio-net driver over virtio-mmio version 2: finds the device with id 1 among the virtio-mmio
- * windows of the ACPI tables (see acpi.c), negotiates VERSION_1 and
+ * windows the board announces (virtio_windows.c), negotiates VERSION_1 and
  * MAC, prints the MAC from the configuration space, gives the receive queue (0) four single-buffer
  * descriptors and transmits on queue 1. Every frame on either queue follows a 12-byte virtio_net_hdr.
  * Sends one broadcast frame of type 0x88b5 with "hello from x86 guest", waits for a frame of that type
@@ -82,7 +82,7 @@ static void print_mac(const u8 *address)
 static u32 find_device(const u8 *boot_params)
 {
     struct virtio_window windows[8];
-    int count = acpi_virtio_windows(boot_params, windows, 8);
+    int count = virtio_windows(boot_params, windows, 8);
     for (int i = 0; i < count; i++) {
         base = windows[i].base;
         if (reg(MAGIC) == 0x74726976 && reg(VERSION) == 2 && reg(DEVICE_ID) == 1) {
@@ -94,7 +94,7 @@ static u32 find_device(const u8 *boot_params)
             return windows[i].irq;
         }
     }
-    fail("no version-2 virtio-mmio network device in the ACPI tables");
+    fail("no version-2 virtio-mmio network device among the announced windows");
     return 0;
 }
 
