@@ -137,3 +137,12 @@ def in_netns(name: str, action: Callable[[], T]) -> T:
     if "error" in result:
         raise result["error"]
     return result["value"]
+
+
+def ping_each(session: Any, address: str, count: int) -> None:
+    """``count`` single pings from a guest's busybox shell (a ConsoleSession), each answered within
+    10 s. ``ping -c N`` is not used: once a reply came back, busybox waits only about two round
+    trips (at least 1 s) for the last one, too short for guests slowed down by a busy host."""
+    for seq in range(1, count + 1):
+        output = session.run_command(f"ping -c 1 -W 10 {address}")
+        assert b"1 packets received" in output, f"ping {seq} of {count} to {address}: {output!r}"

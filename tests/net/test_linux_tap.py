@@ -9,7 +9,7 @@ import subprocess
 import threading
 
 import pytest
-from net_helpers import in_netns
+from net_helpers import in_netns, ping_each
 
 from polyvm import ExecMode, VmConfig
 from polyvm.devtools.linux_images import linux_images
@@ -53,7 +53,7 @@ def test_linux_guest_reaches_a_tcp_server_through_tap(netns: str, mode: ExecMode
     try:
         session.wait_for(b"/ # ")
         session.run_command(f"ip link set eth0 up && ip addr add {GUEST_IP}/24 dev eth0")
-        assert b"2 packets received" in session.run_command(f"ping -c 2 -W 10 {HOST_IP}")
+        ping_each(session, HOST_IP, 2)
         reply = session.run_command(f"echo hello-from-guest | timeout 60 nc {HOST_IP} {port}")
         assert b"pong:hello-from-guest" in reply
         server_thread.join(10)
