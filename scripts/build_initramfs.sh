@@ -45,9 +45,9 @@ OUT=$(PYTHONPATH="$ROOT" python3 -c '
 import sys
 from pathlib import Path
 from polyvm.devtools.cache import cache_dir, content_key
-script, bb, cc = sys.argv[1:]
-print(cache_dir("initramfs", content_key(Path(script).read_bytes(), bb, cc)))
-' "$SELF" "$BB_VERSION" "$CC_VERSION")
+script, writer, bb, cc = sys.argv[1:]
+print(cache_dir("initramfs", content_key(Path(script).read_bytes(), Path(writer).read_bytes(), bb, cc)))
+' "$SELF" "$ROOT/polyvm/devtools/newc_cpio.py" "$BB_VERSION" "$CC_VERSION")
 if [ -f "$OUT/initramfs.cpio.gz" ]; then
   log "cached"
   echo "$OUT"
@@ -92,36 +92,7 @@ poweroff -f
 INIT
 chmod 755 "$ROOTFS/init"
 
-# newc cpio written by Python so that /dev/console exists without root (the kernel opens it
-# before /init runs) and the archive is byte-for-byte reproducible.
-python3 - "$ROOTFS" "$OUT/initramfs.cpio.gz" <<'PY'
-import gzip, os, stat, sys
-root, dest = sys.argv[1:]
-entries = []
-for dirpath, dirnames, filenames in os.walk(root):
-    dirnames.sort()
-    for name in sorted(dirnames + filenames):
-        path = os.path.join(dirpath, name)
-        rel = os.path.relpath(path, root)
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            data = os.readlink(path).encode()
-        elif stat.S_ISREG(st.st_mode):
-            data = open(path, "rb").read()
-        else:
-            data = b""
-        entries.append((rel, stat.S_IFMT(st.st_mode) | (st.st_mode & 0o7777), data, 0, 0))
-entries.append(("dev/console", stat.S_IFCHR | 0o600, b"", 5, 1))
-def record(ino, name, mode, data, rmaj, rmin):
-    fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rmaj, rmin, len(name) + 1, 0]
-    head = b"070701" + b"".join(b"%08X" % f for f in fields) + name.encode() + b"\0"
-    head += b"\0" * (-len(head) % 4)
-    return head + data + b"\0" * (-len(data) % 4)
-blob = b"".join(record(i + 1, *e) for i, e in enumerate(entries))
-blob += record(0, "TRAILER!!!", 0, b"", 0, 0)
-with open(dest, "wb") as f:
-    f.write(gzip.compress(blob, mtime=0))
-PY
+PYTHONPATH="$ROOT" python3 -m polyvm.devtools.newc_cpio "$ROOTFS" "$OUT/initramfs.cpio.gz"
 rm -rf "$BUILD"
 log "built in $(( $(date +%s) - start )) s"
 echo "$OUT"

@@ -56,8 +56,9 @@ KEY=$(PYTHONPATH="$ROOT" python3 -c '
 import sys
 from pathlib import Path
 from polyvm.devtools.cache import content_key
-print(content_key(*(Path(p).read_bytes() for p in sys.argv[1:3]), *sys.argv[3:]))' \
-  "$SELF" "$ROOT/polyvm/devtools/kernel_modules.py" "$KPKG" "$KVER" "$BBVER")
+print(content_key(*(Path(p).read_bytes() for p in sys.argv[1:4]), *sys.argv[4:]))' \
+  "$SELF" "$ROOT/polyvm/devtools/kernel_modules.py" "$ROOT/polyvm/devtools/newc_cpio.py" \
+  "$KPKG" "$KVER" "$BBVER")
 IDIR=$(cache debian-amd64 "initramfs-$KEY")
 if [ ! -f "$IDIR/initramfs.cpio.gz" ]; then
   log "downloading busybox-static $BBVER"
@@ -89,29 +90,7 @@ wait
 poweroff -f
 INIT
   chmod 755 "$ROOTFS/init"
-  # newc cpio written by Python: /dev/console exists without root and the archive is reproducible.
-  python3 - "$ROOTFS" "$IDIR/initramfs.cpio.gz.tmp" <<'PY'
-import gzip, os, stat, sys
-root, dest = sys.argv[1:]
-entries = []
-for dirpath, dirnames, filenames in os.walk(root):
-    dirnames.sort()
-    for name in sorted(dirnames + filenames):
-        path = os.path.join(dirpath, name)
-        st = os.lstat(path)
-        data = open(path, "rb").read() if stat.S_ISREG(st.st_mode) else b""
-        entries.append((os.path.relpath(path, root), stat.S_IFMT(st.st_mode) | (st.st_mode & 0o7777), data, 0, 0))
-entries.append(("dev/console", stat.S_IFCHR | 0o600, b"", 5, 1))
-def record(ino, name, mode, data, rmaj, rmin):
-    fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, rmaj, rmin, len(name) + 1, 0]
-    head = b"070701" + b"".join(b"%08X" % f for f in fields) + name.encode() + b"\0"
-    head += b"\0" * (-len(head) % 4)
-    return head + data + b"\0" * (-len(data) % 4)
-blob = b"".join(record(i + 1, *e) for i, e in enumerate(entries))
-blob += record(0, "TRAILER!!!", 0, b"", 0, 0)
-with open(dest, "wb") as f:
-    f.write(gzip.compress(blob, mtime=0))
-PY
+  PYTHONPATH="$ROOT" python3 -m polyvm.devtools.newc_cpio "$ROOTFS" "$IDIR/initramfs.cpio.gz.tmp"
   rm -rf "$IDIR/pkg" "$ROOTFS" "$IDIR"/*.deb
   mv "$IDIR/initramfs.cpio.gz.tmp" "$IDIR/initramfs.cpio.gz"
 fi
