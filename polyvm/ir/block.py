@@ -103,6 +103,9 @@ class IRBlock:
     phys_start: int = 0
     fused: int = 0
     """How many instruction pairs the fuser merged while building this block."""
+    code: bytes | None = None
+    """The guest bytes the block was translated from, when the frontend knows them exactly (what
+    persistent caches key translations and native code by)."""
 
     def __str__(self) -> str:
         return "\n".join([f"block 0x{self.start_pc:x} ({self.insn_count} insns)"] + [

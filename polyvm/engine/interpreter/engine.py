@@ -24,11 +24,13 @@ from polyvm.core.config import VmConfig
 from polyvm.core.protocols import ExitCondition, RunResult
 from polyvm.engine.debug import MEMORY_HELPERS, DebugStop, Watchpoint, watch_helpers
 from polyvm.engine.interpreter.block_cache import BlockCache, CachedBlock
-from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, compile_block
-from polyvm.ir.block import IRBlock
+from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, block_code, block_function, compile_block
+from polyvm.engine.interpreter.translation_store import translation_store
+from polyvm.ir.block import IRBlock, Stmt
 from polyvm.mem.paging import Access, PageFault
 from polyvm.mem.softmmu import BusError
 
+PAGE_SIZE = 4096
 SLICE_BLOCKS = 2048
 """Blocks run between two looks at interrupts, devices and stop requests."""
 SLICE_INSTRUCTIONS = 50_000
@@ -61,7 +63,10 @@ class Interpreter:
         self.self_loops = not config.icount
         """Self-looping blocks run many passes per dispatch, except under the instruction-count
         clock, whose slice boundaries must not depend on the execution mode."""
+        self.translations = translation_store(f"loops={self.self_loops}")
         self.blocks_translated = 0
+        self.stored_hits = 0
+        """Translations taken from the translation store (counted in blocks_translated too)."""
         self.dispatches = 0
         """Blocks dispatched by run_slice (counted once per slice, off the hot path)."""
         self.mmu.on_regime_change = self._regime_changed
@@ -200,8 +205,14 @@ class Interpreter:
         return phys
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
-        block = self._build_block(pc, phys)
-        function = compile_block(block, self.namespace, self.self_loops)
+        block, function = self._stored_translation(pc, phys)
+        if block is None:
+            block, code = self._build_block(pc, phys)
+            block.code = code
+            python = block_code(block, self.self_loops)
+            function = block_function(python, pc, self.namespace)
+            if code is not None and not self.breakpoints:
+                self.translations.add(block, code, python)
         self.blocks_translated += 1
         cached = self.block_cache.insert(pc, block, phys, function)
         self._release(self.block_cache.take_evicted())
@@ -209,27 +220,61 @@ class Interpreter:
             self.mmu.code.ref(phys >> 12)
         return cached
 
-    def _build_block(self, pc: int, phys: int, limit: int | None = None) -> IRBlock:
+    def _stored_translation(self, pc: int, phys: int) -> tuple[IRBlock | None, object]:
+        """The translation store's block and function for the code at ``pc`` (phys), if it has one."""
+        ram = self.mmu.ram
+        if self.breakpoints or not ram.contains(phys, 2):
+            return None, None
+        offset = phys - ram.base
+        found = self.translations.find(pc, ram.u8[offset: offset + PAGE_SIZE - (phys & 0xFFF)])
+        if found is None:
+            return None, None
+        self.stored_hits += 1
+        block = found.block
+        block.phys_start = phys
+        block.phys_page = phys >> 12
+        block.code = found.code
+        block.rebuild = lambda: self._retranslate(pc, found.code)
+        return block, block_function(found.python, pc, self.namespace)
+
+    def _retranslate(self, pc: int, code: bytes) -> list[Stmt]:
+        """The statements of a stored block: a translation of the bytes it was stored with."""
+        parcels = memoryview(code).cast("H")
+
+        def fetch16(vaddr: int) -> int | None:
+            index = (vaddr - pc) >> 1
+            return parcels[index] if index < len(parcels) else None
+
+        return self.translator.translate(pc, fetch16).stmts
+
+    def _build_block(self, pc: int, phys: int, limit: int | None = None) -> tuple[IRBlock, bytes | None]:
+        """A new translation of the code at ``pc`` (phys), with the guest bytes it was made from
+        when they all lie in the block's page (None otherwise: then it is not stored)."""
         ram = self.mmu.ram
         page_end = (phys | 0xFFF) + 1
         delta = phys - pc
+        span = [phys, True]
 
         def fetch16(vaddr: int) -> int | None:
             paddr = vaddr + delta
             if paddr >= page_end:
                 # Only the second half of an instruction that straddles the page boundary.
+                span[1] = False
                 try:
                     paddr = self.mmu.translate(vaddr & ((1 << 64) - 1), Access.FETCH)
                 except PageFault:
                     return None
             if not ram.contains(paddr, 2):
+                span[1] = False
                 return None
+            span[0] = max(span[0], paddr + 2)
             return ram.u16[(paddr - ram.base) >> 1]
 
         block = self.translator.translate(pc, fetch16, limit=limit, stop_at=self.breakpoints)
         block.phys_start = phys
         block.phys_page = phys >> 12
-        return block
+        code = ram.read(phys, span[0] - phys) if span[1] and limit is None else None
+        return block, code
 
     # --- debugger hooks (polyvm.engine.debug) --------------------------------------------------
 
@@ -261,7 +306,7 @@ class Interpreter:
         if not watch:
             self._install_memory_helpers(False)
         try:
-            block = self._build_block(hart.pc, self._fetch_phys(hart.pc), limit=1)
+            block, _ = self._build_block(hart.pc, self._fetch_phys(hart.pc), limit=1)
             hart.pc = compile_block(block, self.namespace)()
             hart.instret += block.insn_count
         except ExitSlice as exit_:
@@ -334,6 +379,7 @@ class Interpreter:
             "dispatches": self.dispatches,
             "block_cache": self.block_cache.stats(),
             "fuser": self.fuser.stats(),
+            "stored_translations_used": self.stored_hits,
             "tlb": self.mmu.tlb_stats(),
         }
 

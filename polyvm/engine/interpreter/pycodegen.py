@@ -309,12 +309,20 @@ def arithmetic_helpers() -> dict[str, object]:
 def compile_block(block: IRBlock, namespace: dict, loops: bool = True) -> object:
     """Compile ``block`` into a function whose globals are ``namespace`` (``loops``: see
     generate_source)."""
-    name = f"b_{block.start_pc:x}"
-    source = generate_source(block, name, loops)
-    code = compile(source, f"<block 0x{block.start_pc:x}>", "exec")
+    return block_function(block_code(block, loops), block.start_pc, namespace)
+
+
+def block_code(block: IRBlock, loops: bool = True) -> object:
+    """The code object that defines ``block``'s function (kept by translation_store.py)."""
+    source = generate_source(block, f"b_{block.start_pc:x}", loops)
+    return compile(source, f"<block 0x{block.start_pc:x}>", "exec")
+
+
+def block_function(code: object, start_pc: int, namespace: dict) -> object:
+    """The function ``code`` (from ``block_code``) defines, with ``namespace`` as its globals."""
     local: dict = {}
     exec(code, namespace, local)
-    return local[name]
+    return local[f"b_{start_pc:x}"]
 
 
 assert COMPARE_OPS == set(UNSIGNED_COMPARE) | set(SIGNED_COMPARE)

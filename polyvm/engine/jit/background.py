@@ -2,7 +2,8 @@
 
 The guest thread turns a hot block into LLVM IR text (cheap) and hands it to the compile server,
 a child process running LLVM (compile_server.py says why not a thread); blocks whose object code
-is already in this process or the disk cache are linked at once. Finished code is installed later
+is already in this process or the disk cache are linked at once (most found by their content,
+without making their text: llvm_backend.py). Finished code is installed later
 by the thread that runs the guest (``collect``): the jump table is never written while native code
 may be reading it. Results of a generation that ``invalidate`` ended (code cache flushes) are
 dropped instead of installed.
@@ -53,8 +54,10 @@ class BackgroundCompiler:
         except ValueError:
             self._done.append((self.generation, block, None))
             return True
-        name, text = self.backend.prepare(block, members)
-        known = self.backend.lookup(name)
+        known = self.backend.known_code(block, members)
+        if known is None:
+            name, text = self.backend.prepare(block, members)
+            known = self.backend.lookup(name)
         if known is not None:
             self._done.append((self.generation, block, known))
             return True

@@ -12,6 +12,7 @@ linked with MCJIT's add_object_file (about 0.03 ms), whoever compiled it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import llvmlite.binding as llvm
 
+from polyvm.devtools.batched_table import BatchedTable
+from polyvm.engine.interpreter.translation_store import code_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
 from polyvm.ir.block import IRBlock
 
@@ -58,6 +61,47 @@ def create_target(codegen_level: int) -> llvm.TargetMachine:
         LlvmBackend._initialised = True
     return llvm.Target.from_default_triple().create_target_machine(opt=codegen_level,
                                                                    codemodel="jitdefault")
+
+
+JIT_SOURCES = ("codegen.py", "context.py", "llvm_backend.py")
+"""Code of this package that determines a block function's text, besides the translator's."""
+
+
+@functools.cache
+def jit_code_version() -> str:
+    """A hash of JIT_SOURCES and the translation code version (see ``_content_key``)."""
+    digest = hashlib.sha256(code_version().encode())
+    for source in JIT_SOURCES:
+        digest.update((Path(__file__).parent / source).read_bytes())
+    return digest.hexdigest()[:24]
+
+
+class NameIndex:
+    """Function names by content key, kept in the disk cache's folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.table = BatchedTable(folder / "names.sqlite3",
+                                  "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, name TEXT)",
+                                  "INSERT OR IGNORE INTO names VALUES (?, ?)")
+        self.recent: dict[str, str] = {}
+        """Names added by this process."""
+
+    def get(self, key: str) -> str | None:
+        name = self.recent.get(key)
+        if name is None:
+            rows = self.table.query("SELECT name FROM names WHERE key = ?", (key,))
+            name = rows[0][0] if rows else None
+        return name
+
+    def put(self, key: str, name: str) -> None:
+        if key not in self.recent:
+            self.recent[key] = name
+            self.table.add((key, name))
+
+
+@functools.cache
+def _name_index(folder: Path) -> NameIndex:
+    return NameIndex(folder)
 
 
 class _Engine:
@@ -115,19 +159,48 @@ class LlvmBackend:
             self._engines[self.codegen_level] = _Engine(self.codegen_level)
         self.engine = self._engines[self.codegen_level]
         self.disk_hits = 0
+        self.names = _name_index(cache_dir) if cache_dir is not None else None
 
     def compile_block(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode:
         """``block``'s function (a region with ``members``, see codegen.py)."""
         start = time.perf_counter()
-        return self._finish(block_function(block, "NAME", members), start)
+        known = self.known_code(block, members)
+        if known is not None:
+            return known
+        name, text = self.prepare(block, members)
+        return self._finish(name, text, start)
 
     def compile_dispatch_loop(self) -> NativeCode:
         start = time.perf_counter()
-        return self._finish(dispatch_loop("NAME"), start)
+        return self._finish(*self._named(dispatch_loop("NAME")), start)
+
+    def known_code(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode | None:
+        """``block``'s code if this process or the disk cache has it under the name its content
+        key leads to (the text is not made)."""
+        key = self._content_key(block, members)
+        name = self.names.get(key) if key is not None else None
+        return self.lookup(name) if name is not None else None
 
     def prepare(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> tuple[str, str]:
-        """The function name (a hash of its content and the host) and module text of ``block``."""
-        return self._named(block_function(block, "NAME", members))
+        """The function name (a hash of its text and the host) and module text of ``block``."""
+        name, text = self._named(block_function(block, "NAME", members))
+        key = self._content_key(block, members)
+        if key is not None:
+            self.names.put(key, name)
+        return name, text
+
+    def _content_key(self, block: IRBlock, members: Sequence[IRBlock]) -> str | None:
+        """A hash of what determines the text of ``block``'s function, or None if a block does not
+        know the guest bytes it came from."""
+        if self.names is None:
+            return None
+        digest = hashlib.sha256(f"{self.engine.host}|{self.opt_level}|{jit_code_version()}".encode())
+        for each in (block, *members):
+            if each.code is None:
+                return None
+            digest.update(f"|{each.start_pc:x}:{len(each.code)}:".encode())
+            digest.update(each.code)
+        return digest.hexdigest()[:32]
 
     def lookup(self, name: str) -> NativeCode | None:
         """``name``'s code if this process or the disk cache has it (linked now if from disk)."""
@@ -153,8 +226,7 @@ class LlvmBackend:
         name = f"{PREFIX}{digest[:32]}"
         return name, f"{engine.header}{function.replace('@NAME(', f'@{name}(', 1)}\n{METADATA}\n"
 
-    def _finish(self, function: str, start: float) -> NativeCode:
-        name, text = self._named(function)
+    def _finish(self, name: str, text: str, start: float) -> NativeCode:
         known = self.lookup(name)
         if known is not None:
             return NativeCode(known.address, name, (time.perf_counter() - start) * 1000, known.code_size)

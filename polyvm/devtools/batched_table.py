@@ -1,0 +1,51 @@
+"""One SQLite table in the polyvm cache that several processes share, written in batches.
+
+The persistent caches of translations and of native-code names (translation_store.py,
+llvm_backend.py) add tens of thousands of small rows per Linux boot; one transaction per row would
+cost more than what they save, so rows wait in memory and are inserted ``batch`` at a time (and at
+exit). Readers see the rows of their own process at once (``pending``), other processes' once
+written. The WAL journal lets processes read while another writes; rows are only ever added
+(INSERT OR IGNORE: two processes may add the same row).
+"""
+
+from __future__ import annotations
+
+import atexit
+import sqlite3
+import threading
+from pathlib import Path
+
+
+class BatchedTable:
+    """The table ``create`` makes in the database at ``path``; ``insert`` adds one row."""
+
+    def __init__(self, path: Path, create: str, insert: str, batch: int = 512) -> None:
+        self.insert = insert
+        self.batch = batch
+        self.pending: list[tuple] = []
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(create)
+        atexit.register(self.flush)
+
+    def query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, parameters).fetchall()
+
+    def add(self, row: tuple) -> None:
+        with self._lock:
+            self.pending.append(row)
+            if len(self.pending) < self.batch:
+                return
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the rows still waiting."""
+        with self._lock:
+            rows, self.pending = self.pending, []
+            if rows:
+                self._db.execute("BEGIN")
+                self._db.executemany(self.insert, rows)
+                self._db.execute("COMMIT")

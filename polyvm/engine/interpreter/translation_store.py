@@ -1,0 +1,124 @@
+"""A persistent cache of translations, keyed by the guest code bytes they were made from.
+
+Translating a block (decode, IR, Python source, ``compile``) costs about 0.3 ms; a Linux boot
+translates some 35,000 blocks, so translation alone was ~40% of a boot (benchmarks/boot.py). A
+translation is a pure function of the block's virtual pc, the 16-bit parcels the translator fetched
+and this code base (the translator, the IR, the Python code generator and the Python version), so it
+is stored under exactly those: a later run, or a later boot in this run, that finds the same bytes at
+the same pc takes the stored IR and Python code object instead of translating again.
+
+Stored blocks come back as ``StoredIRBlock``: their statements are made again from the stored bytes
+on first use (only blocks the JIT compiles or side-exits from need them), and the function is the
+unmarshalled code object run in the engine's namespace. Entries are kept in one SQLite table under
+the polyvm cache (batched_table.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import marshal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polyvm
+from polyvm.devtools.batched_table import BatchedTable
+from polyvm.devtools.cache import cache_dir
+from polyvm.ir.block import IRBlock, Stmt
+
+TRANSLATION_SOURCES = ("arch/riscv64", "ir", "fp/instructions.py", "engine/interpreter/pycodegen.py",
+                       "engine/interpreter/translation_store.py")
+"""The code a translation depends on (relative to the polyvm package); its hash is the version."""
+
+
+def code_version() -> str:
+    """A hash of TRANSLATION_SOURCES and the Python bytecode magic: entries of any other version
+    are never used (and are deleted when a store opens)."""
+    root = Path(polyvm.__file__).parent
+    digest = hashlib.sha256(importlib.util.MAGIC_NUMBER)
+    for name in TRANSLATION_SOURCES:
+        path = root / name
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+class StoredIRBlock(IRBlock):
+    """An IRBlock read from the store; ``stmts`` comes from ``rebuild`` (a translation of the same
+    bytes) when first used."""
+
+    rebuild: Callable[[], list[Stmt]]
+
+    def __getattr__(self, name: str) -> object:
+        if name != "stmts":
+            raise AttributeError(name)
+        stmts = self.stmts = self.rebuild()
+        return stmts
+
+
+@dataclass(frozen=True)
+class Translation:
+    """What ``find`` returns: the block (phys fields and ``rebuild`` not set), the guest bytes it
+    was translated from and its Python code object."""
+
+    block: StoredIRBlock
+    code: bytes
+    python: object
+
+
+class TranslationStore:
+    """Translations of one code version and one code-generator setting (``variant``)."""
+
+    def __init__(self, path: Path, variant: str) -> None:
+        self.version = code_version()
+        self.variant = variant
+        self.table = BatchedTable(
+            path,
+            "CREATE TABLE IF NOT EXISTS blocks (version TEXT, variant TEXT, pc INTEGER, code BLOB,"
+            " insn_count INTEGER, byte_size INTEGER, fused INTEGER, python BLOB,"
+            " PRIMARY KEY (version, variant, pc, code))",
+            "INSERT OR IGNORE INTO blocks VALUES (?,?,?,?,?,?,?,?)",
+        )
+        self.table.query("DELETE FROM blocks WHERE version != ?", (self.version,))
+
+    def find(self, pc: int, code_at: bytes | memoryview) -> Translation | None:
+        """The stored translation at ``pc`` whose code is a prefix of ``code_at`` (the guest bytes
+        from pc to the end of its page), if any."""
+        rows = self.table.query(
+            "SELECT code, insn_count, byte_size, fused, python FROM blocks"
+            " WHERE version = ? AND variant = ? AND pc = ?",
+            (self.version, self.variant, _signed(pc)),
+        )
+        for code, insn_count, byte_size, fused, python in rows:
+            if code_at[: len(code)] == code:
+                block = StoredIRBlock.__new__(StoredIRBlock)
+                block.__dict__.update(start_pc=pc, insn_count=insn_count, byte_size=byte_size,
+                                      phys_page=0, phys_start=0, fused=fused)
+                return Translation(block, code, marshal.loads(python))
+        return None
+
+    def add(self, block: IRBlock, code: bytes, python: object) -> None:
+        """Keep ``block`` (translated from ``code`` at its start pc) and its Python code object."""
+        self.table.add((self.version, self.variant, _signed(block.start_pc), code, block.insn_count,
+                        block.byte_size, block.fused, marshal.dumps(python)))
+
+    def flush(self) -> None:
+        self.table.flush()
+
+
+def _signed(value: int) -> int:
+    """SQLite integers are signed 64-bit."""
+    return value - (1 << 64) if value >> 63 else value
+
+
+_stores: dict[str, TranslationStore] = {}
+
+
+def translation_store(variant: str) -> TranslationStore:
+    """The process's store for ``variant`` in the polyvm cache folder (one connection each)."""
+    store = _stores.get(variant)
+    if store is None:
+        store = _stores[variant] = TranslationStore(cache_dir() / "translations.sqlite3", variant)
+    return store

@@ -1,0 +1,73 @@
+"""The persistent translation store: stored translations equal fresh ones and are only used for the
+same code bytes of the same code version."""
+
+import struct
+
+import pytest
+
+from polyvm import ExecMode, Interpreter, RiscvHart, SoftMmu, VmConfig
+from polyvm.engine.interpreter import translation_store
+from polyvm.mem.paging import PagingMode
+
+RAM = 0x8000_0000
+ADDI_X1_5 = 0x00500093
+ADD_X2_X1_X1 = 0x00108133
+SLLI_X3_X2_3 = 0x00311193
+JAL_X0_8 = 0x0080006F  # to RAM + 20
+
+
+@pytest.fixture(autouse=True)
+def private_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
+    monkeypatch.setattr(translation_store, "_stores", {})
+
+
+def engine(words: list[int]) -> Interpreter:
+    mmu = SoftMmu(1 << 20, PagingMode.NONE, ram_base=RAM)
+    mmu.ram.write(RAM, b"".join(struct.pack("<I", w) for w in words))
+    hart = RiscvHart(0, mmu, lambda: 0)
+    hart.pc = RAM
+    return Interpreter(VmConfig().with_exec_mode(ExecMode.INTERPRETER), hart)
+
+
+def run_block(interpreter: Interpreter) -> tuple[int, list[int]]:
+    function, count, cached = interpreter._lookup(RAM)
+    next_pc = function()
+    return next_pc, [int(v) for v in interpreter.hart.x[:4]], cached
+
+
+PROGRAM = [ADDI_X1_5, ADD_X2_X1_X1, SLLI_X3_X2_3, JAL_X0_8]
+
+
+def test_a_stored_translation_runs_and_rebuilds_like_a_fresh_one():
+    first = engine(PROGRAM)
+    fresh_pc, fresh_regs, fresh = run_block(first)
+    first.translations.flush()
+    second = engine(PROGRAM)
+    stored_pc, stored_regs, stored = run_block(second)
+    assert second.stored_hits == 1 and first.stored_hits == 0
+    assert (stored_pc, stored_regs) == (fresh_pc, fresh_regs) == (RAM + 20, [0, 5, 10, 80])
+    assert type(stored.block) is translation_store.StoredIRBlock
+    assert repr(stored.block.stmts) == repr(fresh.block.stmts)
+    assert (stored.block.insn_count, stored.block.byte_size, stored.block.phys_start) == (4, 16, RAM)
+
+
+def test_other_code_bytes_are_translated_anew():
+    first = engine(PROGRAM)
+    run_block(first)
+    first.translations.flush()
+    changed = engine([ADDI_X1_5, ADD_X2_X1_X1, ADD_X2_X1_X1, JAL_X0_8])
+    _, regs, _ = run_block(changed)
+    assert changed.stored_hits == 0
+    assert regs == [0, 5, 10, 0]
+
+
+def test_entries_of_another_code_version_are_dropped(monkeypatch):
+    first = engine(PROGRAM)
+    run_block(first)
+    first.translations.flush()
+    monkeypatch.setattr(translation_store, "_stores", {})
+    monkeypatch.setattr(translation_store, "code_version", lambda: "another version")
+    later = engine(PROGRAM)
+    run_block(later)
+    assert later.stored_hits == 0
