@@ -21,8 +21,9 @@ as the interpreter keeps it, so tails and helpers see the same values).
 
 Coherence: native code is keyed by (virtual pc, physical pc) like the block cache and dropped with
 the interpreter's translations (code writes, eviction, breakpoints); the native jump table follows
-the interpreter's jump caches (regime changes, sfence.vma); the native TLBs are flushed whenever
-the MMU's fast maps lose entries (regime changes, TLB flushes, pages becoming code or watched).
+the interpreter's jump caches (regime changes, sfence.vma); the native TLBs are kept per data
+regime like the MMU's fast maps and lose what those lose (pages flushed by sfence.vma, everything
+on full flushes, the write TLBs when a page becomes code or watched).
 While breakpoints or watchpoints are set the engine runs as a plain interpreter.
 """
 
@@ -43,8 +44,9 @@ from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import Op
 
-MMU_FLUSHES = ("_clear_fast_maps", "flush_tlb_addr", "clear_store_maps", "set_slow_pages")
-"""SoftMmu methods that drop fast-map entries: the native TLBs must drop theirs too."""
+MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps", "set_slow_pages")
+"""SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
+(``forget_fast_pages``, which drops single pages, is followed page by page)."""
 SIDE_EXITS = (int(Exit.MEMORY), int(Exit.HELPER))
 NATIVE_SLICE_SCALE = 4
 """Without the instruction-count clock, slices are this many times longer than the interpreter's:
@@ -100,7 +102,8 @@ class HybridEngine(Interpreter):
         self.jit.namespace = self.namespace
         for name in MMU_FLUSHES:
             setattr(self.mmu, name, self._flushing(getattr(self.mmu, name)))
-        self.mmu.code.on_new_page(state.flush_tlb)
+        self.mmu.forget_fast_pages = self._forgetting(self.mmu.forget_fast_pages)
+        self.mmu.code.on_new_page(state.flush_write_tlbs)
 
     def _flushing(self, method: Callable[..., object]) -> Callable[..., object]:
         flush_tlb = self.jit.state.flush_tlb
@@ -111,6 +114,15 @@ class HybridEngine(Interpreter):
             return result
 
         return flushed
+
+    def _forgetting(self, method: Callable[[set[int]], None]) -> Callable[[set[int]], None]:
+        forget_pages = self.jit.state.forget_pages
+
+        def forgotten(pages: set[int]) -> None:
+            method(pages)
+            forget_pages(pages)
+
+        return forgotten
 
     # --- the run loop --------------------------------------------------------------------------
 
@@ -300,7 +312,7 @@ class HybridEngine(Interpreter):
         if entered is None:
             entered = self._entered_by_regime[regime] = {}
         self.entered = entered
-        self.jit.state.flush_tlb()
+        self.jit.state.switch_tlbs(self.mmu.regime)
 
     def _flush_jump_caches(self) -> None:
         super()._flush_jump_caches()

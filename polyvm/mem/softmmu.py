@@ -3,9 +3,11 @@
 Besides the seed API it keeps the *fast page maps* that translated code uses on its hot path:
 dicts from virtual page number to ``delta`` (RAM offset = vaddr + delta) for loads (``rd``) and
 stores (``wr``), one pair per data-translation regime (satp, effective privilege, SUM, MXR). They
-are filled on the slow path after a successful translation of a RAM page and emptied on every TLB
-flush, like QEMU's softmmu TLB. Pages holding translated code (``code``, a CodeTracker shared by
-the machine) never enter ``wr``, so stores to them reach the slow path, which reports them.
+are filled on the slow path after a successful translation of a RAM page and emptied by TLB
+flushes like QEMU's softmmu TLB: a flush of one address (sfence.vma rs1) drops just the pages of
+the leaf that contains it (every 4 KiB piece of a superpage the fast maps hold), others everything.
+Pages holding translated code (``code``, a CodeTracker shared by the machine) never enter ``wr``, so
+stores to them reach the slow path, which reports them.
 """
 
 from __future__ import annotations
@@ -85,6 +87,12 @@ class SoftMmu:
         self.rd: dict[int, int] = {}
         self.wr: dict[int, int] = {}
         self.reservation: int | None = None
+        self.regime: tuple = ("bare",)
+        """Key of the current data-translation regime (whose fast maps ``rd``/``wr`` are)."""
+        self.leaf_level = 0
+        """Page-table level of the leaf of the last translation (0: a 4 KiB page)."""
+        self._superpage_pieces: dict[tuple[int, int], set[int]] = {}
+        """(level, leaf number) -> the pages of that superpage leaf the fast maps hold."""
         self._select_regime()
 
     # --- configuration -------------------------------------------------------------------------
@@ -129,6 +137,7 @@ class SoftMmu:
             key = (self.mode, self.asid, self.root_ppn, self.priv, self.sum, self.mxr)
         else:
             key = ("bare",)
+        self.regime = key
         maps = self._regimes.get(key)
         if maps is None:
             maps = ({}, {})
@@ -154,11 +163,7 @@ class SoftMmu:
         self._clear_fast_maps()
 
     def flush_tlb_addr(self, addr: int) -> None:
-        self.tlb.flush(vpn=addr >> 12)
-        vpn = addr >> 12
-        for rd, wr in self._regimes.values():
-            rd.pop(vpn, None)
-            wr.pop(vpn, None)
+        self.sfence_vma(addr, None)
 
     def flush_tlb(self, addr: int | None = None) -> None:
         if addr is None:
@@ -166,15 +171,26 @@ class SoftMmu:
         else:
             self.flush_tlb_addr(addr)
 
-    def largest_page_shift(self) -> int:
-        """log2 of the largest page the current paging mode can map (a gigapage for Sv39)."""
-        levels = RISCV_LEVELS.get(self.mode, 4)
-        return 12 + 9 * (levels - 1)
-
     def sfence_vma(self, addr: int | None, asid: int | None) -> None:
-        """RISC-V sfence.vma with rs1/rs2 honoured for the TLB; fast maps are cleared whole."""
-        self.tlb.flush(None if addr is None else addr >> 12, asid)
-        self._clear_fast_maps()
+        """RISC-V sfence.vma with rs1/rs2 honoured for the TLB; the fast maps (of every regime, so
+        whatever the ASID) lose the pages of the leaf containing ``addr``, or everything."""
+        if addr is None:
+            self.tlb.flush(None, asid)
+            self._clear_fast_maps()
+            return
+        vpn = addr >> 12
+        self.tlb.flush(vpn, asid)
+        pages = {vpn}
+        for level in range(1, RISCV_LEVELS.get(self.mode, 4)):
+            pages |= self._superpage_pieces.pop((level, vpn >> (9 * level)), set())
+        self.forget_fast_pages(pages)
+
+    def forget_fast_pages(self, pages: set[int]) -> None:
+        """Drop these virtual pages from the fast maps of every regime."""
+        for rd, wr in self._regimes.values():
+            for vpn in pages:
+                rd.pop(vpn, None)
+                wr.pop(vpn, None)
 
     def tlb_stats(self) -> TlbStats:
         return self.tlb.stats
@@ -183,6 +199,13 @@ class SoftMmu:
         for rd, wr in self._regimes.values():
             rd.clear()
             wr.clear()
+        self._superpage_pieces.clear()
+
+    def _filled(self, vpn: int) -> None:
+        """A fast map got ``vpn``: remember it as a piece of its leaf if that is a superpage."""
+        level = self.leaf_level
+        if level:
+            self._superpage_pieces.setdefault((level, vpn >> (9 * level)), set()).add(vpn)
 
     def clear_store_maps(self) -> None:
         """Forget fast store translations (a page became code or watched: stores must see it)."""
@@ -222,11 +245,13 @@ class SoftMmu:
         """Physical address of ``vaddr`` for this access in the current context, or PageFault."""
         priv = self.fetch_priv if access == Access.FETCH else self.priv
         if not self.translating(priv):
+            self.leaf_level = 0
             return vaddr
         entry = self.tlb.lookup(vaddr >> 12, self.asid)
         if entry is None or not riscv_permits(entry, access, priv, self.sum, self.mxr):
             entry = self.walk(vaddr, access, priv)
             self.tlb.insert(entry)
+        self.leaf_level = entry.level
         return (entry.ppn << 12) | (vaddr & 0xFFF)
 
     def walk(self, vaddr: int, access: Access, priv: Priv | None = None) -> TlbEntry:
@@ -306,6 +331,7 @@ class SoftMmu:
             and len(self.rd) < MAX_FAST_PAGES
         ):
             self.rd[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
+            self._filled(vaddr >> 12)
         return self.phys_read(paddr, size)
 
     def store(self, vaddr: int, value: int, size: int) -> None:
@@ -328,6 +354,7 @@ class SoftMmu:
             and len(self.wr) < MAX_FAST_PAGES
         ):
             self.wr[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
+            self._filled(vaddr >> 12)
         self.phys_write(paddr, value, size)
 
     # --- seed MMU API --------------------------------------------------------------------------

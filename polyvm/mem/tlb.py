@@ -73,12 +73,14 @@ class Tlb:
         self._entries.clear()
 
     def flush(self, vpn: int | None = None, asid: int | None = None) -> None:
-        """sfence.vma semantics: by page, by ASID (global entries kept), both, or everything."""
+        """sfence.vma semantics: by page, by ASID (global entries kept), both, or everything. A page
+        flush drops every entry of a leaf containing ``vpn`` (all 4 KiB pieces of a superpage)."""
         if vpn is None and asid is None:
             self._entries.clear()
             return
         for key, entry in list(self._entries.items()):
-            if vpn is not None and entry.vpn != vpn:
+            shift = 9 * entry.level
+            if vpn is not None and entry.vpn >> shift != vpn >> shift:
                 continue
             if asid is not None and (entry.global_ or entry.asid != asid):
                 continue

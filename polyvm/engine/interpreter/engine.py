@@ -27,7 +27,7 @@ from polyvm.engine.interpreter.block_cache import BlockCache, CachedBlock
 from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, block_code, block_function, compile_block
 from polyvm.engine.interpreter.translation_store import translation_store
 from polyvm.ir.block import IRBlock, Stmt
-from polyvm.mem.paging import Access, PageFault
+from polyvm.mem.paging import RISCV_LEVELS, Access, PageFault
 from polyvm.mem.softmmu import BusError
 
 PAGE_SIZE = 4096
@@ -60,6 +60,9 @@ class Interpreter:
             self.namespace["S" + bits] = getattr(ram, "s" + bits)
         self._jump_caches: dict[tuple, dict[int, tuple]] = {}
         self.jump_cache: dict[int, tuple] = {}
+        self._pcs_by_leaf: dict[tuple[int, int], set[int]] = {}
+        """(level, number) of the page-table leaf that translated a jump-cache pc's fetch -> the
+        pcs (of any regime; a superset: dropped entries are not removed), for sfence.vma."""
         self.self_loops = not config.icount
         """Self-looping blocks run many passes per dispatch, except under the instruction-count
         clock, whose slice boundaries must not depend on the execution mode."""
@@ -180,6 +183,7 @@ class Interpreter:
         if pc in self.breakpoints:
             raise DebugStop(pc, 0, "swbreak", pc, in_block=False)
         phys = self._fetch_phys(pc)
+        level = self.mmu.leaf_level
         cached = self.block_cache.lookup(pc, phys)
         if cached is None:
             cached = self._translate(pc, phys)
@@ -187,6 +191,11 @@ class Interpreter:
         entry = (cached.function, cached.block.insn_count, cached)
         if self.block_cache.enabled:
             self.jump_cache[pc] = entry
+            leaf = (level, pc >> (12 + 9 * level))
+            pcs = self._pcs_by_leaf.get(leaf)
+            if pcs is None:
+                pcs = self._pcs_by_leaf[leaf] = set()
+            pcs.add(pc)
         return entry
 
     def _fetch_phys(self, pc: int) -> int:
@@ -339,6 +348,7 @@ class Interpreter:
     def _flush_jump_caches(self) -> None:
         for cache in self._jump_caches.values():
             cache.clear()
+        self._pcs_by_leaf.clear()
 
     def _drop_jumps(self, pcs: set[int]) -> None:
         """Forget the jump-cache entries of these virtual pcs in every regime."""
@@ -347,16 +357,16 @@ class Interpreter:
                 cache.pop(pc, None)
 
     def _sfence(self, vaddr: int | None) -> None:
-        """sfence.vma: entries whose page may have been remapped go. With an address, that is the
-        largest page around it the paging mode allows (the leaf may be a superpage); a Linux boot
+        """sfence.vma: entries whose page may have been remapped go. With an address, those whose
+        fetch was translated by the leaf containing it (a 4 KiB page or a superpage); a Linux boot
         fences single addresses thousands of times (benchmarks/boot.py)."""
         if vaddr is None:
             self._flush_jump_caches()
             return
-        shift = self.mmu.largest_page_shift()
-        region = vaddr >> shift
-        caches = self._jump_caches.values()
-        self._drop_jumps({pc for cache in caches for pc in cache if pc >> shift == region})
+        pcs: set[int] = set()
+        for level in range(RISCV_LEVELS.get(self.mmu.mode, 4)):
+            pcs |= self._pcs_by_leaf.pop((level, vaddr >> (12 + 9 * level)), set())
+        self._drop_jumps(pcs)
 
     def _release(self, dropped: list[CachedBlock]) -> None:
         for cached in dropped:

@@ -25,7 +25,10 @@ Tables are direct-mapped, indexed by ``vpn % TLB_ENTRIES`` and ``(pc >> 1) % JUM
 
 There is one jump table per translation regime (``select_jumps``), like the interpreter's jump
 caches: a trap into the kernel and the return to user code switch tables instead of emptying one
-(a Linux boot changes regime tens of thousands of times; benchmarks/boot.py).
+(a Linux boot changes regime tens of thousands of times; benchmarks/boot.py). The TLBs, which the
+generated code finds at fixed places in the context block, are kept per data regime the same way
+(``switch_tlbs`` saves the current ones and restores the new regime's): the kernel toggles
+mstatus.SUM around every user access, and an emptied TLB costs one side exit per page touched.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ EMPTY = (1 << 64) - 1
 
 JUMP_TABLES_KEPT = 32
 """Jump tables of the most recently used regimes kept; older ones are dropped."""
+TLBS_KEPT = 16
+"""Saved TLBs of the most recently left data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
 REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION = range(10)
 HEADER_WORDS = 10
@@ -75,6 +80,8 @@ def _empty_pairs(count: int) -> ctypes.Array:
 
 EMPTY_TLBS = _empty_pairs(2 * TLB_ENTRIES)
 EMPTY_JUMPS = _empty_pairs(JUMP_ENTRIES)
+TLB_BYTES = ctypes.sizeof(EMPTY_TLBS)
+WRITE_TLB_BYTES = TLB_BYTES // 2
 
 
 class NativeState:
@@ -90,6 +97,10 @@ class NativeState:
         self.context_address = ctypes.addressof(self.context)
         self.jump_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         self.jumps: ctypes.Array = EMPTY_JUMPS
+        self.tlb_regime: Hashable = None
+        """The data regime whose TLBs are in the context block."""
+        self.saved_tlbs: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
+        """TLBs of other regimes (read then write, as in the context block)."""
         self.flush_tlb()
         self.select_jumps(None)
 
@@ -98,7 +109,40 @@ class NativeState:
         return Exit(self.context[REASON])
 
     def flush_tlb(self) -> None:
-        ctypes.memmove(self.context_address + 8 * READ_TLB, EMPTY_TLBS, ctypes.sizeof(EMPTY_TLBS))
+        """Empty the TLBs of every regime."""
+        ctypes.memmove(self.context_address + 8 * READ_TLB, EMPTY_TLBS, TLB_BYTES)
+        self.saved_tlbs.clear()
+
+    def flush_write_tlbs(self) -> None:
+        """Empty the write TLBs of every regime (a page became code: its stores must be seen)."""
+        ctypes.memmove(self.context_address + 8 * WRITE_TLB, EMPTY_TLBS, WRITE_TLB_BYTES)
+        for saved in self.saved_tlbs.values():
+            ctypes.memmove(ctypes.addressof(saved) + WRITE_TLB_BYTES, EMPTY_TLBS, WRITE_TLB_BYTES)
+
+    def forget_pages(self, pages: set[int]) -> None:
+        """Drop these virtual page numbers from the TLBs of every regime."""
+        images = [(self.context, READ_TLB)] + [(saved, 0) for saved in self.saved_tlbs.values()]
+        for image, read in images:
+            for vpn in pages:
+                for base in (read, read + 2 * TLB_ENTRIES):
+                    slot = base + 2 * (vpn % TLB_ENTRIES)
+                    if image[slot] == vpn:
+                        image[slot] = EMPTY
+
+    def switch_tlbs(self, regime: Hashable) -> None:
+        """Make ``regime``'s TLBs current: save the current ones, restore ``regime``'s (empty the
+        first time)."""
+        if regime == self.tlb_regime:
+            return
+        saved = self.saved_tlbs
+        image = saved.pop(self.tlb_regime, None) or (ctypes.c_uint64 * len(EMPTY_TLBS))()
+        live = self.context_address + 8 * READ_TLB
+        ctypes.memmove(image, live, TLB_BYTES)
+        saved[self.tlb_regime] = image
+        if len(saved) > TLBS_KEPT:
+            saved.popitem(last=False)
+        ctypes.memmove(live, saved.pop(regime, EMPTY_TLBS), TLB_BYTES)
+        self.tlb_regime = regime
 
     def fill(self, vpn: int, delta: int, write: bool) -> None:
         """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB."""
