@@ -106,3 +106,51 @@ def test_store_to_translated_code_invalidates_it():
     engine.hart.pc = RAM
     engine.run(InstructionLimit(2))
     assert engine.hart.read_reg(10) == 2
+
+
+def test_sfence_of_one_address_drops_the_jump_cache_entries_of_its_leaf_only():
+    """Code in a 2 MiB superpage and in two 4 KiB pages: fencing an address drops exactly the pcs
+    whose fetch that address's leaf translated."""
+    from polyvm.mem.paging import Priv
+
+    mmu = SoftMmu(4 << 20, PagingMode.SV39, ram_base=RAM)
+    tables = {"next": RAM + (4 << 20)}
+
+    def alloc() -> int:
+        tables["next"] -= 4096
+        return tables["next"]
+
+    root = alloc()
+
+    def map_page(vaddr: int, paddr: int, level: int) -> None:
+        table = root
+        for lvl in range(2, level, -1):
+            slot = table + ((vaddr >> (12 + 9 * lvl)) & 0x1FF) * 8
+            entry = mmu.ram.read_int(slot, 8)
+            if not entry & 1:
+                entry = ((alloc() >> 12) << 10) | 1
+                mmu.ram.write_int(slot, entry, 8)
+            table = (entry >> 10) << 12
+        slot = table + ((vaddr >> (12 + 9 * level)) & 0x1FF) * 8
+        mmu.ram.write_int(slot, ((paddr >> 12) << 10) | 0b11001011, 8)  # V R X A D
+
+    map_page(0x4000_0000, RAM, level=1)
+    map_page(0x1000, RAM + 0x20_0000, level=0)
+    map_page(0x2000, RAM + 0x20_1000, level=0)
+    nop_jal = struct.pack("<I", 0x0000006F)  # jal x0, 0
+    for paddr in (RAM + 0x100, RAM + 0x1F_0000, RAM + 0x20_0000, RAM + 0x20_1000):
+        mmu.ram.write(paddr, nop_jal)
+    hart = RiscvHart(0, mmu, lambda: 0)
+    hart.satp = (8 << 60) | (root >> 12)
+    mmu.set_satp(hart.satp)
+    hart.priv = Priv.S
+    mmu.set_context(Priv.S, Priv.S, False, False)
+    engine = Interpreter(VmConfig().with_exec_mode(ExecMode.INTERPRETER), hart)
+    pcs = (0x4000_0100, 0x401F_0000, 0x1000, 0x2000)
+    for pc in pcs:
+        engine._lookup(pc)
+    assert all(pc in engine.jump_cache for pc in pcs)
+    engine._sfence(0x2000)
+    assert [pc in engine.jump_cache for pc in pcs] == [True, True, True, False]
+    engine._sfence(0x4010_0000)
+    assert [pc in engine.jump_cache for pc in pcs] == [False, False, True, False]

@@ -141,6 +141,20 @@ def test_tlb_caches_until_sfence():
     assert t.mmu.translate(0x5000, Access.LOAD) == RAM + 0x7000
 
 
+def test_sfence_of_one_address_drops_the_whole_superpage_leaf_and_only_it():
+    t = Tables()
+    slot = t.map(0x4020_0000, RAM + 0x20_0000, V | R | W | A | D, level=1)
+    t.map(0x5000, RAM + 0x6000, V | R | W | A | D)
+    for vaddr in (0x4020_0000, 0x4030_0000, 0x5000):
+        t.mmu.load(vaddr, 8)
+    t.mmu.ram.write_int(slot, pte(RAM + 0x40_0000, V | R | W | A | D), 8)
+    t.mmu.sfence_vma(0x4021_0000, None)
+    assert 0x4020_0000 >> 12 not in t.mmu.rd and 0x4030_0000 >> 12 not in t.mmu.rd
+    assert 0x5000 >> 12 in t.mmu.rd
+    assert t.mmu.translate(0x4030_0000, Access.LOAD) == RAM + 0x50_0000
+    assert t.mmu.translate(0x4020_0000, Access.LOAD) == RAM + 0x40_0000
+
+
 def test_tlb_stats_and_eviction_honour_size():
     t = Tables()
     for page in range(12):
