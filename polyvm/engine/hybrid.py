@@ -42,7 +42,6 @@ from polyvm.engine.jit.context import ADDR, BLOCK, BLOCKS, ICOUNT, INDEX, LIMIT,
 from polyvm.engine.jit.jit import CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
-from polyvm.ir.block import Op
 
 MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps", "set_slow_pages")
 """SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
@@ -252,10 +251,8 @@ class HybridEngine(Interpreter):
         for _ in range(REGION_DEPTH):
             reached = []
             for block in frontier:
-                term = block.stmts[-1]
-                targets = term.args[1:] if term.op is Op.BRANCH else term.args if term.op is Op.JUMP else ()
-                for target in targets:
-                    if (not isinstance(target, int) or target == head.start_pc or target in members
+                for target in block.successors():
+                    if (target == head.start_pc or target in members
                             or target >> PAGE != head.start_pc >> PAGE):
                         continue
                     entry = self.jump_cache.get(target)

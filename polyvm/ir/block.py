@@ -106,6 +106,16 @@ class IRBlock:
     code: bytes | None = None
     """The guest bytes the block was translated from, when the frontend knows them exactly (what
     persistent caches key translations and native code by)."""
+    resumable: bool | None = None
+    """Whether no temp is used across an instruction boundary (an INSN marker not directly after
+    another: a fused pair shares one), so execution can resume at any instruction; None if not
+    known yet (IRBuilder knows it for the blocks it builds)."""
+
+    def successors(self) -> tuple[int, ...]:
+        """The constant pcs the terminator may continue at (none for EXIT or computed jumps)."""
+        term = self.stmts[-1]
+        targets = term.args[1:] if term.op is Op.BRANCH else term.args if term.op is Op.JUMP else ()
+        return tuple(target for target in targets if isinstance(target, int))
 
     def __str__(self) -> str:
         return "\n".join([f"block 0x{self.start_pc:x} ({self.insn_count} insns)"] + [
@@ -114,29 +124,42 @@ class IRBlock:
 
 
 class IRBuilder:
-    """Appends statements and hands out fresh temps."""
+    """Appends statements, hands out fresh temps and notes whether a temp crosses an instruction
+    boundary (``resumable``)."""
 
     def __init__(self) -> None:
         self.stmts: list[Stmt] = []
         self._next = 0
+        self._floor = 0
+        """Temps up to this id were defined before the current instruction."""
+        self.resumable = True
 
     def temp(self) -> Temp:
         self._next += 1
         return Temp(self._next)
 
+    def _add(self, stmt: Stmt) -> None:
+        floor = self._floor
+        for arg in stmt.args:
+            if arg.__class__ is Temp and arg.id <= floor:
+                self.resumable = False
+        self.stmts.append(stmt)
+
     def emit(self, op: Op, *args: Value, aux: object = None, result: bool = True) -> Temp | None:
         dst = self.temp() if result else None
-        self.stmts.append(Stmt(op, dst, args, aux))
+        self._add(Stmt(op, dst, args, aux))
         return dst
 
     def insn(self, pc: int, index: int) -> None:
+        if not self.stmts or self.stmts[-1].op is not Op.INSN:
+            self._floor = self._next
         self.stmts.append(Stmt(Op.INSN, None, (), (pc, index)))
 
     def get(self, slot: int) -> Value:
         return self.emit(Op.GET, aux=slot)
 
     def set(self, slot: int, value: Value) -> None:
-        self.stmts.append(Stmt(Op.SET, None, (value,), slot))
+        self._add(Stmt(Op.SET, None, (value,), slot))
 
     def op(self, op: Op, *args: Value, aux: object = None) -> Temp:
         return self.emit(op, *args, aux=aux)
@@ -145,16 +168,16 @@ class IRBuilder:
         return self.emit(Op.LOAD, addr, aux=(size, signed))
 
     def store(self, addr: Value, value: Value, size: int) -> None:
-        self.stmts.append(Stmt(Op.STORE, None, (addr, value), size))
+        self._add(Stmt(Op.STORE, None, (addr, value), size))
 
     def call(self, helper: str, *args: Value, result: bool = True) -> Temp | None:
         return self.emit(Op.CALL, *args, aux=helper, result=result)
 
     def jump(self, target: Value) -> None:
-        self.stmts.append(Stmt(Op.JUMP, None, (target,)))
+        self._add(Stmt(Op.JUMP, None, (target,)))
 
     def branch(self, cond: Value, taken: int, fallthrough: int) -> None:
-        self.stmts.append(Stmt(Op.BRANCH, None, (cond, taken, fallthrough)))
+        self._add(Stmt(Op.BRANCH, None, (cond, taken, fallthrough)))
 
     def exit(self, target: Value) -> None:
-        self.stmts.append(Stmt(Op.EXIT, None, (target,)))
+        self._add(Stmt(Op.EXIT, None, (target,)))

@@ -39,15 +39,20 @@ def run_block(interpreter: Interpreter) -> tuple[int, list[int]]:
 PROGRAM = [ADDI_X1_5, ADD_X2_X1_X1, SLLI_X3_X2_3, JAL_X0_8]
 
 
-def test_a_stored_translation_runs_and_rebuilds_like_a_fresh_one():
+@pytest.mark.parametrize("reopened", [False, True], ids=["same-process", "from-disk"])
+def test_a_stored_translation_runs_and_rebuilds_like_a_fresh_one(reopened, monkeypatch):
     first = engine(PROGRAM)
     fresh_pc, fresh_regs, fresh = run_block(first)
     first.translations.flush()
+    if reopened:
+        monkeypatch.setattr(translation_store, "_stores", {})
     second = engine(PROGRAM)
     stored_pc, stored_regs, stored = run_block(second)
     assert second.stored_hits == 1 and first.stored_hits == 0
     assert (stored_pc, stored_regs) == (fresh_pc, fresh_regs) == (RAM + 20, [0, 5, 10, 80])
     assert type(stored.block) is translation_store.StoredIRBlock
+    assert stored.block.successors() == fresh.block.successors() == (RAM + 20,)
+    assert stored.block.resumable is fresh.block.resumable is True
     assert repr(stored.block.stmts) == repr(fresh.block.stmts)
     assert (stored.block.insn_count, stored.block.byte_size, stored.block.phys_start) == (4, 16, RAM)
 

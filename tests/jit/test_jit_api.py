@@ -100,8 +100,23 @@ def test_blocks_that_cannot_resume_precisely_are_refused():
     b.insn(0x1004, 1)
     b.set(6, value)
     b.jump(0x1008)
+    assert b.resumable is False
     with pytest.raises(ValueError, match="crosses an instruction boundary"):
         Jit(VmConfig(), opt_level=0).compile(IRBlock(0x1000, b.stmts, 2, 8))
+    with pytest.raises(ValueError, match="crosses an instruction boundary"):
+        Jit(VmConfig(), opt_level=0).compile(IRBlock(0x1000, b.stmts, 2, 8, resumable=b.resumable))
+
+
+def test_builder_knows_fused_pairs_share_one_boundary():
+    b = IRBuilder()
+    b.insn(0x1000, 0)
+    b.insn(0x1004, 1)
+    value = b.get(5)
+    b.insn(0x1008, 2)
+    b.set(6, b.op(Op.ADD, b.get(6), 1))
+    assert b.resumable is True
+    b.set(7, value)
+    assert b.resumable is False
 
 
 def test_exit_terminator_runs_the_exit_check():

@@ -117,7 +117,7 @@ class RiscvTranslator:
                 index += 1
         if b.stmts[-1].op not in (Op.JUMP, Op.BRANCH, Op.EXIT):
             b.jump(cur)
-        return IRBlock(pc, b.stmts, index, (cur - pc) & M64, fused=fused_total)
+        return IRBlock(pc, b.stmts, index, (cur - pc) & M64, fused=fused_total, resumable=b.resumable)
 
 
 class _Emit:

@@ -15,6 +15,7 @@ the polyvm cache (batched_table.py).
 
 from __future__ import annotations
 
+import array
 import hashlib
 import importlib.util
 import marshal
@@ -33,8 +34,8 @@ TRANSLATION_SOURCES = ("arch/riscv64", "ir", "fp/instructions.py", "engine/inter
 
 
 def code_version() -> str:
-    """A hash of TRANSLATION_SOURCES and the Python bytecode magic: entries of any other version
-    are never used (and are deleted when a store opens)."""
+    """A hash of TRANSLATION_SOURCES and the Python bytecode magic: the store of any other
+    version is never used (and is deleted when a store opens)."""
     root = Path(polyvm.__file__).parent
     digest = hashlib.sha256(importlib.util.MAGIC_NUMBER)
     for name in TRANSLATION_SOURCES:
@@ -45,11 +46,19 @@ def code_version() -> str:
     return digest.hexdigest()[:24]
 
 
+M64 = (1 << 64) - 1
+
+
 class StoredIRBlock(IRBlock):
     """An IRBlock read from the store; ``stmts`` comes from ``rebuild`` (a translation of the same
-    bytes) when first used."""
+    bytes) when first used. What the JIT asks of most blocks (``resumable``, ``successors``) is
+    stored with them, so hot blocks and their region members need no ``stmts``."""
 
     rebuild: Callable[[], list[Stmt]]
+    stored_successors: tuple[int, ...]
+
+    def successors(self) -> tuple[int, ...]:
+        return self.stored_successors
 
     def __getattr__(self, name: str) -> object:
         if name != "stmts":
@@ -69,40 +78,56 @@ class Translation:
 
 
 class TranslationStore:
-    """Translations of one code version and one code-generator setting (``variant``)."""
+    """Translations of one code-generator setting (``variant``) in the store file ``folder`` has
+    for this code version; files of other versions are deleted."""
 
-    def __init__(self, path: Path, variant: str) -> None:
-        self.version = code_version()
+    def __init__(self, folder: Path, variant: str) -> None:
+        version = code_version()
+        for old in folder.glob("translations-*.sqlite3*"):
+            if not old.name.startswith(f"translations-{version}."):
+                old.unlink(missing_ok=True)
         self.variant = variant
         self.table = BatchedTable(
-            path,
-            "CREATE TABLE IF NOT EXISTS blocks (version TEXT, variant TEXT, pc INTEGER, code BLOB,"
-            " insn_count INTEGER, byte_size INTEGER, fused INTEGER, python BLOB,"
-            " PRIMARY KEY (version, variant, pc, code))",
-            "INSERT OR IGNORE INTO blocks VALUES (?,?,?,?,?,?,?,?)",
+            folder / f"translations-{version}.sqlite3",
+            "CREATE TABLE IF NOT EXISTS blocks (variant TEXT, pc INTEGER, code BLOB,"
+            " insn_count INTEGER, byte_size INTEGER, fused INTEGER, resumable INTEGER,"
+            " successors BLOB, python BLOB,"
+            " PRIMARY KEY (variant, pc, code))",
+            "INSERT OR IGNORE INTO blocks VALUES (?,?,?,?,?,?,?,?,?)",
         )
-        self.table.query("DELETE FROM blocks WHERE version != ?", (self.version,))
+        self.index: dict[int, list[tuple[bytes, int | tuple]]] = {}
+        """pc -> (code, row id of the entry) for the entries stored when the store was opened, and
+        (code, (fields of ``Translation``)) for those this process added."""
+        for pc, code, row in self.table.query(
+            "SELECT pc, code, rowid FROM blocks WHERE variant = ?", (variant,)
+        ):
+            self.index.setdefault(pc & M64, []).append((code, row))
 
     def find(self, pc: int, code_at: bytes | memoryview) -> Translation | None:
         """The stored translation at ``pc`` whose code is a prefix of ``code_at`` (the guest bytes
         from pc to the end of its page), if any."""
-        rows = self.table.query(
-            "SELECT code, insn_count, byte_size, fused, python FROM blocks"
-            " WHERE version = ? AND variant = ? AND pc = ?",
-            (self.version, self.variant, _signed(pc)),
-        )
-        for code, insn_count, byte_size, fused, python in rows:
+        for code, entry in self.index.get(pc, ()):
             if code_at[: len(code)] == code:
+                if isinstance(entry, int):
+                    ((*fields, successors, python),) = self.table.query(
+                        "SELECT insn_count, byte_size, fused, resumable, successors, python FROM blocks"
+                        " WHERE rowid = ?", (entry,))
+                    entry = (*fields, tuple(array.array("Q", successors)), marshal.loads(python))
+                insn_count, byte_size, fused, resumable, successors, python = entry
                 block = StoredIRBlock.__new__(StoredIRBlock)
                 block.__dict__.update(start_pc=pc, insn_count=insn_count, byte_size=byte_size,
-                                      phys_page=0, phys_start=0, fused=fused)
-                return Translation(block, code, marshal.loads(python))
+                                      phys_page=0, phys_start=0, fused=fused, resumable=bool(resumable),
+                                      stored_successors=successors)
+                return Translation(block, code, python)
         return None
 
     def add(self, block: IRBlock, code: bytes, python: object) -> None:
         """Keep ``block`` (translated from ``code`` at its start pc) and its Python code object."""
-        self.table.add((self.version, self.variant, _signed(block.start_pc), code, block.insn_count,
-                        block.byte_size, block.fused, marshal.dumps(python)))
+        successors = block.successors()
+        fields = (block.insn_count, block.byte_size, block.fused, block.resumable)
+        self.index.setdefault(block.start_pc, []).append((code, (*fields, successors, python)))
+        self.table.add((self.variant, _signed(block.start_pc), code, *fields,
+                        array.array("Q", successors).tobytes(), marshal.dumps(python)))
 
     def flush(self) -> None:
         self.table.flush()
@@ -120,5 +145,5 @@ def translation_store(variant: str) -> TranslationStore:
     """The process's store for ``variant`` in the polyvm cache folder (one connection each)."""
     store = _stores.get(variant)
     if store is None:
-        store = _stores[variant] = TranslationStore(cache_dir() / "translations.sqlite3", variant)
+        store = _stores[variant] = TranslationStore(cache_dir(), variant)
     return store

@@ -14,9 +14,15 @@ from polyvm.ir.block import IRBlock, Op, Temp
 
 
 def check_boundaries(block: IRBlock) -> None:
-    """Raise ValueError if a temp defined before an instruction boundary is used after it.
+    """Raise ValueError if a temp defined before an instruction boundary is used after it
+    (``block.resumable``; worked out here, once, for blocks whose builder did not say)."""
+    if block.resumable is None:
+        block.resumable = _resumable(block)
+    if not block.resumable:
+        raise ValueError(f"block 0x{block.start_pc:x}: a temp crosses an instruction boundary")
 
-    A boundary is an INSN marker not directly preceded by another (a fused pair shares one)."""
+
+def _resumable(block: IRBlock) -> bool:
     boundary = 0
     defined_at: dict[Temp, int] = {}
     previous = None
@@ -25,10 +31,11 @@ def check_boundaries(block: IRBlock) -> None:
             boundary += 1
         for arg in stmt.args:
             if isinstance(arg, Temp) and defined_at.get(arg, boundary) != boundary:
-                raise ValueError(f"block 0x{block.start_pc:x}: {arg} crosses an instruction boundary")
+                return False
         if stmt.dst is not None:
             defined_at[stmt.dst] = boundary
         previous = stmt.op
+    return True
 
 
 def tail_block(block: IRBlock, index: int) -> IRBlock:
