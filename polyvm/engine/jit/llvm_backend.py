@@ -77,25 +77,21 @@ def jit_code_version() -> str:
 
 
 class NameIndex:
-    """Function names by content key, kept in the disk cache's folder."""
+    """Function names by content key, kept in the disk cache's folder (all read when opened: a
+    few hundred kilobytes for thousands of regions)."""
 
     def __init__(self, folder: Path) -> None:
         self.table = BatchedTable(folder / "names.sqlite3",
                                   "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, name TEXT)",
                                   "INSERT OR IGNORE INTO names VALUES (?, ?)")
-        self.recent: dict[str, str] = {}
-        """Names added by this process."""
+        self.names: dict[str, str] = dict(self.table.query("SELECT key, name FROM names"))
 
     def get(self, key: str) -> str | None:
-        name = self.recent.get(key)
-        if name is None:
-            rows = self.table.query("SELECT name FROM names WHERE key = ?", (key,))
-            name = rows[0][0] if rows else None
-        return name
+        return self.names.get(key)
 
     def put(self, key: str, name: str) -> None:
-        if key not in self.recent:
-            self.recent[key] = name
+        if key not in self.names:
+            self.names[key] = name
             self.table.add((key, name))
 
 
