@@ -42,6 +42,7 @@ from polyvm.engine.jit.context import ADDR, BLOCK, BLOCKS, ICOUNT, INDEX, LIMIT,
 from polyvm.engine.jit.jit import CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
+from polyvm.ir.block import IRBlock
 
 MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps", "set_slow_pages")
 """SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
@@ -290,14 +291,18 @@ class HybridEngine(Interpreter):
         if replaced is not None:
             self.code_cache_size -= replaced.native.code_size
             self._drop_native_jumps({block.start_pc})
-        cached.native = compiled = CompiledBlock(block, native, Tails(block, self.namespace, self.self_loops))
+        tails = self._tails
+        cached.native = compiled = CompiledBlock(block, native, tails(block))
         for member in members:
-            compiled.members[member.block.start_pc] = Tails(member.block, self.namespace, self.self_loops)
+            compiled.members[member.block.start_pc] = tails(member.block)
             self.holders.setdefault(id(member), []).append((member, cached))
         jit = self.jit
         jit.blocks_compiled += 1
         jit.total_compile_ms += native.compile_ms
         self.code_cache_size += native.code_size
+
+    def _tails(self, block: IRBlock) -> Tails:
+        return Tails(block, self.namespace, self.self_loops, self.translations)
 
     # --- coherence -----------------------------------------------------------------------------
 

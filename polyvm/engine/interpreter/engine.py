@@ -24,7 +24,7 @@ from polyvm.core.config import VmConfig
 from polyvm.core.protocols import ExitCondition, RunResult
 from polyvm.engine.debug import MEMORY_HELPERS, DebugStop, Watchpoint, watch_helpers
 from polyvm.engine.interpreter.block_cache import BlockCache, CachedBlock
-from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, block_code, block_function, compile_block
+from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, block_code, compile_block, python_function
 from polyvm.engine.interpreter.translation_store import translation_store
 from polyvm.ir.block import IRBlock, Stmt
 from polyvm.mem.paging import RISCV_LEVELS, Access, PageFault
@@ -219,7 +219,7 @@ class Interpreter:
             block, code = self._build_block(pc, phys)
             block.code = code
             python = block_code(block, self.self_loops)
-            function = block_function(python, pc, self.namespace)
+            function = python_function(python, self.namespace)
             if code is not None and not self.breakpoints:
                 self.translations.add(block, code, python)
         self.blocks_translated += 1
@@ -244,7 +244,7 @@ class Interpreter:
         block.phys_page = phys >> 12
         block.code = found.code
         block.rebuild = lambda: self._retranslate(pc, found.code)
-        return block, block_function(found.python, pc, self.namespace)
+        return block, python_function(found.python, self.namespace)
 
     def _retranslate(self, pc: int, code: bytes) -> list[Stmt]:
         """The statements of a stored block: a translation of the bytes it was stored with."""

@@ -309,7 +309,7 @@ def arithmetic_helpers() -> dict[str, object]:
 def compile_block(block: IRBlock, namespace: dict, loops: bool = True) -> object:
     """Compile ``block`` into a function whose globals are ``namespace`` (``loops``: see
     generate_source)."""
-    return block_function(block_code(block, loops), block.start_pc, namespace)
+    return python_function(block_code(block, loops), namespace)
 
 
 def block_code(block: IRBlock, loops: bool = True) -> object:
@@ -318,11 +318,12 @@ def block_code(block: IRBlock, loops: bool = True) -> object:
     return compile(source, f"<block 0x{block.start_pc:x}>", "exec")
 
 
-def block_function(code: object, start_pc: int, namespace: dict) -> object:
+def python_function(code: object, namespace: dict) -> object:
     """The function ``code`` (from ``block_code``) defines, with ``namespace`` as its globals."""
     local: dict = {}
     exec(code, namespace, local)
-    return local[f"b_{start_pc:x}"]
+    (function,) = local.values()
+    return function
 
 
 assert COMPARE_OPS == set(UNSIGNED_COMPARE) | set(SIGNED_COMPARE)

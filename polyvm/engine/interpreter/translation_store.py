@@ -52,7 +52,8 @@ M64 = (1 << 64) - 1
 class StoredIRBlock(IRBlock):
     """An IRBlock read from the store; ``stmts`` comes from ``rebuild`` (a translation of the same
     bytes) when first used. What the JIT asks of most blocks (``resumable``, ``successors``) is
-    stored with them, so hot blocks and their region members need no ``stmts``."""
+    stored with them, so hot blocks and their region members need no ``stmts``; so are the Python
+tails that finish blocks after native side exits (``find_tail``)."""
 
     rebuild: Callable[[], list[Stmt]]
     stored_successors: tuple[int, ...]
@@ -102,6 +103,17 @@ class TranslationStore:
             "SELECT pc, code, rowid FROM blocks WHERE variant = ?", (variant,)
         ):
             self.index.setdefault(pc & M64, []).append((code, row))
+        self.tails = BatchedTable(
+            folder / f"translations-{version}.sqlite3",
+            "CREATE TABLE IF NOT EXISTS tails (variant TEXT, pc INTEGER, code BLOB, tail INTEGER,"
+            " python BLOB, PRIMARY KEY (variant, pc, code, tail))",
+            "INSERT OR IGNORE INTO tails VALUES (?,?,?,?,?)",
+        )
+        self.tail_index: dict[tuple[int, bytes, int], int | object] = {
+            (pc & M64, code, tail): row for pc, code, tail, row in self.tails.query(
+                "SELECT pc, code, tail, rowid FROM tails WHERE variant = ?", (variant,))
+        }
+        """(pc, code, instruction index) -> row id, or the code object of a tail this process added."""
 
     def find(self, pc: int, code_at: bytes | memoryview) -> Translation | None:
         """The stored translation at ``pc`` whose code is a prefix of ``code_at`` (the guest bytes
@@ -129,8 +141,22 @@ class TranslationStore:
         self.table.add((self.variant, _signed(block.start_pc), code, *fields,
                         array.array("Q", successors).tobytes(), marshal.dumps(python)))
 
+    def find_tail(self, pc: int, code: bytes, index: int) -> object | None:
+        """The Python code object of the tail from instruction ``index`` of the block at ``pc``
+        translated from ``code`` (resume.py), if stored."""
+        entry = self.tail_index.get((pc, code, index))
+        if isinstance(entry, int):
+            ((python,),) = self.tails.query("SELECT python FROM tails WHERE rowid = ?", (entry,))
+            entry = self.tail_index[pc, code, index] = marshal.loads(python)
+        return entry
+
+    def add_tail(self, pc: int, code: bytes, index: int, python: object) -> None:
+        self.tail_index[pc, code, index] = python
+        self.tails.add((self.variant, _signed(pc), code, index, marshal.dumps(python)))
+
     def flush(self) -> None:
         self.table.flush()
+        self.tails.flush()
 
 
 def _signed(value: int) -> int:

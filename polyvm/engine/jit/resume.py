@@ -9,7 +9,8 @@ interpreter tier's code generator compiles it and the run loop calls it like any
 
 from __future__ import annotations
 
-from polyvm.engine.interpreter.pycodegen import compile_block
+from polyvm.engine.interpreter.pycodegen import block_code, python_function
+from polyvm.engine.interpreter.translation_store import TranslationStore
 from polyvm.ir.block import IRBlock, Op, Temp
 
 
@@ -53,18 +54,26 @@ def tail_block(block: IRBlock, index: int) -> IRBlock:
 
 
 class Tails:
-    """Python functions finishing one block from each instruction native code exited at."""
+    """Python functions finishing one block from each instruction native code exited at; their
+    code is kept in ``store`` (a TranslationStore of the same ``loops`` setting) when given."""
 
-    def __init__(self, block: IRBlock, namespace: dict, loops: bool = True) -> None:
+    def __init__(self, block: IRBlock, namespace: dict, loops: bool = True,
+                 store: TranslationStore | None = None) -> None:
         self.block = block
         self.namespace = namespace
         self.loops = loops
         """Whether a tail that branches to its own start may loop (pycodegen.generate_source)."""
+        self.store = store if block.code is not None else None
         self.functions: dict[int, object] = {}
 
     def function(self, index: int) -> object:
         function = self.functions.get(index)
         if function is None:
-            tail = tail_block(self.block, index)
-            function = self.functions[index] = compile_block(tail, self.namespace, self.loops)
+            block, store = self.block, self.store
+            python = store.find_tail(block.start_pc, block.code, index) if store is not None else None
+            if python is None:
+                python = block_code(tail_block(block, index), self.loops)
+                if store is not None:
+                    store.add_tail(block.start_pc, block.code, index, python)
+            function = self.functions[index] = python_function(python, self.namespace)
         return function
