@@ -97,6 +97,8 @@ class HybridEngine(Interpreter):
         self.python_blocks = 0
         """Blocks run wholly by the Python tier."""
         self.slice_scale = 1 if config.icount else NATIVE_SLICE_SCALE
+        self._recording_members = False
+        """Set while ``_install_recorded_region`` translates a region's members."""
         super().__init__(config, hart)
         self.jit.bind(self.namespace, self.mmu.ram.host_address)
         self.jit.namespace = self.namespace
@@ -203,16 +205,48 @@ class HybridEngine(Interpreter):
             self._sample(hart.pc)
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
-        """A new translation; JIT mode compiles it natively at once (unless the backend refuses)."""
+        """A new translation; JIT mode compiles it natively at once (unless the backend refuses).
+        In both modes a block that an earlier run compiled as a region gets that region's code from
+        the disk cache before it first runs (``_install_recorded_region``)."""
         cached = super()._translate(pc, phys)
+        if self.config.enable_jit and self._install_recorded_region(cached):
+            return cached
         if self.compile_all:
             block = cached.block
             try:
                 check_boundaries(block)
-                self._install(cached, self.jit.backend.compile_block(block))
+                self._install(cached, self.jit.backend.compile_block(block), optimised=False)
             except ValueError:
                 pass
         return cached
+
+    def _install_recorded_region(self, cached: CachedBlock) -> bool:
+        """Install the optimised region an earlier run compiled with ``cached`` as its head, if
+        the disk cache has it and its members' code is the same now (they are translated here,
+        from the translation store, without their own recorded regions)."""
+        if self._recording_members or self.breakpoints:
+            return False
+        backend = self.region_backend
+        recorded = backend.recorded_members(cached.block)
+        if recorded is None:
+            return False
+        members = []
+        self._recording_members = True
+        try:
+            for pc, code in recorded:
+                entry = self.jump_cache.get(pc) or self._lookup(pc)
+                if entry[2].block.code != code:
+                    return False
+                members.append(entry[2])
+        except GuestTrap:
+            return False
+        finally:
+            self._recording_members = False
+        native = backend.known_code(cached.block, [member.block for member in members])
+        if native is None:
+            return False
+        self._install(cached, native, members)
+        return True
 
     def _consider(self, cached: CachedBlock) -> None:
         """HYBRID: every HOT_CHECK_EVERY Python-tier runs of a block, ask the JIT whether it is hot."""
@@ -227,7 +261,7 @@ class HybridEngine(Interpreter):
             return
         cached = entry[2]
         cached.exec_count += 1
-        if cached.exec_count == PROMOTE_SAMPLES:
+        if cached.exec_count == PROMOTE_SAMPLES and not cached.native.optimised:
             self._compile_region(cached)
 
     def _compile_region(self, cached: CachedBlock) -> None:
@@ -283,7 +317,8 @@ class HybridEngine(Interpreter):
                                           for c in (cached, *members)):
                 self._install(cached, native, members)
 
-    def _install(self, cached: CachedBlock, native: NativeCode, members: Sequence[CachedBlock] = ()) -> None:
+    def _install(self, cached: CachedBlock, native: NativeCode, members: Sequence[CachedBlock] = (),
+                 optimised: bool = True) -> None:
         """Make ``native`` ``cached``'s code; code it replaces (JIT mode's first compile) leaves the
         native jump tables, so native code enters the new code from the next dispatch on."""
         block = cached.block
@@ -292,7 +327,7 @@ class HybridEngine(Interpreter):
             self.code_cache_size -= replaced.native.code_size
             self._drop_native_jumps({block.start_pc})
         tails = self._tails
-        cached.native = compiled = CompiledBlock(block, native, tails(block))
+        cached.native = compiled = CompiledBlock(block, native, tails(block), optimised)
         for member in members:
             compiled.members[member.block.start_pc] = tails(member.block)
             self.holders.setdefault(id(member), []).append((member, cached))

@@ -80,7 +80,7 @@ class CompiledBlock:
     """The handle ``compile`` returns: the block, its native code and its Python tails (and those
     of the members of a region, see HybridEngine)."""
 
-    def __init__(self, block: IRBlock, native: NativeCode, tails: Tails) -> None:
+    def __init__(self, block: IRBlock, native: NativeCode, tails: Tails, optimised: bool) -> None:
         self.block = block
         self.native = native
         self.tails = tails
@@ -88,6 +88,8 @@ class CompiledBlock:
         self.address = native.address
         self.members: dict[int, Tails] = {}
         """Tails of the blocks a region function inlined (codegen.py), by start pc."""
+        self.optimised = optimised
+        """Whether the code was compiled with LLVM's optimisation passes."""
 
 
 class Jit:
@@ -179,7 +181,7 @@ class Jit:
             self._background.wait_idle()
 
     def _install(self, block: IRBlock, native: NativeCode) -> CompiledBlock:
-        compiled = CompiledBlock(block, native, Tails(block, self.namespace))
+        compiled = CompiledBlock(block, native, Tails(block, self.namespace), self.backend.opt_level > 0)
         self.cache[block.start_pc] = compiled
         self.state.set_jump(block.start_pc, native.address)
         self.blocks_compiled += 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import pickle
 import threading
 import time
 from collections.abc import Sequence
@@ -77,14 +78,19 @@ def jit_code_version() -> str:
 
 
 class NameIndex:
-    """Function names by content key, kept in the disk cache's folder (all read when opened: a
-    few hundred kilobytes for thousands of regions)."""
+    """Function names by content key, and the members each region head was last compiled with,
+    kept in the disk cache's folder (all read when opened: a few hundred kilobytes)."""
 
     def __init__(self, folder: Path) -> None:
-        self.table = BatchedTable(folder / "names.sqlite3",
-                                  "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, name TEXT)",
+        path = folder / "names.sqlite3"
+        self.table = BatchedTable(path, "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, name TEXT)",
                                   "INSERT OR IGNORE INTO names VALUES (?, ?)")
         self.names: dict[str, str] = dict(self.table.query("SELECT key, name FROM names"))
+        self.region_table = BatchedTable(
+            path, "CREATE TABLE IF NOT EXISTS regions (head TEXT PRIMARY KEY, members BLOB)",
+            "INSERT OR REPLACE INTO regions VALUES (?, ?)")
+        self.regions: dict[str, bytes] = dict(self.region_table.query("SELECT head, members FROM regions"))
+        """Head key -> pickled [(pc, code)] of the members."""
 
     def get(self, key: str) -> str | None:
         return self.names.get(key)
@@ -93,6 +99,16 @@ class NameIndex:
         if key not in self.names:
             self.names[key] = name
             self.table.add((key, name))
+
+    def members(self, head: str) -> list[tuple[int, bytes]] | None:
+        members = self.regions.get(head)
+        return pickle.loads(members) if members is not None else None
+
+    def put_members(self, head: str, members: list[tuple[int, bytes]]) -> None:
+        data = pickle.dumps(members)
+        if self.regions.get(head) != data:
+            self.regions[head] = data
+            self.region_table.add((head, data))
 
 
 @functools.cache
@@ -183,7 +199,14 @@ class LlvmBackend:
         key = self._content_key(block, members)
         if key is not None:
             self.names.put(key, name)
+            self.names.put_members(self._content_key(block, ()), [(m.start_pc, m.code) for m in members])
         return name, text
+
+    def recorded_members(self, block: IRBlock) -> list[tuple[int, bytes]] | None:
+        """(pc, code) of the members ``block`` was last compiled with as a region head, if ever
+        (so a later run can set up the same region before the block runs)."""
+        head = self._content_key(block, ())
+        return self.names.members(head) if head is not None else None
 
     def _content_key(self, block: IRBlock, members: Sequence[IRBlock]) -> str | None:
         """A hash of what determines the text of ``block``'s function, or None if a block does not
