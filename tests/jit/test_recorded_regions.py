@@ -1,0 +1,61 @@
+"""A second run of the same guest starts its hot blocks natively: regions compiled by the first
+run are installed when their head is first translated (code from the disk cache, members from the
+translation store), and the guest's output is the same."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from polyvm.devtools.baremetal import build_baremetal
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "guests"
+
+CHILD = textwrap.dedent("""
+    import json, sys
+    from polyvm import ExecMode, VmConfig
+    from polyvm.engine import hybrid
+    from polyvm.machine.spike import SpikeBoard
+
+    installed = []
+    original = hybrid.HybridEngine._install_recorded_region
+
+    def counted(self, cached):
+        done = original(self, cached)
+        installed.append(done)
+        return done
+
+    hybrid.HybridEngine._install_recorded_region = counted
+    config = VmConfig().with_exec_mode(ExecMode[sys.argv[2]]).with_memory_size(64 << 20)
+    board = SpikeBoard(config, sys.argv[1])
+    result = board.run(timeout=120)
+    engine = board.engines[0]
+    print(json.dumps({"exit": result.exit_code, "console": bytes(board.console_output).decode(),
+                      "installed": sum(installed), "python_blocks": engine.python_blocks}))
+""")
+
+
+@pytest.mark.parametrize("mode, iterations", [("HYBRID", 3), ("JIT", 60)])
+def test_second_run_starts_hot_code_natively(tmp_path, mode, iterations):
+    """(JIT mode promotes blocks to regions by sampling where slices end: it needs a longer run.)"""
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": iterations}, paging="bare", isa="rv64imac")
+    env = dict(os.environ, POLYVM_CACHE=str(tmp_path))
+
+    def run() -> dict:
+        out = subprocess.run([sys.executable, "-c", CHILD, str(elf), mode], env=env,
+                             capture_output=True, text=True, check=True, timeout=300)
+        return json.loads(out.stdout.splitlines()[-1])
+
+    first, second = run(), run()
+    assert first["exit"] == second["exit"] == 0
+    assert first["console"] == second["console"] and "checksum" in first["console"]
+    assert first["installed"] == 0
+    assert second["installed"] > 0
+    if mode == "HYBRID":
+        assert second["python_blocks"] < first["python_blocks"]
