@@ -118,13 +118,14 @@ class TranslationStore:
     def find(self, pc: int, code_at: bytes | memoryview) -> Translation | None:
         """The stored translation at ``pc`` whose code is a prefix of ``code_at`` (the guest bytes
         from pc to the end of its page), if any."""
-        for code, entry in self.index.get(pc, ()):
+        entries = self.index.get(pc, ())
+        for position, (code, entry) in enumerate(entries):
             if code_at[: len(code)] == code:
                 if isinstance(entry, int):
-                    ((*fields, successors, python),) = self.table.query(
-                        "SELECT insn_count, byte_size, fused, resumable, successors, python FROM blocks"
-                        " WHERE rowid = ?", (entry,))
-                    entry = (*fields, tuple(array.array("Q", successors)), marshal.loads(python))
+                    self._load_page(pc >> 12)
+                    entry = entries[position][1]
+                    if isinstance(entry, int):
+                        return None
                 insn_count, byte_size, fused, resumable, successors, python = entry
                 block = StoredIRBlock.__new__(StoredIRBlock)
                 block.__dict__.update(start_pc=pc, insn_count=insn_count, byte_size=byte_size,
@@ -132,6 +133,21 @@ class TranslationStore:
                                       stored_successors=successors)
                 return Translation(block, code, python)
         return None
+
+    def _load_page(self, page: int) -> None:
+        """Read the entries of every block starting in virtual page ``page`` (one query: blocks of
+        a page tend to be needed together, and a query costs more than its rows)."""
+        first = page << 12
+        rows = self.table.query(
+            "SELECT pc, code, insn_count, byte_size, fused, resumable, successors, python FROM blocks"
+            " WHERE variant = ? AND pc BETWEEN ? AND ?",
+            (self.variant, _signed(first), _signed(first | 0xFFF)))
+        for pc, code, *fields, successors, python in rows:
+            entries = self.index.get(pc & M64, [])
+            for position, (known, entry) in enumerate(entries):
+                if known == code and isinstance(entry, int):
+                    successors = tuple(array.array("Q", successors))
+                    entries[position] = (code, (*fields, successors, marshal.loads(python)))
 
     def add(self, block: IRBlock, code: bytes, python: object) -> None:
         """Keep ``block`` (translated from ``code`` at its start pc) and its Python code object."""

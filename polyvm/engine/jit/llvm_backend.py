@@ -227,9 +227,13 @@ class LlvmBackend:
         known = self.engine.functions.get(name)
         if known is None:
             path = self._cached_path(name)
-            if path is None or not path.exists():
+            if path is None:
                 return None
-            known = self.engine.add(name, path.read_bytes())
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                return None
+            known = self.engine.add(name, data)
             self.disk_hits += 1
         return NativeCode(known[0], name, (time.perf_counter() - start) * 1000, known[1])
 
