@@ -20,8 +20,8 @@ from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import check_boundaries
 from polyvm.ir.block import IRBlock
 
-_servers: dict[int, CompileServer] = {}
-"""One compile server per optimisation level, shared by every engine of this process."""
+_server: list[CompileServer] = []
+"""The compile server every engine of this process shares (started on first use)."""
 _request_ids = itertools.count()
 
 
@@ -63,11 +63,9 @@ class BackgroundCompiler:
             return True
         request_id = next(_request_ids)
         self._waiting[request_id] = (self.generation, block, name)
-        level = self.backend.opt_level
-        server = _servers.get(level)
-        if server is None:
-            server = _servers[level] = CompileServer(level)
-        server.submit(request_id, text, self._replies)
+        if not _server:
+            _server.append(CompileServer())
+        _server[0].submit(request_id, text, self.backend.opt_level, self._replies)
         return True
 
     def invalidate(self) -> None:

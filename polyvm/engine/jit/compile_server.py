@@ -7,10 +7,13 @@ thread spent most of its time inside LLVM; in a separate process compiling is ne
 guest thread, which only links the finished object code (about 0.03 ms per block).
 
 Protocol, both directions: frames of a 4-byte little-endian length and a pickle. Requests are
-``(request_id, module_text)``; replies ``(request_id, object_code or None, milliseconds, error)``.
-The child reads requests on a thread of its own so the parent's writes never wait for a compile.
+``(request_id, module_text, opt_level)``; replies ``(request_id, object_code or None,
+milliseconds, error)``. The child reads requests on a thread of its own so the parent's writes
+never wait for a compile, and compiles waiting requests lowest optimisation level first: the first
+tier's quick compiles (a few ms) are what the guest waits for in the Python tier, optimised
+recompiles of code already native (~20 ms each) can wait.
 
-    python3 -m polyvm.engine.jit.compile_server OPT_LEVEL
+    python3 -m polyvm.engine.jit.compile_server
 """
 
 from __future__ import annotations
@@ -50,13 +53,12 @@ class CompileServer:
     """The parent's side: starts the child, sends module texts, routes each reply to the queue its
     request named (several engines share one server)."""
 
-    def __init__(self, opt_level: int) -> None:
-        self.opt_level = opt_level
+    def __init__(self) -> None:
         self.failure: str | None = None
         """Why the child stopped answering (it died), if it did."""
         self._routes: dict[int, queue.Queue[Reply]] = {}
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "polyvm.engine.jit.compile_server", str(opt_level)],
+            [sys.executable, "-m", "polyvm.engine.jit.compile_server"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
         self._write_lock = threading.Lock()
@@ -64,14 +66,14 @@ class CompileServer:
                                         daemon=True)
         self._reader.start()
 
-    def submit(self, request_id: int, module_text: str, replies: queue.Queue[Reply]) -> None:
-        """Compile ``module_text``; its reply arrives on ``replies`` (an error reply if the server
-        is gone)."""
+    def submit(self, request_id: int, module_text: str, opt_level: int, replies: queue.Queue[Reply]) -> None:
+        """Compile ``module_text`` at ``opt_level``; its reply arrives on ``replies`` (an error
+        reply if the server is gone)."""
         with self._write_lock:
             if self.failure is None:
                 self._routes[request_id] = replies
                 try:
-                    write_frame(self._process.stdin, (request_id, module_text))
+                    write_frame(self._process.stdin, (request_id, module_text, opt_level))
                     return
                 except OSError as exc:
                     self._routes.pop(request_id)
@@ -97,30 +99,34 @@ class CompileServer:
             self._process.wait(timeout=10)
 
 
-def serve(opt_level: int) -> None:
+def serve() -> None:
     """The child: compile every request with a target machine like the parent's engines use."""
     from polyvm.engine.jit.llvm_backend import compile_object, create_target
 
-    target = create_target(0 if opt_level == 0 else 2)
-    requests: queue.Queue[tuple[int, str] | None] = queue.Queue()
+    targets = {level: create_target(level) for level in (0, 2)}
+    requests: queue.PriorityQueue[tuple[int, int, int, str]] = queue.PriorityQueue()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    end = (1 << 30, 0, 0, "")
 
     def read_requests() -> None:
+        arrival = 0
         while (request := read_frame(stdin)) is not None:
-            requests.put(request)
-        requests.put(None)
+            request_id, text, opt_level = request
+            arrival += 1
+            requests.put((opt_level, arrival, request_id, text))
+        requests.put(end)
 
     threading.Thread(target=read_requests, daemon=True).start()
-    while (request := requests.get()) is not None:
-        request_id, text = request
+    while (request := requests.get()) is not end:
+        opt_level, _, request_id, text = request
         start = time.perf_counter()
         try:
-            reply = (request_id, compile_object(text, opt_level, target), 0.0, "")
+            reply = (request_id, compile_object(text, opt_level, targets[0 if opt_level == 0 else 2]), "")
         except RuntimeError as exc:
-            reply = (request_id, None, 0.0, str(exc))
-        write_frame(stdout, (reply[0], reply[1], (time.perf_counter() - start) * 1000, reply[3]))
+            reply = (request_id, None, str(exc))
+        write_frame(stdout, (reply[0], reply[1], (time.perf_counter() - start) * 1000, reply[2]))
 
 
 if __name__ == "__main__":
     os.nice(5)
-    serve(int(sys.argv[1]))
+    serve()
