@@ -16,6 +16,15 @@ import threading
 from pathlib import Path
 
 
+def versioned_path(folder: Path, stem: str, version: str) -> Path:
+    """The database file of ``version`` for ``stem`` in ``folder``; files of other versions (whose
+    rows no current code could use) are deleted."""
+    for old in folder.glob(f"{stem}-*.sqlite3*"):
+        if not old.name.startswith(f"{stem}-{version}."):
+            old.unlink(missing_ok=True)
+    return folder / f"{stem}-{version}.sqlite3"
+
+
 class BatchedTable:
     """The table ``create`` makes in the database at ``path``; ``insert`` adds one row."""
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polyvm
-from polyvm.devtools.batched_table import BatchedTable
+from polyvm.devtools.batched_table import BatchedTable, versioned_path
 from polyvm.devtools.cache import cache_dir
 from polyvm.ir.block import IRBlock, Stmt
 
@@ -83,13 +83,10 @@ class TranslationStore:
     for this code version; files of other versions are deleted."""
 
     def __init__(self, folder: Path, variant: str) -> None:
-        version = code_version()
-        for old in folder.glob("translations-*.sqlite3*"):
-            if not old.name.startswith(f"translations-{version}."):
-                old.unlink(missing_ok=True)
+        path = versioned_path(folder, "translations", code_version())
         self.variant = variant
         self.table = BatchedTable(
-            folder / f"translations-{version}.sqlite3",
+            path,
             "CREATE TABLE IF NOT EXISTS blocks (variant TEXT, pc INTEGER, code BLOB,"
             " insn_count INTEGER, byte_size INTEGER, fused INTEGER, resumable INTEGER,"
             " successors BLOB, python BLOB,"
@@ -104,7 +101,7 @@ class TranslationStore:
         ):
             self.index.setdefault(pc & M64, []).append((code, row))
         self.tails = BatchedTable(
-            folder / f"translations-{version}.sqlite3",
+            path,
             "CREATE TABLE IF NOT EXISTS tails (variant TEXT, pc INTEGER, code BLOB, tail INTEGER,"
             " python BLOB, PRIMARY KEY (variant, pc, code, tail))",
             "INSERT OR IGNORE INTO tails VALUES (?,?,?,?,?)",

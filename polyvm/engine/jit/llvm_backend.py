@@ -24,7 +24,7 @@ from pathlib import Path
 
 import llvmlite.binding as llvm
 
-from polyvm.devtools.batched_table import BatchedTable
+from polyvm.devtools.batched_table import BatchedTable, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
 from polyvm.ir.block import IRBlock
@@ -79,10 +79,11 @@ def jit_code_version() -> str:
 
 class NameIndex:
     """Function names by content key, and the members each region head was last compiled with,
-    kept in the disk cache's folder (all read when opened: a few hundred kilobytes)."""
+    kept in the disk cache's folder for this code version (all read when opened: a few hundred
+    kilobytes)."""
 
     def __init__(self, folder: Path) -> None:
-        path = folder / "names.sqlite3"
+        path = versioned_path(folder, "names", jit_code_version())
         self.table = BatchedTable(path, "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, name TEXT)",
                                   "INSERT OR IGNORE INTO names VALUES (?, ?)")
         self.names: dict[str, str] = dict(self.table.query("SELECT key, name FROM names"))
