@@ -154,6 +154,11 @@ class RiscvMachine:
             engine.run_slice()
             if hart.instret >= end or self._stop.is_set():
                 break
+        if len(self.harts) > 1:
+            # Other harts store while this one waits for its next turn: an SC after that could
+            # succeed on a reservation another hart's store broke, so the reservation ends here
+            # (SC may fail spuriously; LR/SC loops complete within a turn).
+            hart.mmu.reservation = None
         return ran
 
     def _service(self) -> None:

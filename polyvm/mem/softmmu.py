@@ -345,6 +345,12 @@ class SoftMmu:
             self.store(second, value >> (8 * first), size - first)
             return
         paddr = self.translate(vaddr, Access.STORE)
+        self.note_store_page(vaddr, paddr)
+        self.phys_write(paddr, value, size)
+
+    def note_store_page(self, vaddr: int, paddr: int) -> None:
+        """``vaddr`` was just translated for a store to ``paddr``: enter its page in the store map
+        if stores there may take the fast path (plain RAM, not code, not watched)."""
         ram = self.ram
         if (
             ram.base <= paddr < ram.end
@@ -355,7 +361,6 @@ class SoftMmu:
         ):
             self.wr[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
             self._filled(vaddr >> 12)
-        self.phys_write(paddr, value, size)
 
     # --- seed MMU API --------------------------------------------------------------------------
 

@@ -204,3 +204,19 @@ def test_page_crossing_store_faults_before_writing_anything():
     with pytest.raises(MemoryAccessError):
         t.mmu.write(0x8FFE, 0xFFFFFFFF, 4)
     assert t.mmu.ram.read_int(RAM + 0x8FFE, 2) == 0
+
+
+def test_amos_enter_their_page_in_the_store_map_like_stores():
+    from polyvm import RiscvHart
+
+    t = Tables()
+    t.map(0x5000, RAM + 0x6000, V | R | W | A | D)
+    t.map(0x7000, RAM + 0x8000, V | R | W | A | D)
+    hart = RiscvHart(0, t.mmu, lambda: 0)
+    t.mmu.set_context(Priv.S, Priv.S, False, False)
+    t.mmu.ram.write_int(RAM + 0x6008, 40, 8)
+    assert hart.amo("amoadd", 0x5008, 2, 8, 0x1000, 0) == 40
+    assert t.mmu.ram.read_int(RAM + 0x6008, 8) == 42
+    t.mmu.store(0x7000, 1, 8)
+    assert 0x5 in t.mmu.wr and 0x7 in t.mmu.wr
+    assert t.mmu.wr[0x5] == t.mmu.ram.offset(RAM + 0x6000) - 0x5000

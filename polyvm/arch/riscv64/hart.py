@@ -230,6 +230,7 @@ class RiscvHart:
     def amo(self, kind: str, vaddr: int, value: int, size: int, pc: int, index: int) -> int:
         paddr = self._atomic_paddr(vaddr, size, pc, index, Access.STORE)
         mmu = self.mmu
+        mmu.note_store_page(vaddr, paddr)
         old = self._phys(lambda: mmu.phys_read(paddr, size), vaddr, Access.STORE, pc, index)
         bits = 8 * size
         new = AMO_OPS[kind](old, value & ((1 << bits) - 1), bits) & ((1 << bits) - 1)

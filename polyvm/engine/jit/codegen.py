@@ -13,7 +13,8 @@ take an inline fast path through the direct-mapped TLBs in the context block. Wh
 code does not do itself leaves it through a *side exit*:
 
 * a TLB miss or a misaligned access (size > 1) -> ``Exit.MEMORY`` with the guest address;
-* a CALL of a helper -> ``Exit.HELPER``.
+* a CALL of a helper -> ``Exit.HELPER``, except the AMO helpers (``AMO_HELPERS``): those run inline
+  as one ``atomicrmw`` on a write-TLB hit, and take the memory side exit otherwise.
 
 Exit protocol (the precise boundary): a side exit stores the slots as they were at the start of
 the guest instruction it belongs to (the first INSN marker of a fused pair), writes REASON, INDEX
@@ -75,6 +76,14 @@ SIMPLE = {Op.ADD: "add", Op.SUB: "sub", Op.MUL: "mul", Op.AND: "and", Op.OR: "or
 COMPARES = {Op.EQ: "eq", Op.NE: "ne", Op.LTU: "ult", Op.GEU: "uge", Op.LT: "slt", Op.GE: "sge"}
 MUL_HIGH = {Op.MULH: ("sext", "sext"), Op.MULHU: ("zext", "zext"), Op.MULHSU: ("sext", "zext")}
 SHIFTS = {Op.SHL: "shl", Op.SHR: "lshr", Op.SAR: "ashr"}
+AMO_RMW = {"amoswap": "xchg", "amoadd": "add", "amoxor": "xor", "amoand": "and", "amoor": "or",
+           "amomin": "min", "amomax": "max", "amominu": "umin", "amomaxu": "umax"}
+"""The LLVM ``atomicrmw`` operation of each RISC-V AMO (hart.AMO_OPS): at the access width it
+stores op(old, value) and returns old, as hart.amo does; min/max compare signed, the u forms not.
+One instruction does load, operation and store; ``monotonic``, the weakest ordering, is enough: the
+harts of a machine take turns (riscv_machine), so the aq/rl bits have nothing to order."""
+AMO_HELPERS = {f"{kind}_{size}": (rmw, size) for kind, rmw in AMO_RMW.items() for size in (4, 8)}
+"""Helper name (translate.py ``atomic``: kind_size) -> (atomicrmw operation, access size)."""
 LIKELY = "!0"
 METADATA = f'{LIKELY} = !{{!"branch_weights", i32 1000, i32 1}}'
 ARGS = "ptr noalias %regs, ptr noalias %ram, ptr noalias %ctx"
@@ -268,6 +277,8 @@ class _BlockCodegen:
                 self.load(stmt)
             elif op is Op.STORE:
                 self.store(stmt)
+            elif op is Op.CALL and stmt.aux in AMO_HELPERS:
+                self.amo(stmt)
             elif op is Op.CALL:
                 self.side_exit(None, Exit.HELPER, 0)
                 return
@@ -352,6 +363,23 @@ class _BlockCodegen:
         if size < 8:
             value = self.new(f"trunc i64 {value} to i{8 * size}")
         self.put(f"store i{8 * size} {value}, ptr {ptr}, align {size}")
+
+    def amo(self, stmt: Stmt) -> None:
+        """``CALL amoX_size(addr, value, pc, index)`` inline: hart.amo's result, the old value
+        (sign-extended from 32 bits for size 4), with op(old, value) stored in its place.
+
+        Exact because of what a write-TLB hit means: the page is writable RAM (never a code,
+        watched or MMIO page) whose store translation already succeeded, so hart.amo would
+        translate, read and write just these bytes with no other effect. A miss or a misaligned
+        address takes the memory side exit, and the Python tail runs hart.amo, which traps
+        or does the access."""
+        operation, size = AMO_HELPERS[stmt.aux]
+        addr, value = (self.val(arg) for arg in stmt.args[:2])
+        ptr = self.host_pointer(addr, size, WRITE_TLB)
+        bits = 8 * size
+        operand = lit(value) if size == 8 else self.new(f"trunc i64 {lit(value)} to i{bits}")
+        old = self.new(f"atomicrmw {operation} ptr {ptr}, i{bits} {operand} monotonic, align {size}")
+        self.temps[stmt.dst] = old if size == 8 else self.new(f"sext i{bits} {old} to i64")
 
     def pure(self, stmt: Stmt) -> Value:
         op = stmt.op
