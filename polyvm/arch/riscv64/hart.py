@@ -44,6 +44,10 @@ def _sext(value: int, size: int) -> int:
     return _signed(value, 8 * size) & M64
 
 
+GLOBAL_ENABLES = C.MIE_BIT | C.SIE_BIT
+"""mstatus bits that only gate interrupts (no effect on translation)."""
+
+
 class RiscvHart:
     """Architectural state and privileged behaviour of one RV64IMAC hart with M, S and U modes."""
 
@@ -368,9 +372,18 @@ class RiscvHart:
             before = (self.priv, self.mstatus, self.satp, self.mie, self.mideleg, self.menvcfg)
             writer(new & M64)
             after = (self.priv, self.mstatus, self.satp, self.mie, self.mideleg, self.menvcfg)
-            if before != after or number in (C.MIP, C.SIP, C.STIMECMP):
+            if number in (C.MIP, C.SIP, C.STIMECMP) or before[2:] != after[2:] or before[0] != after[0]:
                 self._sync_mmu()
                 self.exit_pending = True
+            elif before[1] != after[1]:
+                if (before[1] ^ after[1]) & ~GLOBAL_ENABLES:
+                    self._sync_mmu()
+                    self.exit_pending = True
+                elif self.pending_interrupt() is not None:
+                    # Only MIE/SIE changed (Linux toggles SIE around every critical section, tens
+                    # of thousands of times a boot): the slice goes on unless that made an
+                    # interrupt deliverable, which is then taken after this instruction.
+                    self.exit_pending = True
         return old & M64
 
     def _csr_permitted(self, number: int, writes: bool) -> bool:
