@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import functools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,12 +85,17 @@ class CompiledBlock:
         self.block = block
         self.native = native
         self.tails = tails
-        self.call = BLOCK_FUNCTION(native.address)
         self.address = native.address
         self.members: dict[int, Tails] = {}
         """Tails of the blocks a region function inlined (codegen.py), by start pc."""
         self.optimised = optimised
         """Whether the code was compiled with LLVM's optimisation passes."""
+
+    @functools.cached_property
+    def call(self) -> ctypes._CFuncPtr:
+        """The block's function, callable from Python (made on first use: the run loop enters
+        blocks through the dispatch loop, and a ctypes function object per block costs)."""
+        return BLOCK_FUNCTION(self.address)
 
 
 class Jit:
