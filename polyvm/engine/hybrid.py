@@ -6,12 +6,17 @@ every helper see one copy of the guest state and nothing is copied at a tier swi
 
 * HYBRID: blocks start in the Python tier, which counts their executions; once the JIT says a block
   is hot (``Jit.should_compile``: the configured threshold, adaptive when enabled) it is compiled in
-  the background and, when ready, run natively from then on.
+  the background as a region without LLVM's optimisation passes (about 2.6 ms a region against
+  ~23 ms optimised: a cold Linux boot waits for these in the slow Python tier, 42 s with optimised
+  first compiles, 28 s with quick ones; benchmarks/boot.py --cold-cache) and run natively from then
+  on.
 * JIT (``compile_all``): every block is compiled (synchronously, without LLVM's optimisation
   passes) before its first execution; the Python tier only finishes side exits and runs the few
-  blocks the native backend refuses. Hot code is then recompiled as optimised regions in the
-  background, as HYBRID compiles it: where native slices stop is a sample of where the guest
-  spends its time, and a block sampled PROMOTE_SAMPLES times is promoted.
+  blocks the native backend refuses.
+* Both: code that stays hot is recompiled as an optimised region in the background: where native
+  slices stop is a sample of where the guest spends its time, and a block sampled PROMOTE_SAMPLES
+  times is promoted. Optimised regions of an earlier run are installed when their head is first
+  translated (``_install_recorded_region``).
 
 Under the instruction-count clock a slice ends at exactly the points where the interpreter's slice
 ends (``budget`` blocks, the instruction limit, a trap or an ExitSlice), counted the same way, so
@@ -60,9 +65,9 @@ REGION_DEPTH = 3
 """HYBRID compiles a hot block as a region with the blocks of its page its branches reach within
 this many steps (codegen.py; benchmarks/run.py --mode hybrid: cpu_mix's hot loops)."""
 PROMOTE_SAMPLES = 4
-"""JIT mode promotes a block to an optimised region once this many native slices stopped in it
-(benchmarks/run.py --mode jit: cpu_mix's loops are promoted within a few milliseconds, and a
-region runs them about 2.5x faster than chained single blocks without optimisation)."""
+"""A block's quick code is replaced by an optimised region once this many native slices stopped in
+it (benchmarks/run.py --mode jit: cpu_mix's loops are promoted within a few milliseconds, and an
+optimised region runs them about 2.5x faster than unoptimised code)."""
 PAGE = 12
 
 
@@ -74,7 +79,10 @@ class HybridEngine(Interpreter):
         objects = cache_dir() / "jit"
         objects.mkdir(parents=True, exist_ok=True)
         self.jit = Jit(config, opt_level=0 if compile_all else 2, cache_dir=objects)
+        self.quick_backend = self.jit.backend if compile_all else LlvmBackend(0, objects)
+        """The first tier's compiler: no optimisation passes, a few ms per region."""
         self.region_backend = LlvmBackend(2, objects) if compile_all else self.jit.backend
+        """Optimised regions for code that stays hot (about ten times the compile time)."""
         if config.enable_jit and not compile_all:
             self.jit.enable_adaptive_threshold()
         state = self.jit.state
@@ -85,10 +93,11 @@ class HybridEngine(Interpreter):
         pc (a superset of the direct-mapped table: the blocks native code may have run and
         side-exited from)."""
         self._entered_by_regime: dict[Hashable, dict[int, CompiledBlock]] = {}
-        self.background: BackgroundCompiler | None = None
-        self.waiting: dict[int, tuple[CachedBlock, list[CachedBlock]]] = {}
-        """Blocks handed to the background compiler with their region's members, by id of their IR
-        block."""
+        self.compilers: dict[bool, BackgroundCompiler] = {}
+        """Background compilers of quick (False) and optimised (True) regions."""
+        self.waiting: dict[tuple[int, bool], tuple[CachedBlock, list[CachedBlock]]] = {}
+        """Blocks handed to a background compiler with their region's members, by id of their IR
+        block and whether optimised."""
         self.holders: dict[int, list[tuple[CachedBlock, CachedBlock]]] = {}
         """(member, region head) pairs by id of the member: a dropped member drops the region."""
         self.code_cache_size = 0
@@ -201,8 +210,7 @@ class HybridEngine(Interpreter):
             hart.take_trap(trap.cause, trap.tval, trap.pc)
         self.python_blocks += python
         self.dispatches += budget - left
-        if self.compile_all:
-            self._sample(hart.pc)
+        self._sample(hart.pc)
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
         """A new translation; JIT mode compiles it natively at once (unless the backend refuses).
@@ -251,30 +259,32 @@ class HybridEngine(Interpreter):
     def _consider(self, cached: CachedBlock) -> None:
         """HYBRID: every HOT_CHECK_EVERY Python-tier runs of a block, ask the JIT whether it is hot."""
         if not self.compile_all and self.jit.should_compile(cached.exec_count):
-            self._compile_region(cached)
+            self._compile_region(cached, optimised=False)
 
     def _sample(self, pc: int) -> None:
-        """JIT: a native slice stopped at ``pc``; promote its block once sampled often enough (the
-        samples are counted in ``exec_count``, which native blocks do not use otherwise)."""
+        """A native slice stopped at ``pc``; promote its block to an optimised region once sampled
+        often enough (the samples are counted in ``exec_count``, which native blocks do not use
+        otherwise: ``_install`` of quick code starts it again)."""
         entry = self.jump_cache.get(pc)
         if entry is None or entry[2].native is None:
             return
         cached = entry[2]
         cached.exec_count += 1
         if cached.exec_count == PROMOTE_SAMPLES and not cached.native.optimised:
-            self._compile_region(cached)
+            self._compile_region(cached, optimised=True)
 
-    def _compile_region(self, cached: CachedBlock) -> None:
-        """Hand ``cached`` and its region's members to the background compiler."""
-        background = self.background
+    def _compile_region(self, cached: CachedBlock, optimised: bool) -> None:
+        """Hand ``cached`` and its region's members to the quick or the optimising compiler."""
+        background = self.compilers.get(optimised)
         if background is None:
-            background = self.background = BackgroundCompiler(self.region_backend)
+            backend = self.region_backend if optimised else self.quick_backend
+            background = self.compilers[optimised] = BackgroundCompiler(backend)
         block = cached.block
         if block.start_pc in background.pending or block.start_pc in background.refused:
             return
         members = self._members(cached)
         if background.submit(block, [member.block for member in members]):
-            self.waiting[id(block)] = (cached, members)
+            self.waiting[id(block), optimised] = (cached, members)
 
     def _members(self, cached: CachedBlock) -> list[CachedBlock]:
         """The current translations of the blocks of ``cached``'s page its branches reach within
@@ -307,15 +317,16 @@ class HybridEngine(Interpreter):
         return list(members.values())
 
     def _install_ready(self) -> None:
-        """Install finished background compiles whose block is still the current translation."""
-        if self.background is None:
-            return
+        """Install finished background compiles whose block is still the current translation (and
+        has no optimised code already: a quick compile may finish after an optimised one)."""
         peek = self.block_cache.peek
-        for block, native in self.background.collect():
-            cached, members = self.waiting.pop(id(block), (None, []))
-            if cached is not None and all(peek(c.block.start_pc, c.block.phys_start) is c
-                                          for c in (cached, *members)):
-                self._install(cached, native, members)
+        for optimised, background in self.compilers.items():
+            for block, native in background.collect():
+                cached, members = self.waiting.pop((id(block), optimised), (None, []))
+                if cached is None or (cached.native is not None and cached.native.optimised > optimised):
+                    continue
+                if all(peek(c.block.start_pc, c.block.phys_start) is c for c in (cached, *members)):
+                    self._install(cached, native, members, optimised)
 
     def _install(self, cached: CachedBlock, native: NativeCode, members: Sequence[CachedBlock] = (),
                  optimised: bool = True) -> None:
@@ -328,6 +339,8 @@ class HybridEngine(Interpreter):
             self._drop_native_jumps({block.start_pc})
         tails = self._tails
         cached.native = compiled = CompiledBlock(block, native, tails(block), optimised)
+        if not optimised:
+            cached.exec_count = 0
         for member in members:
             compiled.members[member.block.start_pc] = tails(member.block)
             self.holders.setdefault(id(member), []).append((member, cached))
