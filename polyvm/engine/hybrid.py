@@ -229,12 +229,18 @@ class HybridEngine(Interpreter):
         return cached
 
     def _install_recorded_region(self, cached: CachedBlock) -> bool:
-        """Install the optimised region an earlier run compiled with ``cached`` as its head, if
-        the disk cache has it and its members' code is the same now (they are translated here,
-        from the translation store, without their own recorded regions)."""
+        """Install the region an earlier run compiled with ``cached`` as its head (optimised if it
+        has one), if the disk cache has it and its members' code is the same now (they are
+        translated here, from the translation store, without their own recorded regions): code
+        that was hot before runs natively from its first execution."""
+        return (self._install_recorded(cached, self.region_backend, optimised=True)
+                or self._install_recorded(cached, self.quick_backend, optimised=False))
+
+    def _install_recorded(self, cached: CachedBlock, backend: LlvmBackend, optimised: bool) -> bool:
+        """Install ``backend``'s region for head ``cached`` with the members it was last compiled
+        with, if their code is the same now and the disk cache has the region's code."""
         if self._recording_members or self.breakpoints:
             return False
-        backend = self.region_backend
         recorded = backend.recorded_members(cached.block)
         if recorded is None:
             return False
@@ -253,7 +259,7 @@ class HybridEngine(Interpreter):
         native = backend.known_code(cached.block, [member.block for member in members])
         if native is None:
             return False
-        self._install(cached, native, members)
+        self._install(cached, native, members, optimised)
         return True
 
     def _consider(self, cached: CachedBlock) -> None:
@@ -274,7 +280,10 @@ class HybridEngine(Interpreter):
             self._compile_region(cached, optimised=True)
 
     def _compile_region(self, cached: CachedBlock, optimised: bool) -> None:
-        """Hand ``cached`` and its region's members to the quick or the optimising compiler."""
+        """Hand ``cached`` and its region's members to the quick or the optimising compiler (a
+        quick region an earlier run compiled for this head is installed at once instead)."""
+        if not optimised and self._install_recorded(cached, self.quick_backend, optimised=False):
+            return
         background = self.compilers.get(optimised)
         if background is None:
             backend = self.region_backend if optimised else self.quick_backend

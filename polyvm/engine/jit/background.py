@@ -1,9 +1,9 @@
 """Compiling blocks while the guest keeps running.
 
-The guest thread turns a hot block into LLVM IR text (cheap) and hands it to the compile server,
-a child process running LLVM (compile_server.py says why not a thread); blocks whose object code
-is already in this process or the disk cache are linked at once (most found by their content,
-without making their text: llvm_backend.py). Finished code is installed later
+The guest thread hands a hot block (with its region's members) to the compile server, a child
+process that makes its LLVM IR and runs LLVM (compile_server.py says why not a thread); blocks whose
+object code is already in this process or the disk cache are linked at once (found by their
+content, without making their text: llvm_backend.py). Finished code is installed later
 by the thread that runs the guest (``collect``): the jump table is never written while native code
 may be reading it. Results of a generation that ``invalidate`` ended (code cache flushes) are
 dropped instead of installed.
@@ -11,6 +11,7 @@ dropped instead of installed.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import queue
 from collections.abc import Sequence
@@ -25,6 +26,11 @@ _server: list[CompileServer] = []
 _request_ids = itertools.count()
 
 
+def _portable(block: IRBlock) -> IRBlock:
+    """A plain IRBlock with ``block``'s fields (a stored block's lazy parts do not pickle)."""
+    return IRBlock(**{field.name: getattr(block, field.name) for field in dataclasses.fields(IRBlock)})
+
+
 class BackgroundCompiler:
     """Compiles submitted blocks through ``backend``'s naming and disk cache, LLVM in a server."""
 
@@ -36,8 +42,8 @@ class BackgroundCompiler:
         """Start pcs of blocks the native backend cannot compile (never submitted again)."""
         self.errors: list[str] = []
         """Why the compile server could not compile blocks (kept for --stats and tests)."""
-        self._waiting: dict[int, tuple[int, IRBlock, str]] = {}
-        """Requests out at the server: id -> (generation, block, function name)."""
+        self._waiting: dict[int, tuple[int, IRBlock, Sequence[IRBlock]]] = {}
+        """Requests out at the server: id -> (generation, block, region members)."""
         self._done: list[tuple[int, IRBlock, NativeCode | None]] = []
         self._replies: queue.Queue[Reply] = queue.Queue()
 
@@ -55,17 +61,16 @@ class BackgroundCompiler:
             self._done.append((self.generation, block, None))
             return True
         known = self.backend.known_code(block, members)
-        if known is None:
-            name, text = self.backend.prepare(block, members)
-            known = self.backend.lookup(name)
         if known is not None:
             self._done.append((self.generation, block, known))
             return True
         request_id = next(_request_ids)
-        self._waiting[request_id] = (self.generation, block, name)
+        self._waiting[request_id] = (self.generation, block, members)
         if not _server:
             _server.append(CompileServer())
-        _server[0].submit(request_id, text, self.backend.opt_level, self._replies)
+        folder = str(self.backend.cache_dir) if self.backend.cache_dir is not None else None
+        region = (_portable(block), [_portable(member) for member in members], folder)
+        _server[0].submit(request_id, region, self.backend.opt_level, self._replies)
         return True
 
     def invalidate(self) -> None:
@@ -98,13 +103,15 @@ class BackgroundCompiler:
         """Link the object code of the replies that have arrived (wait for one if ``block``)."""
         try:
             while self._waiting:
-                request_id, data, compile_ms, error = self._replies.get(block=block)
+                request_id, name, data, compile_ms, error = self._replies.get(block=block)
                 block = False
-                generation, ir_block, name = self._waiting.pop(request_id)
+                generation, ir_block, members = self._waiting.pop(request_id)
                 if data is None:
                     self.errors.append(error)
                     self._done.append((generation, ir_block, None))
                 else:
-                    self._done.append((generation, ir_block, self.backend.load(name, data, compile_ms)))
+                    self.backend.remember(ir_block, members, name)
+                    native = self.backend.load(name, data, compile_ms, stored=True)
+                    self._done.append((generation, ir_block, native))
         except queue.Empty:
             pass

@@ -7,11 +7,15 @@ thread spent most of its time inside LLVM; in a separate process compiling is ne
 guest thread, which only links the finished object code (about 0.03 ms per block).
 
 Protocol, both directions: frames of a 4-byte little-endian length and a pickle. Requests are
-``(request_id, module_text, opt_level)``; replies ``(request_id, object_code or None,
-milliseconds, error)``. The child reads requests on a thread of its own so the parent's writes
-never wait for a compile, and compiles waiting requests lowest optimisation level first: the first
-tier's quick compiles (a few ms) are what the guest waits for in the Python tier, optimised
-recompiles of code already native (~20 ms each) can wait.
+``(request_id, (block, members, cache folder or None), opt_level)``: the child makes the LLVM IR
+text itself (codegen.py; that was a tenth of a cold Linux boot in the guest's process), names it,
+and compiles it and stores the object code in the disk cache unless the cache has that name
+(regions offered different members often inline the same ones: codegen.py's REGION_COPIES).
+Replies are ``(request_id, name, object_code or None, milliseconds, error)``. The child reads
+requests on a thread of its own so the parent's writes never wait for a compile, and compiles
+waiting requests lowest optimisation level first: the first tier's quick compiles (a few ms) are
+what the guest waits for in the Python tier, optimised recompiles of code already native (~20 ms
+each) can wait.
 
     python3 -m polyvm.engine.jit.compile_server
 """
@@ -26,7 +30,12 @@ import subprocess
 import sys
 import threading
 import time
-from typing import BinaryIO
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from polyvm.ir.block import IRBlock
 
 HEADER = struct.Struct("<I")
 
@@ -46,7 +55,9 @@ def read_frame(stream: BinaryIO) -> object | None:
     return pickle.loads(data)
 
 
-Reply = tuple[int, "bytes | None", float, str]
+Reply = tuple[int, str, "bytes | None", float, str]
+Region = tuple["IRBlock", "Sequence[IRBlock]", "str | None"]
+"""A request's payload: a block, its region members and the disk cache folder."""
 
 
 class CompileServer:
@@ -66,19 +77,19 @@ class CompileServer:
                                         daemon=True)
         self._reader.start()
 
-    def submit(self, request_id: int, module_text: str, opt_level: int, replies: queue.Queue[Reply]) -> None:
-        """Compile ``module_text`` at ``opt_level``; its reply arrives on ``replies`` (an error
-        reply if the server is gone)."""
+    def submit(self, request_id: int, region: Region, opt_level: int, replies: queue.Queue[Reply]) -> None:
+        """Compile ``region`` at ``opt_level``; its reply arrives on ``replies`` (an error reply if
+        the server is gone)."""
         with self._write_lock:
             if self.failure is None:
                 self._routes[request_id] = replies
                 try:
-                    write_frame(self._process.stdin, (request_id, module_text, opt_level))
+                    write_frame(self._process.stdin, (request_id, region, opt_level))
                     return
                 except OSError as exc:
                     self._routes.pop(request_id)
                     self.failure = f"the JIT compile server is gone ({exc})"
-        replies.put((request_id, None, 0.0, self.failure))
+        replies.put((request_id, "", None, 0.0, self.failure))
 
     def _read_replies(self) -> None:
         while (reply := read_frame(self._process.stdout)) is not None:
@@ -91,7 +102,7 @@ class CompileServer:
             self.failure = f"the JIT compile server exited ({self._process.wait()}): {stderr[-500:]}"
             routes, self._routes = self._routes, {}
         for request_id, route in routes.items():
-            route.put((request_id, None, 0.0, self.failure))
+            route.put((request_id, "", None, 0.0, self.failure))
 
     def close(self) -> None:
         if self._process.poll() is None:
@@ -100,31 +111,45 @@ class CompileServer:
 
 
 def serve() -> None:
-    """The child: compile every request with a target machine like the parent's engines use."""
-    from polyvm.engine.jit.llvm_backend import compile_object, create_target
+    """The child: make, name, compile and store each requested region, lowest level first."""
+    from polyvm.engine.jit.codegen import block_function
+    from polyvm.engine.jit.llvm_backend import (
+        codegen_level,
+        compile_object,
+        host_target,
+        named_module,
+        store_object,
+    )
 
-    targets = {level: create_target(level) for level in (0, 2)}
-    requests: queue.PriorityQueue[tuple[int, int, int, str]] = queue.PriorityQueue()
+    requests: queue.PriorityQueue[tuple[int, int, int, Region]] = queue.PriorityQueue()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    end = (1 << 30, 0, 0, "")
+    end = (1 << 30, 0, 0, None)
 
     def read_requests() -> None:
         arrival = 0
         while (request := read_frame(stdin)) is not None:
-            request_id, text, opt_level = request
+            request_id, region, opt_level = request
             arrival += 1
-            requests.put((opt_level, arrival, request_id, text))
+            requests.put((opt_level, arrival, request_id, region))
         requests.put(end)
 
     threading.Thread(target=read_requests, daemon=True).start()
     while (request := requests.get()) is not end:
-        opt_level, _, request_id, text = request
+        opt_level, _, request_id, (block, members, folder) = request
         start = time.perf_counter()
+        name, data, error = "", None, ""
         try:
-            reply = (request_id, compile_object(text, opt_level, targets[0 if opt_level == 0 else 2]), "")
-        except RuntimeError as exc:
-            reply = (request_id, None, str(exc))
-        write_frame(stdout, (reply[0], reply[1], (time.perf_counter() - start) * 1000, reply[2]))
+            name, text = named_module(block_function(block, "NAME", members), opt_level)
+            cached = Path(folder) / f"{name}.o" if folder is not None else None
+            if cached is not None and cached.exists():  # the same text from other members
+                data = cached.read_bytes()
+            else:
+                data = compile_object(text, opt_level, host_target(codegen_level(opt_level)).target)
+                if folder is not None:
+                    store_object(Path(folder), name, data)
+        except (RuntimeError, ValueError) as exc:
+            error = str(exc)
+        write_frame(stdout, (request_id, name, data, (time.perf_counter() - start) * 1000, error))
 
 
 if __name__ == "__main__":

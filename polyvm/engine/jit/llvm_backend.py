@@ -64,6 +64,53 @@ def create_target(codegen_level: int) -> llvm.TargetMachine:
                                                                    codemodel="jitdefault")
 
 
+@dataclass(frozen=True)
+class HostTarget:
+    """The target machine of one code generator level, the module header for it and the host
+    description that goes into every function name."""
+
+    target: llvm.TargetMachine
+    header: str
+    host: str
+
+
+@functools.cache
+def host_target(codegen_level: int) -> HostTarget:
+    target = create_target(codegen_level)
+    header = (f'target triple = "{llvm.get_process_triple()}"\n'
+              f'target datalayout = "{target.target_data}"\n')
+    host = "|".join([
+        ".".join(map(str, llvm.llvm_version_info)), llvm.get_process_triple(),
+        llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(), str(codegen_level),
+    ])
+    return HostTarget(target, header, host)
+
+
+def codegen_level(opt_level: int) -> int:
+    """Level 0 uses LLVM's fast instruction selector; optimised code gets the full generator."""
+    return 0 if opt_level == 0 else 2
+
+
+def named_module(function: str, opt_level: int) -> tuple[str, str]:
+    """The name of ``function`` (text with ``@NAME(``; a hash of it, the level and the host) and
+    the module text defining it under that name."""
+    host = host_target(codegen_level(opt_level))
+    digest = hashlib.sha256(f"{host.host}|{opt_level}|{function}".encode()).hexdigest()
+    name = f"{PREFIX}{digest[:32]}"
+    return name, f"{host.header}{function.replace('@NAME(', f'@{name}(', 1)}\n{METADATA}\n"
+
+
+def store_object(folder: Path, name: str, data: bytes) -> None:
+    """Keep object code in the disk cache, written atomically under a temporary name of this
+    process and thread (two writers may store the same function at once: the last rename wins, and
+    both wrote the same bytes)."""
+    path = folder / f"{name}.o"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+
 JIT_SOURCES = ("codegen.py", "context.py", "llvm_backend.py")
 """Code of this package that determines a block function's text, besides the translator's."""
 
@@ -120,15 +167,9 @@ def _name_index(folder: Path) -> NameIndex:
 class _Engine:
     """One MCJIT engine and its target machine, alive until the process ends."""
 
-    def __init__(self, codegen_level: int) -> None:
-        self.target = create_target(codegen_level)
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.target)
-        self.header = (f'target triple = "{llvm.get_process_triple()}"\n'
-                       f'target datalayout = "{self.target.target_data}"\n')
-        self.host = "|".join([
-            ".".join(map(str, llvm.llvm_version_info)), llvm.get_process_triple(),
-            llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(), str(codegen_level),
-        ])
+    def __init__(self, level: int) -> None:
+        self.host = host_target(level)
+        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.host.target)
         self.lock = threading.Lock()
         """MCJIT is not thread-safe: one object added at a time."""
         self.functions: dict[str, tuple[int, int]] = {}
@@ -167,7 +208,7 @@ class LlvmBackend:
     def __init__(self, opt_level: int = 2, cache_dir: Path | None = None) -> None:
         self.opt_level = opt_level
         self.cache_dir = cache_dir
-        self.codegen_level = 0 if opt_level == 0 else 2
+        self.codegen_level = codegen_level(opt_level)
         if self.codegen_level not in self._engines:
             self._engines[self.codegen_level] = _Engine(self.codegen_level)
         self.engine = self._engines[self.codegen_level]
@@ -185,7 +226,7 @@ class LlvmBackend:
 
     def compile_dispatch_loop(self) -> NativeCode:
         start = time.perf_counter()
-        return self._finish(*self._named(dispatch_loop("NAME")), start)
+        return self._finish(*named_module(dispatch_loop("NAME"), self.opt_level), start)
 
     def known_code(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode | None:
         """``block``'s code if this process or the disk cache has it under the name its content
@@ -196,12 +237,17 @@ class LlvmBackend:
 
     def prepare(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> tuple[str, str]:
         """The function name (a hash of its text and the host) and module text of ``block``."""
-        name, text = self._named(block_function(block, "NAME", members))
+        name, text = named_module(block_function(block, "NAME", members), self.opt_level)
+        self.remember(block, members, name)
+        return name, text
+
+    def remember(self, block: IRBlock, members: Sequence[IRBlock], name: str) -> None:
+        """Note that ``block`` with ``members`` compiles to ``name`` (``known_code``) and that these
+        were its members (``recorded_members``)."""
         key = self._content_key(block, members)
         if key is not None:
             self.names.put(key, name)
             self.names.put_members(self._content_key(block, ()), [(m.start_pc, m.code) for m in members])
-        return name, text
 
     def recorded_members(self, block: IRBlock) -> list[tuple[int, bytes]] | None:
         """(pc, code) of the members ``block`` was last compiled with as a region head, if ever
@@ -214,7 +260,7 @@ class LlvmBackend:
         know the guest bytes it came from."""
         if self.names is None:
             return None
-        digest = hashlib.sha256(f"{self.engine.host}|{self.opt_level}|{jit_code_version()}".encode())
+        digest = hashlib.sha256(f"{self.engine.host.host}|{self.opt_level}|{jit_code_version()}".encode())
         for each in (block, *members):
             if each.code is None:
                 return None
@@ -238,34 +284,21 @@ class LlvmBackend:
             self.disk_hits += 1
         return NativeCode(known[0], name, (time.perf_counter() - start) * 1000, known[1])
 
-    def load(self, name: str, data: bytes, compile_ms: float) -> NativeCode:
-        """Link object code compiled elsewhere (and keep it in the disk cache)."""
-        self._store(name, data)
+    def load(self, name: str, data: bytes, compile_ms: float, stored: bool = False) -> NativeCode:
+        """Link object code compiled elsewhere (and keep it in the disk cache unless ``stored``
+        there already)."""
+        if not stored and self.cache_dir is not None:
+            store_object(self.cache_dir, name, data)
         address, size = self.engine.add(name, data)
         return NativeCode(address, name, compile_ms, size)
-
-    def _named(self, function: str) -> tuple[str, str]:
-        engine = self.engine
-        digest = hashlib.sha256(f"{engine.host}|{self.opt_level}|{function}".encode()).hexdigest()
-        name = f"{PREFIX}{digest[:32]}"
-        return name, f"{engine.header}{function.replace('@NAME(', f'@{name}(', 1)}\n{METADATA}\n"
 
     def _finish(self, name: str, text: str, start: float) -> NativeCode:
         known = self.lookup(name)
         if known is not None:
             return NativeCode(known.address, name, (time.perf_counter() - start) * 1000, known.code_size)
-        data = compile_object(text, self.opt_level, self.engine.target)
+        data = compile_object(text, self.opt_level, self.engine.host.target)
         return self.load(name, data, (time.perf_counter() - start) * 1000)
 
     def _cached_path(self, name: str) -> Path | None:
         return None if self.cache_dir is None else self.cache_dir / f"{name}.o"
 
-    def _store(self, name: str, data: bytes) -> None:
-        """Write the object atomically under a temporary name of this process and thread (two
-        machines in one process may store the same block at once; the last rename wins, and both
-        wrote the same bytes)."""
-        path = self._cached_path(name)
-        if path is not None and not path.exists():
-            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            tmp.write_bytes(data)
-            tmp.replace(path)
