@@ -43,7 +43,17 @@ from polyvm.devtools.cache import cache_dir
 from polyvm.engine.interpreter.block_cache import CachedBlock
 from polyvm.engine.interpreter.engine import SLICE_BLOCKS, SLICE_INSTRUCTIONS, Interpreter
 from polyvm.engine.jit.background import BackgroundCompiler
-from polyvm.engine.jit.context import ADDR, BLOCK, BLOCKS, ICOUNT, INDEX, LIMIT, REASON, REGION, Exit
+from polyvm.engine.jit.context import (
+    ADDR,
+    BLOCK,
+    BLOCKS,
+    ICOUNT,
+    INDEX,
+    LIMIT,
+    REASON,
+    REGION,
+    Exit,
+)
 from polyvm.engine.jit.jit import CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries

@@ -12,6 +12,7 @@ stores to them reach the slow path, which reports them.
 
 from __future__ import annotations
 
+import ctypes
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -33,6 +34,8 @@ from polyvm.mem.ram import GuestRam
 from polyvm.mem.tlb import Tlb, TlbEntry, TlbStats
 
 PAGE = 4096
+M64 = (1 << 64) - 1
+NO_RESERVATION = M64
 MAX_REGIMES = 16
 MAX_FAST_PAGES = 1 << 16
 
@@ -86,7 +89,9 @@ class SoftMmu:
         self._regimes: OrderedDict[tuple, tuple[dict[int, int], dict[int, int]]] = OrderedDict()
         self.rd: dict[int, int] = {}
         self.wr: dict[int, int] = {}
-        self.reservation: int | None = None
+        self._reservation = (ctypes.c_uint64 * 1)(NO_RESERVATION)
+        """The LR reservation as a RAM offset (see ``reservation``), in memory native code may
+        share (``share_reservation``)."""
         self.regime: tuple = ("bare",)
         """Key of the current data-translation regime (whose fast maps ``rd``/``wr`` are)."""
         self.leaf_level = 0
@@ -94,6 +99,21 @@ class SoftMmu:
         self._superpage_pieces: dict[tuple[int, int], set[int]] = {}
         """(level, leaf number) -> the pages of that superpage leaf the fast maps hold."""
         self._select_regime()
+
+    @property
+    def reservation(self) -> int | None:
+        """The physical address this hart's LR reserved, or None."""
+        offset = self._reservation[0]
+        return None if offset == NO_RESERVATION else (offset + self.ram.base) & M64
+
+    @reservation.setter
+    def reservation(self, paddr: int | None) -> None:
+        self._reservation[0] = NO_RESERVATION if paddr is None else (paddr - self.ram.base) & M64
+
+    def share_reservation(self, cell: ctypes.Array) -> None:
+        """Keep the reservation in ``cell`` (one u64) from now on (a JIT's context word)."""
+        cell[0] = self._reservation[0]
+        self._reservation = cell
 
     # --- configuration -------------------------------------------------------------------------
 

@@ -13,8 +13,9 @@ take an inline fast path through the direct-mapped TLBs in the context block. Wh
 code does not do itself leaves it through a *side exit*:
 
 * a TLB miss or a misaligned access (size > 1) -> ``Exit.MEMORY`` with the guest address;
-* a CALL of a helper -> ``Exit.HELPER``, except the AMO helpers (``AMO_HELPERS``): those run inline
-  as one ``atomicrmw`` on a write-TLB hit, and take the memory side exit otherwise.
+* a CALL of a helper -> ``Exit.HELPER``, except the AMO, LR and SC helpers (``INLINE_HELPERS``):
+  an AMO runs inline as one ``atomicrmw`` on a write-TLB hit, LR on a read-TLB hit and SC on a
+  write-TLB hit with the reservation in the context block; they take the memory side exit otherwise.
 
 Exit protocol (the precise boundary): a side exit stores the slots as they were at the start of
 the guest instruction it belongs to (the first INSN marker of a fused pair), writes REASON, INDEX
@@ -64,6 +65,7 @@ from polyvm.engine.jit.context import (
     READ_TLB,
     REASON,
     REGION,
+    RESERVATION,
     TLB_ENTRIES,
     WRITE_TLB,
     Exit,
@@ -84,6 +86,10 @@ One instruction does load, operation and store; ``monotonic``, the weakest order
 harts of a machine take turns (riscv_machine), so the aq/rl bits have nothing to order."""
 AMO_HELPERS = {f"{kind}_{size}": (rmw, size) for kind, rmw in AMO_RMW.items() for size in (4, 8)}
 """Helper name (translate.py ``atomic``: kind_size) -> (atomicrmw operation, access size)."""
+EMPTY_RESERVATION = -1
+"""context.EMPTY as LLVM spells it: no reservation."""
+INLINE_HELPERS = {**dict.fromkeys(AMO_HELPERS, "amo"), "lr": "load_reserved", "sc": "store_conditional"}
+"""Helpers native code does itself on a TLB hit -> the _BlockCodegen method that emits them."""
 LIKELY = "!0"
 METADATA = f'{LIKELY} = !{{!"branch_weights", i32 1000, i32 1}}'
 ARGS = "ptr noalias %regs, ptr noalias %ram, ptr noalias %ctx"
@@ -277,8 +283,8 @@ class _BlockCodegen:
                 self.load(stmt)
             elif op is Op.STORE:
                 self.store(stmt)
-            elif op is Op.CALL and stmt.aux in AMO_HELPERS:
-                self.amo(stmt)
+            elif op is Op.CALL and stmt.aux in INLINE_HELPERS:
+                getattr(self, INLINE_HELPERS[stmt.aux])(stmt)
             elif op is Op.CALL:
                 self.side_exit(None, Exit.HELPER, 0)
                 return
@@ -380,6 +386,39 @@ class _BlockCodegen:
         operand = lit(value) if size == 8 else self.new(f"trunc i64 {lit(value)} to i{bits}")
         old = self.new(f"atomicrmw {operation} ptr {ptr}, i{bits} {operand} monotonic, align {size}")
         self.temps[stmt.dst] = old if size == 8 else self.new(f"sext i{bits} {old} to i64")
+
+    def load_reserved(self, stmt: Stmt) -> None:
+        """``CALL lr(addr, size, pc, index)`` inline on a read-TLB hit: hart.lr's value, and the
+        reservation (the context's RESERVATION word, which the hart's SoftMmu shares) on the
+        access's RAM offset."""
+        size = stmt.args[1]
+        ptr = self.host_pointer(self.val(stmt.args[0]), size, READ_TLB)
+        value = self.new(f"load i{8 * size}, ptr {ptr}, align {size}")
+        self.set_word(RESERVATION, self.ram_offset(ptr))
+        self.temps[stmt.dst] = value if size == 8 else self.new(f"sext i{8 * size} {value} to i64")
+
+    def store_conditional(self, stmt: Stmt) -> None:
+        """``CALL sc(addr, value, size, pc, index)`` inline on a write-TLB hit: store iff the
+        reservation is on this address, end the reservation, result 0 if stored else 1 (hart.sc).
+        Branch-free: a failed SC stores the old value back, which nothing can observe (a write-TLB
+        page is plain RAM, and the harts take turns)."""
+        size = stmt.args[2]
+        bits = 8 * size
+        ptr = self.host_pointer(self.val(stmt.args[0]), size, WRITE_TLB)
+        held = self.new(f"icmp eq i64 {self.load_word(RESERVATION)}, {self.ram_offset(ptr)}")
+        self.set_word(RESERVATION, EMPTY_RESERVATION)
+        value = lit(self.val(stmt.args[1]))
+        if size < 8:
+            value = self.new(f"trunc i64 {value} to i{bits}")
+        old = self.new(f"load i{bits}, ptr {ptr}, align {size}")
+        self.put(f"store i{bits} {self.new(f'select i1 {held}, i{bits} {value}, i{bits} {old}')}, "
+                 f"ptr {ptr}, align {size}")
+        self.temps[stmt.dst] = self.new(f"select i1 {held}, i64 0, i64 1")
+
+    def ram_offset(self, ptr: str) -> str:
+        """The guest-RAM offset of host pointer ``ptr``."""
+        host = self.new(f"ptrtoint ptr {ptr} to i64")
+        return self.new(f"sub i64 {host}, {self.new('ptrtoint ptr %ram to i64')}")
 
     def pure(self, stmt: Stmt) -> Value:
         op = stmt.op

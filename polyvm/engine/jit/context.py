@@ -16,7 +16,9 @@ address. The context block, in u64 words::
                  block address)
     [9] REGION   start pc of the region function (codegen.py) that made a side exit: BLOCK's
                  own, or the block whose function inlined BLOCK
-    [10 ..]      read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
+    [10] RESERVATION  the hart's LR reservation as a RAM offset (``EMPTY``: none); the hart's
+                 SoftMmu keeps its reservation in this word too (``share_reservation``)
+    [11 ..]      read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
     [.. ]        write TLB: the same
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
@@ -48,8 +50,8 @@ JUMP_TABLES_KEPT = 32
 TLBS_KEPT = 16
 """Saved TLBs of the most recently left data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
-REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION = range(10)
-HEADER_WORDS = 10
+REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION = range(11)
+HEADER_WORDS = 11
 READ_TLB = HEADER_WORDS
 WRITE_TLB = READ_TLB + 2 * TLB_ENTRIES
 CONTEXT_WORDS = WRITE_TLB + 2 * TLB_ENTRIES
@@ -95,6 +97,7 @@ class NativeState:
         self.context = (ctypes.c_uint64 * CONTEXT_WORDS)()
         self.regs_address = ctypes.addressof(self.regs)
         self.context_address = ctypes.addressof(self.context)
+        self.context[RESERVATION] = EMPTY
         self.jump_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         self.jumps: ctypes.Array = EMPTY_JUMPS
         self.tlb_regime: Hashable = None

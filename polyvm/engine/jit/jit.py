@@ -18,7 +18,17 @@ from pathlib import Path
 
 from polyvm.core.config import VmConfig
 from polyvm.engine.jit.background import BackgroundCompiler
-from polyvm.engine.jit.context import ADDR, BLOCK, ICOUNT, INDEX, LIMIT, REASON, Exit, NativeState
+from polyvm.engine.jit.context import (
+    ADDR,
+    BLOCK,
+    ICOUNT,
+    INDEX,
+    LIMIT,
+    REASON,
+    RESERVATION,
+    Exit,
+    NativeState,
+)
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
@@ -128,6 +138,10 @@ class Jit:
         """Use ``namespace`` (the interpreter's generated-code names) and guest RAM at ``ram_address``."""
         self.namespace = dict(namespace, X=self.state.regs)
         self.ram_address = ram_address
+        hart = namespace.get("H")
+        if hart is not None:  # LR in native code and SC in Python (or the reverse) see one reservation
+            reservation = self.state.context_address + 8 * RESERVATION
+            hart.mmu.share_reservation((ctypes.c_uint64 * 1).from_address(reservation))
         for compiled in self.cache.values():
             compiled.tails = Tails(compiled.block, self.namespace)
 
