@@ -126,6 +126,10 @@ class TranslationStore:
                     if isinstance(entry, int):
                         return None
                 insn_count, byte_size, fused, resumable, successors, python = entry
+                if isinstance(python, bytes):
+                    python = marshal.loads(python)
+                    successors = tuple(array.array("Q", successors))
+                    entries[position] = (code, (insn_count, byte_size, fused, resumable, successors, python))
                 block = StoredIRBlock.__new__(StoredIRBlock)
                 block.__dict__.update(start_pc=pc, insn_count=insn_count, byte_size=byte_size,
                                       phys_page=0, phys_start=0, fused=fused, resumable=bool(resumable),
@@ -134,19 +138,19 @@ class TranslationStore:
         return None
 
     def _load_page(self, page: int) -> None:
-        """Read the entries of every block starting in virtual page ``page`` (one query: blocks of
-        a page tend to be needed together, and a query costs more than its rows)."""
+        """Read the rows of every block starting in virtual page ``page`` (one query: blocks of a
+        page tend to be needed together, and a query costs more than its rows); they are decoded
+        when found (a page may hold many other guests' code)."""
         first = page << 12
         rows = self.table.query(
             "SELECT pc, code, insn_count, byte_size, fused, resumable, successors, python FROM blocks"
             " WHERE variant = ? AND pc BETWEEN ? AND ?",
             (self.variant, _signed(first), _signed(first | 0xFFF)))
-        for pc, code, *fields, successors, python in rows:
+        for pc, code, *fields in rows:
             entries = self.index.get(pc & M64, [])
             for position, (known, entry) in enumerate(entries):
                 if known == code and isinstance(entry, int):
-                    successors = tuple(array.array("Q", successors))
-                    entries[position] = (code, (*fields, successors, marshal.loads(python)))
+                    entries[position] = (code, tuple(fields))
 
     def add(self, block: IRBlock, code: bytes, python: object) -> None:
         """Keep ``block`` (translated from ``code`` at its start pc) and its Python code object."""

@@ -130,7 +130,9 @@ class NameIndex:
     kilobytes)."""
 
     def __init__(self, folder: Path) -> None:
-        path = versioned_path(folder, "names", jit_code_version())
+        index = folder / "index"  # not among the object files: globbing those is slow
+        index.mkdir(exist_ok=True)
+        path = versioned_path(index, "names", jit_code_version())
         self.table = BatchedTable(path, "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, name TEXT)",
                                   "INSERT OR IGNORE INTO names VALUES (?, ?)")
         self.names: dict[str, str] = dict(self.table.query("SELECT key, name FROM names"))
