@@ -27,6 +27,7 @@ import llvmlite.binding as llvm
 from polyvm.devtools.batched_table import BatchedTable, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
+from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
 
 PREFIX = "jit_"
@@ -216,6 +217,8 @@ class LlvmBackend:
         self.engine = self._engines[self.codegen_level]
         self.disk_hits = 0
         self.names = _name_index(cache_dir) if cache_dir is not None else None
+        if cache_dir is not None:
+            prune_daily(cache_dir)
 
     def compile_block(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode:
         """``block``'s function (a region with ``members``, see codegen.py)."""
@@ -282,6 +285,7 @@ class LlvmBackend:
                 data = path.read_bytes()
             except FileNotFoundError:
                 return None
+            touch(path)
             known = self.engine.add(name, data)
             self.disk_hits += 1
         return NativeCode(known[0], name, (time.perf_counter() - start) * 1000, known[1])

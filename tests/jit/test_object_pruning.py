@@ -1,0 +1,30 @@
+"""The JIT's object cache drops objects unused for UNUSED_DAYS, at most once a day."""
+
+import os
+import threading
+import time
+
+from polyvm.engine.jit import object_pruning
+from polyvm.engine.jit.object_pruning import DAY, MARKER, UNUSED_DAYS, prune, prune_daily, touch
+
+
+def test_prune_deletes_only_objects_unused_for_long(tmp_path):
+    old = time.time() - (UNUSED_DAYS + 1) * DAY
+    for name in ("stale.o", "used.o", "recent.o", "index.sqlite3"):
+        (tmp_path / name).write_bytes(b"x")
+    for name in ("stale.o", "used.o", "index.sqlite3"):
+        os.utime(tmp_path / name, (old, old))
+    touch(tmp_path / "used.o")
+    assert prune(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.sqlite3", "recent.o", "used.o"]
+
+
+def test_pruning_runs_at_most_once_a_day(tmp_path, monkeypatch):
+    runs = []
+    monkeypatch.setattr(object_pruning, "prune", lambda folder: runs.append(folder))
+    prune_daily(tmp_path)
+    prune_daily(tmp_path)
+    for thread in threading.enumerate():
+        if thread.name == "polyvm-jit-prune":
+            thread.join(5)
+    assert runs == [tmp_path] and (tmp_path / MARKER).exists()
