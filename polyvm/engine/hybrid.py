@@ -15,8 +15,9 @@ every helper see one copy of the guest state and nothing is copied at a tier swi
   blocks the native backend refuses.
 * Both: code that stays hot is recompiled as an optimised region in the background: where native
   slices stop is a sample of where the guest spends its time, and a block sampled PROMOTE_SAMPLES
-  times is promoted. Optimised regions of an earlier run are installed when their head is first
-  translated (``_install_recorded_region``).
+  times is promoted. Regions of an earlier run (optimised ones first) are installed when their
+  head is first translated (``_install_recorded_region``), so code that was hot before runs
+  natively from its first execution.
 
 Under the instruction-count clock a slice ends at exactly the points where the interpreter's slice
 ends (``budget`` blocks, the instruction limit, a trap or an ExitSlice), counted the same way, so
