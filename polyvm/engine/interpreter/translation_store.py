@@ -5,12 +5,13 @@ translates some 35,000 blocks, so translation alone was ~40% of a boot (benchmar
 translation is a pure function of the block's virtual pc, the 16-bit parcels the translator fetched
 and this code base (the translator, the IR, the Python code generator and the Python version), so it
 is stored under exactly those: a later run, or a later boot in this run, that finds the same bytes at
-the same pc takes the stored IR and Python code object instead of translating again.
+the same pc takes the stored Python code object instead of translating again.
 
 Stored blocks come back as ``StoredIRBlock``: their statements are made again from the stored bytes
 on first use (only blocks the JIT compiles or side-exits from need them), and the function is the
-unmarshalled code object run in the engine's namespace. Entries are kept in one SQLite table under
-the polyvm cache (batched_table.py).
+unmarshalled code object run in the engine's namespace. Entries are kept in one SQLite file per
+code version under the polyvm cache (batched_table.py); the pcs and bytes are read when the store
+opens, the rest a virtual page at a time when first found.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class StoredIRBlock(IRBlock):
     """An IRBlock read from the store; ``stmts`` comes from ``rebuild`` (a translation of the same
     bytes) when first used. What the JIT asks of most blocks (``resumable``, ``successors``) is
     stored with them, so hot blocks and their region members need no ``stmts``; so are the Python
-tails that finish blocks after native side exits (``find_tail``)."""
+    tails that finish blocks after native side exits (``find_tail``)."""
 
     rebuild: Callable[[], list[Stmt]]
     stored_successors: tuple[int, ...]
