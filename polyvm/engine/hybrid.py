@@ -343,7 +343,7 @@ class HybridEngine(Interpreter):
         for optimised, background in self.compilers.items():
             for block, native in background.collect():
                 cached, members = self.waiting.pop((id(block), optimised), (None, []))
-                if cached is None or (cached.native is not None and cached.native.optimised > optimised):
+                if cached is None or (not optimised and cached.native and cached.native.optimised):
                     continue
                 if all(peek(c.block.start_pc, c.block.phys_start) is c for c in (cached, *members)):
                     self._install(cached, native, members, optimised)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from polyvm.core.errors import ConfigError, InvalidAddress, MemoryAccessError, UnsupportedError
 from polyvm.device.bus import MmioMap
 from polyvm.mem.code_tracker import CodeTracker
+from polyvm.mem.leaf_index import LeafIndex
 from polyvm.mem.paging import (
     RISCV_LEVELS,
     SATP_MODES,
@@ -96,8 +97,8 @@ class SoftMmu:
         """Key of the current data-translation regime (whose fast maps ``rd``/``wr`` are)."""
         self.leaf_level = 0
         """Page-table level of the leaf of the last translation (0: a 4 KiB page)."""
-        self._superpage_pieces: dict[tuple[int, int], set[int]] = {}
-        """(level, leaf number) -> the pages of that superpage leaf the fast maps hold."""
+        self._superpage_pieces: LeafIndex[int] = LeafIndex()
+        """The pages of superpage leaves the fast maps hold."""
         self._select_regime()
 
     @property
@@ -200,10 +201,7 @@ class SoftMmu:
             return
         vpn = addr >> 12
         self.tlb.flush(vpn, asid)
-        pages = {vpn}
-        for level in range(1, RISCV_LEVELS.get(self.mode, 4)):
-            pages |= self._superpage_pieces.pop((level, vpn >> (9 * level)), set())
-        self.forget_fast_pages(pages)
+        self.forget_fast_pages({vpn} | self._superpage_pieces.pop_containing(vpn))
 
     def forget_fast_pages(self, pages: set[int]) -> None:
         """Drop these virtual pages from the fast maps of every regime."""
@@ -223,9 +221,8 @@ class SoftMmu:
 
     def _filled(self, vpn: int) -> None:
         """A fast map got ``vpn``: remember it as a piece of its leaf if that is a superpage."""
-        level = self.leaf_level
-        if level:
-            self._superpage_pieces.setdefault((level, vpn >> (9 * level)), set()).add(vpn)
+        if self.leaf_level:
+            self._superpage_pieces.add(vpn, self.leaf_level, vpn)
 
     def clear_store_maps(self) -> None:
         """Forget fast store translations (a page became code or watched: stores must see it)."""

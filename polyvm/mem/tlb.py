@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 
+from polyvm.mem.leaf_index import LeafIndex
+
 
 @dataclasses.dataclass
 class TlbEntry:
@@ -45,8 +47,8 @@ class Tlb:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._entries: OrderedDict[tuple[int, int | None], TlbEntry] = OrderedDict()
-        self._by_leaf: dict[tuple[int, int], set[tuple[int, int | None]]] = {}
-        """(level, leaf number) -> keys of the entries that leaf made (sfence of one address)."""
+        self._by_leaf: LeafIndex[tuple[int, int | None]] = LeafIndex()
+        """Keys of the entries by the leaf that made them (sfence of one address)."""
         self.stats = TlbStats()
 
     def __len__(self) -> int:
@@ -65,18 +67,15 @@ class Tlb:
     def insert(self, entry: TlbEntry) -> None:
         key = (entry.vpn, None if entry.global_ else entry.asid)
         if key in self._entries:
-            self._unindex(key, self._entries[key])
+            old = self._entries[key]
+            self._by_leaf.discard(old.vpn, old.level, key)
             self._entries.move_to_end(key)
         elif len(self._entries) >= self.capacity:
-            self._unindex(*self._entries.popitem(last=False))
+            old_key, old = self._entries.popitem(last=False)
+            self._by_leaf.discard(old.vpn, old.level, old_key)
             self.stats.evictions += 1
         self._entries[key] = entry
-        self._by_leaf.setdefault(_leaf(entry.vpn, entry.level), set()).add(key)
-
-    def _unindex(self, key: tuple[int, int | None], entry: TlbEntry) -> None:
-        keys = self._by_leaf.get(_leaf(entry.vpn, entry.level))
-        if keys is not None:
-            keys.discard(key)
+        self._by_leaf.add(entry.vpn, entry.level, key)
 
     def flush_all(self) -> None:
         self._entries.clear()
@@ -88,22 +87,10 @@ class Tlb:
         if vpn is None and asid is None:
             self.flush_all()
             return
-        if vpn is None:
-            keys = list(self._entries)
-        else:  # the entries of the leaves containing vpn, at any level
-            keys = [key for level in range(MAX_LEVELS) for key in self._by_leaf.get(_leaf(vpn, level), ())]
+        keys = list(self._entries) if vpn is None else self._by_leaf.containing(vpn)
         for key in keys:
             entry = self._entries.get(key)
             if entry is None or (asid is not None and (entry.global_ or entry.asid != asid)):
                 continue
             del self._entries[key]
-            self._unindex(key, entry)
-
-
-MAX_LEVELS = 5
-"""Page-table levels of the deepest paging mode (Sv57)."""
-
-
-def _leaf(vpn: int, level: int) -> tuple[int, int]:
-    """The (level, number) of the level-``level`` leaf that maps page ``vpn``."""
-    return level, vpn >> (9 * level)
+            self._by_leaf.discard(entry.vpn, entry.level, key)

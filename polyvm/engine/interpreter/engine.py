@@ -27,10 +27,10 @@ from polyvm.engine.interpreter.block_cache import BlockCache, CachedBlock
 from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, block_code, compile_block, python_function
 from polyvm.engine.interpreter.translation_store import translation_store
 from polyvm.ir.block import IRBlock, Stmt
-from polyvm.mem.paging import RISCV_LEVELS, Access, PageFault
-from polyvm.mem.softmmu import BusError
+from polyvm.mem.leaf_index import LeafIndex
+from polyvm.mem.paging import Access, PageFault
+from polyvm.mem.softmmu import PAGE, BusError
 
-PAGE_SIZE = 4096
 SLICE_BLOCKS = 2048
 """Blocks run between two looks at interrupts, devices and stop requests."""
 SLICE_INSTRUCTIONS = 50_000
@@ -60,9 +60,9 @@ class Interpreter:
             self.namespace["S" + bits] = getattr(ram, "s" + bits)
         self._jump_caches: dict[tuple, dict[int, tuple]] = {}
         self.jump_cache: dict[int, tuple] = {}
-        self._pcs_by_leaf: dict[tuple[int, int], set[int]] = {}
-        """(level, number) of the page-table leaf that translated a jump-cache pc's fetch -> the
-        pcs (of any regime; a superset: dropped entries are not removed), for sfence.vma."""
+        self._pcs_by_leaf: LeafIndex[int] = LeafIndex()
+        """Jump-cache pcs by the page-table leaf that translated their fetch (of any regime; a
+        superset: dropped entries are not removed), for sfence.vma."""
         self.self_loops = not config.icount
         """Self-looping blocks run many passes per dispatch, except under the instruction-count
         clock, whose slice boundaries must not depend on the execution mode."""
@@ -191,11 +191,7 @@ class Interpreter:
         entry = (cached.function, cached.block.insn_count, cached)
         if self.block_cache.enabled:
             self.jump_cache[pc] = entry
-            leaf = (level, pc >> (12 + 9 * level))
-            pcs = self._pcs_by_leaf.get(leaf)
-            if pcs is None:
-                pcs = self._pcs_by_leaf[leaf] = set()
-            pcs.add(pc)
+            self._pcs_by_leaf.add(pc >> 12, level, pc)
         return entry
 
     def _fetch_phys(self, pc: int) -> int:
@@ -216,12 +212,11 @@ class Interpreter:
     def _translate(self, pc: int, phys: int) -> CachedBlock:
         block, function = self._stored_translation(pc, phys)
         if block is None:
-            block, code = self._build_block(pc, phys)
-            block.code = code
+            block = self._build_block(pc, phys)
             python = block_code(block, self.self_loops)
             function = python_function(python, self.namespace)
-            if code is not None and not self.breakpoints:
-                self.translations.add(block, code, python)
+            if block.code is not None and not self.breakpoints:
+                self.translations.add(block, python)
         self.blocks_translated += 1
         cached = self.block_cache.insert(pc, block, phys, function)
         self._release(self.block_cache.take_evicted())
@@ -235,7 +230,7 @@ class Interpreter:
         if self.breakpoints or not ram.contains(phys, 2):
             return None, None
         offset = phys - ram.base
-        found = self.translations.find(pc, ram.u8[offset: offset + PAGE_SIZE - (phys & 0xFFF)])
+        found = self.translations.find(pc, ram.u8[offset: offset + PAGE - (phys & 0xFFF)])
         if found is None:
             return None, None
         self.stored_hits += 1
@@ -256,9 +251,9 @@ class Interpreter:
 
         return self.translator.translate(pc, fetch16).stmts
 
-    def _build_block(self, pc: int, phys: int, limit: int | None = None) -> tuple[IRBlock, bytes | None]:
-        """A new translation of the code at ``pc`` (phys), with the guest bytes it was made from
-        when they all lie in the block's page (None otherwise: then it is not stored)."""
+    def _build_block(self, pc: int, phys: int, limit: int | None = None) -> IRBlock:
+        """A new translation of the code at ``pc`` (phys); its ``code`` is the guest bytes it was
+        made from when they all lie in the block's page (None otherwise: then it is not stored)."""
         ram = self.mmu.ram
         page_end = (phys | 0xFFF) + 1
         delta = phys - pc
@@ -282,8 +277,8 @@ class Interpreter:
         block = self.translator.translate(pc, fetch16, limit=limit, stop_at=self.breakpoints)
         block.phys_start = phys
         block.phys_page = phys >> 12
-        code = ram.read(phys, span[0] - phys) if span[1] and limit is None else None
-        return block, code
+        block.code = ram.read(phys, span[0] - phys) if span[1] and limit is None else None
+        return block
 
     # --- debugger hooks (polyvm.engine.debug) --------------------------------------------------
 
@@ -315,7 +310,7 @@ class Interpreter:
         if not watch:
             self._install_memory_helpers(False)
         try:
-            block, _ = self._build_block(hart.pc, self._fetch_phys(hart.pc), limit=1)
+            block = self._build_block(hart.pc, self._fetch_phys(hart.pc), limit=1)
             hart.pc = compile_block(block, self.namespace)()
             hart.instret += block.insn_count
         except ExitSlice as exit_:
@@ -363,10 +358,7 @@ class Interpreter:
         if vaddr is None:
             self._flush_jump_caches()
             return
-        pcs: set[int] = set()
-        for level in range(RISCV_LEVELS.get(self.mmu.mode, 4)):
-            pcs |= self._pcs_by_leaf.pop((level, vaddr >> (12 + 9 * level)), set())
-        self._drop_jumps(pcs)
+        self._drop_jumps(self._pcs_by_leaf.pop_containing(vaddr >> 12))
 
     def _release(self, dropped: list[CachedBlock]) -> None:
         for cached in dropped:

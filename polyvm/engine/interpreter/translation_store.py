@@ -153,8 +153,9 @@ class TranslationStore:
                 if known == code and isinstance(entry, int):
                     entries[position] = (code, tuple(fields))
 
-    def add(self, block: IRBlock, code: bytes, python: object) -> None:
-        """Keep ``block`` (translated from ``code`` at its start pc) and its Python code object."""
+    def add(self, block: IRBlock, python: object) -> None:
+        """Keep ``block`` (translated from ``block.code`` at its start pc) and its Python code."""
+        code = block.code
         successors = block.successors()
         fields = (block.insn_count, block.byte_size, block.fused, block.resumable)
         self.index.setdefault(block.start_pc, []).append((code, (*fields, successors, python)))

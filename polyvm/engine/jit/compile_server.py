@@ -114,6 +114,7 @@ def serve() -> None:
     """The child: make, name, compile and store each requested region, lowest level first."""
     from polyvm.engine.jit.codegen import block_function
     from polyvm.engine.jit.llvm_backend import (
+        cached_object,
         codegen_level,
         compile_object,
         host_target,
@@ -140,10 +141,9 @@ def serve() -> None:
         name, data, error = "", None, ""
         try:
             name, text = named_module(block_function(block, "NAME", members), opt_level)
-            cached = Path(folder) / f"{name}.o" if folder is not None else None
-            if cached is not None and cached.exists():  # the same text from other members
-                data = cached.read_bytes()
-            else:
+            # the same text may have come from other members before
+            data = cached_object(Path(folder), name) if folder is not None else None
+            if data is None:
                 data = compile_object(text, opt_level, host_target(codegen_level(opt_level)).target)
                 if folder is not None:
                     store_object(Path(folder), name, data)

@@ -101,6 +101,17 @@ def named_module(function: str, opt_level: int) -> tuple[str, str]:
     return name, f"{host.header}{function.replace('@NAME(', f'@{name}(', 1)}\n{METADATA}\n"
 
 
+def cached_object(folder: Path, name: str) -> bytes | None:
+    """The object code of ``name`` in the disk cache ``folder``, if there (marked used)."""
+    path = folder / f"{name}.o"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    touch(path)
+    return data
+
+
 def store_object(folder: Path, name: str, data: bytes) -> None:
     """Keep object code in the disk cache, written atomically under a temporary name of this
     process and thread (two writers may store the same function at once: the last rename wins, and
@@ -278,14 +289,9 @@ class LlvmBackend:
         start = time.perf_counter()
         known = self.engine.functions.get(name)
         if known is None:
-            path = self._cached_path(name)
-            if path is None:
+            data = cached_object(self.cache_dir, name) if self.cache_dir is not None else None
+            if data is None:
                 return None
-            try:
-                data = path.read_bytes()
-            except FileNotFoundError:
-                return None
-            touch(path)
             known = self.engine.add(name, data)
             self.disk_hits += 1
         return NativeCode(known[0], name, (time.perf_counter() - start) * 1000, known[1])
@@ -304,7 +310,3 @@ class LlvmBackend:
             return NativeCode(known.address, name, (time.perf_counter() - start) * 1000, known.code_size)
         data = compile_object(text, self.opt_level, self.engine.host.target)
         return self.load(name, data, (time.perf_counter() - start) * 1000)
-
-    def _cached_path(self, name: str) -> Path | None:
-        return None if self.cache_dir is None else self.cache_dir / f"{name}.o"
-
