@@ -40,7 +40,7 @@ CHILD = textwrap.dedent("""
         background.wait_idle()  # what was compiled reaches the disk cache
     print(json.dumps({"exit": result.exit_code, "console": bytes(board.console_output).decode(),
                       "installed": sum(installed), "python_blocks": engine.python_blocks,
-                      "regions": True in engine.compilers}))
+                      "regions": True in engine.compilers, "translated": engine.blocks_translated}))
 """)
 
 
@@ -62,3 +62,21 @@ def test_second_run_starts_hot_code_natively(tmp_path, mode, iterations):
     assert second["installed"] > 0
     if mode == "HYBRID":
         assert second["python_blocks"] < first["python_blocks"]
+
+
+def test_jit_modes_compile_of_every_block_is_not_recorded(tmp_path):
+    """JIT mode compiles every block before it runs; only what was compiled because it was hot
+    may come back as a recorded region, else a later HYBRID run installs native code for all."""
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 1}, paging="bare", isa="rv64imac")
+    env = dict(os.environ, POLYVM_CACHE=str(tmp_path))
+
+    def run(mode: str) -> dict:
+        out = subprocess.run([sys.executable, "-c", CHILD, str(elf), mode], env=env,
+                             capture_output=True, text=True, check=True, timeout=300)
+        return json.loads(out.stdout.splitlines()[-1])
+
+    jit = run("JIT")
+    hybrid = run("HYBRID")
+    assert hybrid["console"] == jit["console"]
+    print(f"\nJIT translated {jit['translated']} blocks; HYBRID then installed {hybrid['installed']}")
+    assert hybrid["installed"] * 4 < hybrid["translated"], "only the few blocks JIT found hot"

@@ -110,7 +110,7 @@ class BackgroundCompiler:
                     self.errors.append(error)
                     self._done.append((generation, ir_block, None))
                 else:
-                    self.backend.remember(ir_block, members, name)
+                    self.backend.remember_region(ir_block, members, name)
                     native = self.backend.load(name, data, compile_ms, stored=True)
                     self._done.append((generation, ir_block, native))
         except queue.Empty:

@@ -252,14 +252,19 @@ class LlvmBackend:
         return self.lookup(name) if name is not None else None
 
     def prepare(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> tuple[str, str]:
-        """The function name (a hash of its text and the host) and module text of ``block``."""
+        """The function name (a hash of its text and the host) and module text of ``block``
+        (noted for ``known_code``)."""
         name, text = named_module(block_function(block, "NAME", members), self.opt_level)
-        self.remember(block, members, name)
+        key = self._content_key(block, members)
+        if key is not None:
+            self.names.put(key, name)
         return name, text
 
-    def remember(self, block: IRBlock, members: Sequence[IRBlock], name: str) -> None:
-        """Note that ``block`` with ``members`` compiles to ``name`` (``known_code``) and that these
-        were its members (``recorded_members``)."""
+    def remember_region(self, block: IRBlock, members: Sequence[IRBlock], name: str) -> None:
+        """Note that hot ``block`` compiled with ``members`` to ``name``: for ``known_code``, and as
+        its recorded members (``recorded_members``). Only regions compiled because they were hot
+        are recorded: JIT mode's compile of every block (``compile_block``) is not, else a later
+        run would install native code for every block it translates."""
         key = self._content_key(block, members)
         if key is not None:
             self.names.put(key, name)
