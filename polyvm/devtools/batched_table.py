@@ -33,10 +33,13 @@ class BatchedTable:
         self.batch = batch
         self.pending: list[tuple] = []
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(create)
+        try:
+            self._db = _open(path, create)
+        except sqlite3.DatabaseError:
+            # Not a database (a truncated or foreign file): it is only a cache, start it afresh.
+            for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                stale.unlink(missing_ok=True)
+            self._db = _open(path, create)
         atexit.register(self.flush)
 
     def query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
@@ -58,3 +61,15 @@ class BatchedTable:
                 self._db.execute("BEGIN")
                 self._db.executemany(self.insert, rows)
                 self._db.execute("COMMIT")
+
+
+def _open(path: Path, create: str) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(create)
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db

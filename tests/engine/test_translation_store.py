@@ -95,3 +95,13 @@ def test_tails_are_stored_and_found_again(monkeypatch):
     second.hart.x[1] = 9
     assert again.function(1)() == RAM + 20 and second.hart.x[2] == 18
     assert "stmts" not in vars(stored.block), "a stored tail needs no statements"
+
+
+def test_a_store_file_that_is_not_a_database_is_started_afresh(tmp_path):
+    from polyvm.engine.interpreter.translation_store import code_version
+
+    (tmp_path / f"translations-{code_version()}.sqlite3").write_bytes(b"not a database" * 100)
+    first = engine(PROGRAM)
+    _, regs, _ = run_block(first)
+    first.translations.flush()
+    assert regs == [0, 5, 10, 80] and first.stored_hits == 0
