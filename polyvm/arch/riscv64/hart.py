@@ -8,6 +8,7 @@ block's count after the block returns, so inside a block ``instret + index`` is 
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 
 from polyvm.arch.riscv64 import csr as C
@@ -47,11 +48,44 @@ def _sext(value: int, size: int) -> int:
 GLOBAL_ENABLES = C.MIE_BIT | C.SIE_BIT
 """mstatus bits that only gate interrupts (no effect on translation)."""
 
+HART_CELLS = ("priv", "mstatus", "sscratch", "sepc", "scause", "stval", "mscratch", "mepc", "mcause",
+              "mtval")
+"""Hart state kept in u64 cells (``RiscvHart.cells``) rather than attributes, so that native code
+can share them: the JIT puts the cells in its context block (``share_cells``) and reads and writes
+the CSRs among them itself (jit/native_csrs.py)."""
+PRIV_BY_LEVEL = {int(level): level for level in Priv}
+
+
+class _Cell:
+    """A hart attribute stored in the hart's cell of the same name (HART_CELLS)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.index = HART_CELLS.index(name)
+
+    def __get__(self, hart: RiscvHart, owner: type | None = None) -> int:
+        return hart.cells[self.index]
+
+    def __set__(self, hart: RiscvHart, value: int) -> None:
+        hart.cells[self.index] = value
+
+
+class _PrivCell(_Cell):
+    """The privilege level's cell, read back as a ``Priv``."""
+
+    def __get__(self, hart: RiscvHart, owner: type | None = None) -> Priv:
+        return PRIV_BY_LEVEL[hart.cells[self.index]]
+
 
 class RiscvHart:
     """Architectural state and privileged behaviour of one RV64IMAC hart with M, S and U modes."""
 
+    priv = _PrivCell()
+    mstatus = _Cell()
+    sscratch, sepc, scause, stval = _Cell(), _Cell(), _Cell(), _Cell()
+    mscratch, mepc, mcause, mtval = _Cell(), _Cell(), _Cell(), _Cell()
+
     def __init__(self, hart_id: int, mmu: SoftMmu, mtime: Callable[[], int]) -> None:
+        self.cells = (ctypes.c_uint64 * len(HART_CELLS))()
         self.hart_id = hart_id
         self.mmu = mmu
         self.mtime = mtime
@@ -88,6 +122,11 @@ class RiscvHart:
         self._csr_read = self._build_csr_reads()
         self._csr_write = self._build_csr_writes()
         self._sync_mmu()
+
+    def share_cells(self, cells: ctypes.Array) -> None:
+        """Keep the HART_CELLS state in ``cells`` (u64s in that order) from now on."""
+        ctypes.memmove(cells, self.cells, ctypes.sizeof(self.cells))
+        self.cells = cells
 
     # --- register access (seed ExecutionEngine) ------------------------------------------------
 
@@ -379,10 +418,12 @@ class RiscvHart:
                 if (before[1] ^ after[1]) & ~GLOBAL_ENABLES:
                     self._sync_mmu()
                     self.exit_pending = True
-                elif self.pending_interrupt() is not None:
+                elif after[1] & ~before[1] and self.pending_interrupt() is not None:
                     # Only MIE/SIE changed (Linux toggles SIE around every critical section, tens
-                    # of thousands of times a boot): the slice goes on unless that made an
-                    # interrupt deliverable, which is then taken after this instruction.
+                    # of thousands of times a boot): the slice goes on unless an enable was set
+                    # and that made an interrupt deliverable, which is then taken after this
+                    # instruction. (Clearing an enable makes nothing deliverable; native code
+                    # does such writes itself, jit/native_csrs.py.)
                     self.exit_pending = True
         return old & M64
 

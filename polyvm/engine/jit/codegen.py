@@ -16,6 +16,7 @@ code does not do itself leaves it through a *side exit*:
 * a CALL of a helper -> ``Exit.HELPER``, except the AMO, LR and SC helpers (``INLINE_HELPERS``):
   an AMO runs inline as one ``atomicrmw`` on a write-TLB hit, LR on a read-TLB hit and SC on a
   write-TLB hit with the reservation in the context block; they take the memory side exit otherwise.
+  Accesses to the status and trap CSRs (native_csrs.py) run inline too unless they need Python.
 
 Exit protocol (the precise boundary): a side exit stores the slots as they were at the start of
 the guest instruction it belongs to (the first INSN marker of a fused pair), writes REASON, INDEX
@@ -52,6 +53,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from polyvm.arch.riscv64 import csr as C
+from polyvm.arch.riscv64.hart import GLOBAL_ENABLES
 from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
@@ -70,6 +73,7 @@ from polyvm.engine.jit.context import (
     WRITE_TLB,
     Exit,
 )
+from polyvm.engine.jit.native_csrs import NATIVE_CSRS, PRIV, NativeCsr
 from polyvm.ir.block import IRBlock, Op, Stmt, Temp
 
 M64 = (1 << 64) - 1
@@ -269,6 +273,7 @@ class _BlockCodegen:
 
     def body(self) -> None:
         previous = None
+        self.checked_exit = True
         for stmt in self.block.stmts:
             op = stmt.op
             if op is Op.INSN:
@@ -285,6 +290,8 @@ class _BlockCodegen:
                 self.store(stmt)
             elif op is Op.CALL and stmt.aux in INLINE_HELPERS:
                 getattr(self, INLINE_HELPERS[stmt.aux])(stmt)
+            elif op is Op.CALL and stmt.aux == "csr" and stmt.args[1] in NATIVE_CSRS:
+                self.csr(stmt, NATIVE_CSRS[stmt.args[1]])
             elif op is Op.CALL:
                 self.side_exit(None, Exit.HELPER, 0)
                 return
@@ -296,10 +303,10 @@ class _BlockCodegen:
 
     def terminate(self, stmt: Stmt) -> None:
         icount = self.new(f"add i64 {self.icount}, {self.block.insn_count}")
-        if stmt.op is Op.EXIT:
+        if stmt.op is Op.EXIT and self.checked_exit:
             self.store_slots(self.dirty)
             self.stop(icount, Exit.EXIT_CHECK, self.val(stmt.args[0]))
-        elif stmt.op is Op.JUMP:
+        elif stmt.op in (Op.JUMP, Op.EXIT):
             self.edge(icount, self.val(stmt.args[0]))
         else:
             cond = self.new(f"icmp ne i64 {lit(self.val(stmt.args[0]))}, 0")
@@ -414,6 +421,47 @@ class _BlockCodegen:
         self.put(f"store i{bits} {self.new(f'select i1 {held}, i{bits} {value}, i{bits} {old}')}, "
                  f"ptr {ptr}, align {size}")
         self.temps[stmt.dst] = self.new(f"select i1 {held}, i64 0, i64 1")
+
+    def csr(self, stmt: Stmt, csr: NativeCsr) -> None:
+        """``CALL csr(mode, number, source, pc, index)`` inline (native_csrs.py): hart.csr_op's
+        result, and its write when that only lowers interrupt enables or sets a trap CSR; the
+        helper side exit otherwise. The block's EXIT after it then needs no exit check."""
+        mode = stmt.args[0]
+        permitted = self.new(f"icmp uge i64 {self.load_word(PRIV)}, {csr.level}")
+        old = self.load_word(csr.word)
+        value = old if csr.view is None else self.status_view(old, csr.view)
+        self.temps[stmt.dst] = value
+        self.checked_exit = False
+        if not mode & 4:
+            self.side_exit(permitted, Exit.HELPER, 0)
+            return
+        source = lit(self.val(stmt.args[2]))
+        if mode & 3 == 0:
+            new = source
+        elif mode & 3 == 1:
+            new = self.new(f"or i64 {value}, {source}")
+        else:
+            new = self.new(f"and i64 {value}, {self.new(f'xor i64 {source}, -1')}")
+        if csr.view is None:
+            self.side_exit(permitted, Exit.HELPER, 0)
+            self.set_word(csr.word, self.new(f"and i64 {new}, {lit(csr.writable)}"))
+            return
+        enables = csr.writable & GLOBAL_ENABLES
+        changed = self.new(f"xor i64 {old}, {new}")
+        others = self.new(f"and i64 {changed}, {lit(csr.writable & ~enables)}")
+        raised = self.new(f"and i64 {self.new(f'and i64 {changed}, {new}')}, {enables}")
+        quiet = self.new(f"icmp eq i64 {self.new(f'or i64 {others}, {raised}')}, 0")
+        self.side_exit(self.new(f"and i1 {permitted}, {quiet}"), Exit.HELPER, 0)
+        kept = self.new(f"and i64 {old}, {lit(~enables)}")
+        self.set_word(csr.word, self.new(f"or i64 {kept}, {self.new(f'and i64 {new}, {enables}')}"))
+
+    def status_view(self, status: str, view: int) -> str:
+        """hart._mstatus_value (SD set when FS or XS is all ones) masked by ``view``."""
+        dirty = [self.new(f"icmp eq i64 {self.new(f'and i64 {status}, {mask}')}, {mask}")
+                 for mask in (C.FS_MASK, C.XS_MASK)]
+        any_dirty = self.new(f"or i1 {dirty[0]}, {dirty[1]}")
+        sd = self.new(f"select i1 {any_dirty}, i64 {lit(C.SD)}, i64 0")
+        return self.new(f"and i64 {self.new(f'or i64 {status}, {sd}')}, {lit(view)}")
 
     def ram_offset(self, ptr: str) -> str:
         """The guest-RAM offset of host pointer ``ptr``."""

@@ -18,7 +18,9 @@ address. The context block, in u64 words::
                  own, or the block whose function inlined BLOCK
     [10] RESERVATION  the hart's LR reservation as a RAM offset (``EMPTY``: none); the hart's
                  SoftMmu keeps its reservation in this word too (``share_reservation``)
-    [11 ..]      read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
+    [11 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
+                 here once the JIT is bound to it (``share_cells``), for native_csrs.py
+    [..]         read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
     [.. ]        write TLB: the same
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
@@ -40,6 +42,8 @@ import ctypes
 import enum
 from collections.abc import Hashable
 
+from polyvm.arch.riscv64.hart import HART_CELLS
+
 SLOTS = 64
 TLB_ENTRIES = 1024
 JUMP_ENTRIES = 4096
@@ -51,7 +55,8 @@ TLBS_KEPT = 16
 """Saved TLBs of the most recently left data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
 REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION = range(11)
-HEADER_WORDS = 11
+CELLS = 11
+HEADER_WORDS = CELLS + len(HART_CELLS)
 READ_TLB = HEADER_WORDS
 WRITE_TLB = READ_TLB + 2 * TLB_ENTRIES
 CONTEXT_WORDS = WRITE_TLB + 2 * TLB_ENTRIES

@@ -16,11 +16,13 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from polyvm.arch.riscv64.hart import HART_CELLS
 from polyvm.core.config import VmConfig
 from polyvm.engine.jit.background import BackgroundCompiler
 from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
+    CELLS,
     ICOUNT,
     INDEX,
     LIMIT,
@@ -140,8 +142,9 @@ class Jit:
         self.ram_address = ram_address
         hart = namespace.get("H")
         if hart is not None:  # LR in native code and SC in Python (or the reverse) see one reservation
-            reservation = self.state.context_address + 8 * RESERVATION
-            hart.mmu.share_reservation((ctypes.c_uint64 * 1).from_address(reservation))
+            address = self.state.context_address
+            hart.mmu.share_reservation((ctypes.c_uint64 * 1).from_address(address + 8 * RESERVATION))
+            hart.share_cells((ctypes.c_uint64 * len(HART_CELLS)).from_address(address + 8 * CELLS))
         for compiled in self.cache.values():
             compiled.tails = Tails(compiled.block, self.namespace)
 

@@ -1,0 +1,52 @@
+"""The CSR accesses native code does itself instead of leaving to Python (hart.csr_op's semantics).
+
+A Linux boot runs some 90,000 csrrs/csrrc on sstatus (the SIE toggles of local_irq_save/restore
+around every critical section) and tens of thousands of accesses to the trap CSRs (sscratch, sepc,
+scause, stval and OpenSBI's machine-mode ones); as helper side exits they were half of all native
+exits (benchmarks/boot.py). The hart keeps these CSRs and its privilege level in cells inside the
+JIT's context block (hart.HART_CELLS, context.CELLS), so generated code reads and writes them in
+place. It leaves to Python (``Exit.HELPER``, before the instruction did anything) whenever the
+access needs more than that: too low a privilege level (the illegal-instruction trap), or a status
+write that changes anything but lowering the global interrupt enables (translation bits, the
+previous-mode fields) or that sets an enable (an interrupt may become deliverable). What stays
+native never makes ``exit_pending`` true, so the block's exit check is a plain jump there.
+``_BlockCodegen.csr`` emits the accesses this table describes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from polyvm.arch.riscv64 import csr as C
+from polyvm.arch.riscv64.hart import HART_CELLS
+from polyvm.engine.jit.context import CELLS
+
+
+@dataclass(frozen=True)
+class NativeCsr:
+    """How native code accesses one CSR: the context word holding it, the privilege level it needs
+    and the bits a write may change; a status view also computes SD and keeps the rest of
+    mstatus (``view`` masks what reads show)."""
+
+    word: int
+    level: int
+    writable: int
+    view: int | None = None
+
+
+def cell(name: str) -> int:
+    """The context word of hart cell ``name``."""
+    return CELLS + HART_CELLS.index(name)
+
+
+PRIV = cell("priv")
+M64 = C.M64
+STORAGE = {C.SSCRATCH: ("sscratch", M64), C.SEPC: ("sepc", M64 & ~1), C.SCAUSE: ("scause", M64),
+           C.STVAL: ("stval", M64), C.MSCRATCH: ("mscratch", M64), C.MEPC: ("mepc", M64 & ~1),
+           C.MCAUSE: ("mcause", M64), C.MTVAL: ("mtval", M64)}
+"""The trap CSRs: plain registers with a write mask (hart._build_csr_writes)."""
+NATIVE_CSRS: dict[int, NativeCsr] = {
+    C.SSTATUS: NativeCsr(cell("mstatus"), 1, C.SSTATUS_WRITABLE, C.SSTATUS_VIEW),
+    C.MSTATUS: NativeCsr(cell("mstatus"), 3, C.MSTATUS_WRITABLE | C.FS_MASK, M64),
+    **{number: NativeCsr(cell(name), number >> 8 & 3, mask) for number, (name, mask) in STORAGE.items()},
+}
