@@ -16,6 +16,11 @@ import threading
 from pathlib import Path
 
 
+def sqlite_int(value: int) -> int:
+    """An unsigned 64-bit value as SQLite stores integers (signed 64-bit)."""
+    return value - (1 << 64) if value >> 63 else value
+
+
 def versioned_path(folder: Path, stem: str, version: str) -> Path:
     """The database file of ``version`` for ``stem`` in ``folder``; files of other versions (whose
     rows no current code could use) are deleted."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polyvm
-from polyvm.devtools.batched_table import BatchedTable, versioned_path
+from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
 from polyvm.devtools.cache import cache_dir
 from polyvm.ir.block import IRBlock, Stmt
 
@@ -146,7 +146,7 @@ class TranslationStore:
         rows = self.table.query(
             "SELECT pc, code, insn_count, byte_size, fused, resumable, successors, python FROM blocks"
             " WHERE variant = ? AND pc BETWEEN ? AND ?",
-            (self.variant, _signed(first), _signed(first | 0xFFF)))
+            (self.variant, sqlite_int(first), sqlite_int(first | 0xFFF)))
         for pc, code, *fields in rows:
             entries = self.index.get(pc & M64, [])
             for position, (known, entry) in enumerate(entries):
@@ -159,7 +159,7 @@ class TranslationStore:
         successors = block.successors()
         fields = (block.insn_count, block.byte_size, block.fused, block.resumable)
         self.index.setdefault(block.start_pc, []).append((code, (*fields, successors, python)))
-        self.table.add((self.variant, _signed(block.start_pc), code, *fields,
+        self.table.add((self.variant, sqlite_int(block.start_pc), code, *fields,
                         array.array("Q", successors).tobytes(), marshal.dumps(python)))
 
     def find_tail(self, pc: int, code: bytes, index: int) -> object | None:
@@ -173,16 +173,11 @@ class TranslationStore:
 
     def add_tail(self, pc: int, code: bytes, index: int, python: object) -> None:
         self.tail_index[pc, code, index] = python
-        self.tails.add((self.variant, _signed(pc), code, index, marshal.dumps(python)))
+        self.tails.add((self.variant, sqlite_int(pc), code, index, marshal.dumps(python)))
 
     def flush(self) -> None:
         self.table.flush()
         self.tails.flush()
-
-
-def _signed(value: int) -> int:
-    """SQLite integers are signed 64-bit."""
-    return value - (1 << 64) if value >> 63 else value
 
 
 _stores: dict[str, TranslationStore] = {}

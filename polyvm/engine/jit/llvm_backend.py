@@ -24,7 +24,7 @@ from pathlib import Path
 
 import llvmlite.binding as llvm
 
-from polyvm.devtools.batched_table import BatchedTable, versioned_path
+from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
 from polyvm.engine.jit.object_pruning import prune_daily, touch
@@ -149,10 +149,15 @@ class NameIndex:
                                   "INSERT OR IGNORE INTO names VALUES (?, ?)")
         self.names: dict[str, str] = dict(self.table.query("SELECT key, name FROM names"))
         self.region_table = BatchedTable(
-            path, "CREATE TABLE IF NOT EXISTS regions (head TEXT PRIMARY KEY, members BLOB)",
-            "INSERT OR REPLACE INTO regions VALUES (?, ?)")
-        self.regions: dict[str, bytes] = dict(self.region_table.query("SELECT head, members FROM regions"))
+            path, "CREATE TABLE IF NOT EXISTS regions (head TEXT PRIMARY KEY, pc INTEGER, members BLOB)",
+            "INSERT OR REPLACE INTO regions VALUES (?, ?, ?)")
+        self.regions: dict[str, bytes] = {}
         """Head key -> pickled [(pc, code)] of the members."""
+        self.head_pcs: set[int] = set()
+        """The pcs of all recorded heads: most blocks are none, and this tells without a key."""
+        for head, pc, members in self.region_table.query("SELECT head, pc, members FROM regions"):
+            self.regions[head] = members
+            self.head_pcs.add(pc)
 
     def get(self, key: str) -> str | None:
         return self.names.get(key)
@@ -166,11 +171,12 @@ class NameIndex:
         members = self.regions.get(head)
         return pickle.loads(members) if members is not None else None
 
-    def put_members(self, head: str, members: list[tuple[int, bytes]]) -> None:
+    def put_members(self, head: str, pc: int, members: list[tuple[int, bytes]]) -> None:
         data = pickle.dumps(members)
         if self.regions.get(head) != data:
             self.regions[head] = data
-            self.region_table.add((head, data))
+            self.head_pcs.add(sqlite_int(pc))
+            self.region_table.add((head, sqlite_int(pc), data))
 
 
 @functools.cache
@@ -268,11 +274,14 @@ class LlvmBackend:
         key = self._content_key(block, members)
         if key is not None:
             self.names.put(key, name)
-            self.names.put_members(self._content_key(block, ()), [(m.start_pc, m.code) for m in members])
+            self.names.put_members(self._content_key(block, ()), block.start_pc,
+                                   [(m.start_pc, m.code) for m in members])
 
     def recorded_members(self, block: IRBlock) -> list[tuple[int, bytes]] | None:
         """(pc, code) of the members ``block`` was last compiled with as a region head, if ever
         (so a later run can set up the same region before the block runs)."""
+        if self.names is None or sqlite_int(block.start_pc) not in self.names.head_pcs:
+            return None
         head = self._content_key(block, ())
         return self.names.members(head) if head is not None else None
 
