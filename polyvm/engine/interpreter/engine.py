@@ -199,7 +199,6 @@ class Interpreter:
         mmu = self.mmu
         try:
             phys = mmu.translate(pc, Access.FETCH)
-            mmu.phys_read(phys, 2)
         except PageFault as fault:
             cause = Cause.FETCH_ACCESS if fault.access_fault else Cause.FETCH_PAGE_FAULT
             raise GuestTrap(cause, pc, pc, 0, in_block=False) from None
