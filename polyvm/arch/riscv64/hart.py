@@ -54,6 +54,10 @@ HART_CELLS = ("priv", "mstatus", "sscratch", "sepc", "scause", "stval", "mscratc
 can share them: the JIT puts the cells in its context block (``share_cells``) and reads and writes
 the CSRs among them itself (jit/native_csrs.py)."""
 PRIV_BY_LEVEL = {int(level): level for level in Priv}
+TRAP_CSRS = {C.SSCRATCH: ("sscratch", M64), C.SEPC: ("sepc", M64 & ~1), C.SCAUSE: ("scause", M64),
+             C.STVAL: ("stval", M64), C.MSCRATCH: ("mscratch", M64), C.MEPC: ("mepc", M64 & ~1),
+             C.MCAUSE: ("mcause", M64), C.MTVAL: ("mtval", M64)}
+"""The trap CSRs: plain registers (hart cells), each with the mask of the bits a write keeps."""
 
 
 class _Cell:
@@ -478,14 +482,7 @@ class RiscvHart:
             C.SIP: lambda i: self.mip & self.mideleg,
             C.MTVEC: lambda i: self.mtvec,
             C.STVEC: lambda i: self.stvec,
-            C.MEPC: lambda i: self.mepc,
-            C.SEPC: lambda i: self.sepc,
-            C.MCAUSE: lambda i: self.mcause,
-            C.SCAUSE: lambda i: self.scause,
-            C.MTVAL: lambda i: self.mtval,
-            C.STVAL: lambda i: self.stval,
-            C.MSCRATCH: lambda i: self.mscratch,
-            C.SSCRATCH: lambda i: self.sscratch,
+            **{number: lambda i, name=name: getattr(self, name) for number, (name, _) in TRAP_CSRS.items()},
             C.MCOUNTEREN: lambda i: self.mcounteren,
             C.SCOUNTEREN: lambda i: self.scounteren,
             C.MCOUNTINHIBIT: lambda i: self.mcountinhibit,
@@ -551,14 +548,7 @@ class RiscvHart:
                                      | (v & C.SSIP & self.mideleg)),
             C.MTVEC: tvec("mtvec"),
             C.STVEC: tvec("stvec"),
-            C.MEPC: setter("mepc", M64 & ~1),
-            C.SEPC: setter("sepc", M64 & ~1),
-            C.MCAUSE: setter("mcause"),
-            C.SCAUSE: setter("scause"),
-            C.MTVAL: setter("mtval"),
-            C.STVAL: setter("stval"),
-            C.MSCRATCH: setter("mscratch"),
-            C.SSCRATCH: setter("sscratch"),
+            **{number: setter(name, mask) for number, (name, mask) in TRAP_CSRS.items()},
             C.MCOUNTEREN: setter("mcounteren", 0xFFFFFFFF),
             C.SCOUNTEREN: setter("scounteren", 0xFFFFFFFF),
             C.MCOUNTINHIBIT: setter("mcountinhibit", 0xFFFFFFFD),

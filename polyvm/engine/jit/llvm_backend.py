@@ -24,12 +24,14 @@ from pathlib import Path
 
 import llvmlite.binding as llvm
 
+import polyvm
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
 from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
 
+M64 = (1 << 64) - 1
 PREFIX = "jit_"
 """Names of the functions (and their modules) the backend compiles."""
 
@@ -123,16 +125,20 @@ def store_object(folder: Path, name: str, data: bytes) -> None:
         tmp.replace(path)
 
 
-JIT_SOURCES = ("codegen.py", "context.py", "llvm_backend.py")
-"""Code of this package that determines a block function's text, besides the translator's."""
+JIT_SOURCES = ("engine/jit/codegen.py", "engine/jit/context.py", "engine/jit/llvm_backend.py",
+               "engine/jit/native_csrs.py", "arch/riscv64/csr.py", "arch/riscv64/hart.py")
+"""Code (relative to the polyvm package) that determines a block function's text besides the
+translator's: the code generator, the context block's layout and the CSR semantics native code
+inlines (masks, the hart's cells)."""
 
 
 @functools.cache
 def jit_code_version() -> str:
     """A hash of JIT_SOURCES and the translation code version (see ``_content_key``)."""
     digest = hashlib.sha256(code_version().encode())
+    root = Path(polyvm.__file__).parent
     for source in JIT_SOURCES:
-        digest.update((Path(__file__).parent / source).read_bytes())
+        digest.update((root / source).read_bytes())
     return digest.hexdigest()[:24]
 
 
@@ -157,7 +163,7 @@ class NameIndex:
         """The pcs of all recorded heads: most blocks are none, and this tells without a key."""
         for head, pc, members in self.region_table.query("SELECT head, pc, members FROM regions"):
             self.regions[head] = members
-            self.head_pcs.add(pc)
+            self.head_pcs.add(pc & M64)
 
     def get(self, key: str) -> str | None:
         return self.names.get(key)
@@ -175,7 +181,7 @@ class NameIndex:
         data = pickle.dumps(members)
         if self.regions.get(head) != data:
             self.regions[head] = data
-            self.head_pcs.add(sqlite_int(pc))
+            self.head_pcs.add(pc)
             self.region_table.add((head, sqlite_int(pc), data))
 
 
@@ -280,7 +286,7 @@ class LlvmBackend:
     def recorded_members(self, block: IRBlock) -> list[tuple[int, bytes]] | None:
         """(pc, code) of the members ``block`` was last compiled with as a region head, if ever
         (so a later run can set up the same region before the block runs)."""
-        if self.names is None or sqlite_int(block.start_pc) not in self.names.head_pcs:
+        if self.names is None or block.start_pc not in self.names.head_pcs:
             return None
         head = self._content_key(block, ())
         return self.names.members(head) if head is not None else None

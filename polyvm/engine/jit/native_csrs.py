@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from polyvm.arch.riscv64 import csr as C
-from polyvm.arch.riscv64.hart import HART_CELLS
+from polyvm.arch.riscv64.hart import HART_CELLS, TRAP_CSRS
 from polyvm.engine.jit.context import CELLS
 
 
@@ -39,14 +39,15 @@ def cell(name: str) -> int:
     return CELLS + HART_CELLS.index(name)
 
 
+def _native(number: int, name: str, writable: int, view: int | None = None) -> NativeCsr:
+    return NativeCsr(cell(name), number >> 8 & 3, writable, view)
+
+
 PRIV = cell("priv")
-M64 = C.M64
-STORAGE = {C.SSCRATCH: ("sscratch", M64), C.SEPC: ("sepc", M64 & ~1), C.SCAUSE: ("scause", M64),
-           C.STVAL: ("stval", M64), C.MSCRATCH: ("mscratch", M64), C.MEPC: ("mepc", M64 & ~1),
-           C.MCAUSE: ("mcause", M64), C.MTVAL: ("mtval", M64)}
-"""The trap CSRs: plain registers with a write mask (hart._build_csr_writes)."""
 NATIVE_CSRS: dict[int, NativeCsr] = {
-    C.SSTATUS: NativeCsr(cell("mstatus"), 1, C.SSTATUS_WRITABLE, C.SSTATUS_VIEW),
-    C.MSTATUS: NativeCsr(cell("mstatus"), 3, C.MSTATUS_WRITABLE | C.FS_MASK, M64),
-    **{number: NativeCsr(cell(name), number >> 8 & 3, mask) for number, (name, mask) in STORAGE.items()},
+    C.SSTATUS: _native(C.SSTATUS, "mstatus", C.SSTATUS_WRITABLE, C.SSTATUS_VIEW),
+    C.MSTATUS: _native(C.MSTATUS, "mstatus", C.MSTATUS_WRITABLE | C.FS_MASK, C.M64),
+    **{number: _native(number, name, mask) for number, (name, mask) in TRAP_CSRS.items()},
 }
+"""The CSR accesses native code does, by CSR number; the privilege level each needs is the one its
+number encodes (as hart._csr_permitted reads it)."""
