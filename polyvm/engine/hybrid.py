@@ -35,6 +35,7 @@ While breakpoints or watchpoints are set the engine runs as a plain interpreter.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Hashable, Sequence
 
 from polyvm.arch.riscv64.hart import RiscvHart
@@ -59,6 +60,7 @@ from polyvm.engine.jit.jit import CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
+from polyvm.mem.softmmu import in_address_space
 
 MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps", "set_slow_pages")
 """SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
@@ -103,7 +105,10 @@ class HybridEngine(Interpreter):
         """Every block entered in the current regime's native jump table since its last flush, by
         pc (a superset of the direct-mapped table: the blocks native code may have run and
         side-exited from)."""
+        self.global_entered: dict[int, CompiledBlock] = {}
+        """The same for the current table of blocks on global pages."""
         self._entered_by_regime: dict[Hashable, dict[int, CompiledBlock]] = {}
+        """``entered`` of every regime and ``global_entered`` of every global pages' table."""
         self.compilers: dict[bool, BackgroundCompiler] = {}
         """Background compilers of quick (False) and optimised (True) regions."""
         self.waiting: dict[tuple[int, bool], tuple[CachedBlock, list[CachedBlock]]] = {}
@@ -186,8 +191,7 @@ class HybridEngine(Interpreter):
                     pc = entry[0]()
                     hart.instret += pending
                     continue
-                self.entered[pc] = compiled
-                jit.state.set_jump(pc, compiled.address)
+                self._enter(pc, compiled, entry[3])
                 ctx[ICOUNT] = 0
                 ctx[LIMIT] = limit - hart.instret
                 ctx[BLOCKS] = left
@@ -201,7 +205,8 @@ class HybridEngine(Interpreter):
                     pending = 0
                     pc = self.namespace["XC"](pc)
                 elif reason in SIDE_EXITS:
-                    region = self.entered[ctx[REGION]]
+                    head = ctx[REGION]
+                    region = (self.entered if jit.state.uses_own_jump(head) else self.global_entered)[head]
                     tails = region.tails if ctx[BLOCK] == ctx[REGION] else region.members[ctx[BLOCK]]
                     index = ctx[INDEX]
                     hart.instret -= index
@@ -222,6 +227,12 @@ class HybridEngine(Interpreter):
         self.python_blocks += python
         self.dispatches += budget - left
         self._sample(hart.pc)
+
+    def _enter(self, pc: int, compiled: CompiledBlock, shared: bool) -> None:
+        """Let native code enter ``compiled`` at ``pc``: put it in the current regime's jump
+        table, or in the global pages' table if ``shared``."""
+        (self.global_entered if shared else self.entered)[pc] = compiled
+        self.jit.state.set_jump(pc, compiled.address, shared)
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
         """A new translation; JIT mode compiles it natively at once (unless the backend refuses).
@@ -364,6 +375,9 @@ class HybridEngine(Interpreter):
         for member in members:
             compiled.members[member.block.start_pc] = tails(member.block)
             self.holders.setdefault(id(member), []).append((member, cached))
+        entry = self.jump_cache.get(block.start_pc)
+        if entry is not None and entry[2] is cached:
+            self._enter(block.start_pc, compiled, entry[3])
         jit = self.jit
         jit.blocks_compiled += 1
         jit.total_compile_ms += native.compile_ms
@@ -376,13 +390,12 @@ class HybridEngine(Interpreter):
 
     def _regime_changed(self) -> None:
         super()._regime_changed()
-        regime = self.mmu.fetch_regime()
-        self.jit.state.select_jumps(regime)
-        entered = self._entered_by_regime.get(regime)
-        if entered is None:
-            entered = self._entered_by_regime[regime] = {}
-        self.entered = entered
-        self.jit.state.switch_tlbs(self.mmu.regime)
+        mmu = self.mmu
+        regime, shared = mmu.fetch_regime(), mmu.global_fetch_regime()
+        self.jit.state.select_jumps(regime, shared)
+        self.entered = self._entered_by_regime.setdefault(regime, {})
+        self.global_entered = self._entered_by_regime.setdefault(shared, {})
+        self.jit.state.switch_tlbs(mmu.regime)
 
     def _flush_jump_caches(self) -> None:
         super()._flush_jump_caches()
@@ -392,6 +405,13 @@ class HybridEngine(Interpreter):
         for entered in self._entered_by_regime.values():
             entered.clear()
         self.jit.state.flush_jumps()
+
+    def _flush_address_space(self, asid: int) -> None:
+        super()._flush_address_space(asid)
+        self.jit.state.flush_jumps(functools.partial(in_address_space, asid=asid))
+        for regime, entered in self._entered_by_regime.items():
+            if in_address_space(regime, asid):
+                entered.clear()
 
     def _drop_jumps(self, pcs: set[int]) -> None:
         super()._drop_jumps(pcs)

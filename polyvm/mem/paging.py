@@ -79,6 +79,7 @@ def riscv_walk(
         raise PageFault(vaddr, access)
     table = root_ppn << 12
     level = levels - 1
+    inherited_global = 0  # a non-leaf G bit makes every mapping below it global
     while True:
         pte_addr = table + ((vaddr >> (12 + 9 * level)) & 0x1FF) * 8
         try:
@@ -89,6 +90,7 @@ def riscv_walk(
             raise PageFault(vaddr, access)
         if pte & (PTE_R | PTE_X):
             break
+        inherited_global |= pte & PTE_G
         level -= 1
         if level < 0:
             raise PageFault(vaddr, access)
@@ -106,7 +108,7 @@ def riscv_walk(
         writable=bool(pte & PTE_W),
         executable=bool(pte & PTE_X),
         user=bool(pte & PTE_U),
-        global_=bool(pte & PTE_G),
+        global_=bool((pte | inherited_global) & PTE_G),
         dirty=True,
         level=level,
         pte_addr=pte_addr,

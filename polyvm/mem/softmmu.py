@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import ctypes
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from typing import NamedTuple
 
 from polyvm.core.errors import ConfigError, InvalidAddress, MemoryAccessError, UnsupportedError
 from polyvm.device.bus import MmioMap
@@ -48,6 +49,21 @@ class BusError(Exception):
         super().__init__(paddr)
         self.paddr = paddr
 
+
+
+class FetchRegime(NamedTuple):
+    """``fetch_regime`` of a translated fetch: what decides which block a virtual pc is."""
+
+    mode: PagingMode
+    asid: int
+    root_ppn: int
+    priv: Priv
+
+
+def in_address_space(regime: Hashable, asid: int) -> bool:
+    """Whether the fetch regime ``regime`` translates in address space ``asid`` (its non-global
+    pages are those ``sfence.vma x0, asid`` fences)."""
+    return isinstance(regime, FetchRegime) and regime.asid == asid
 
 class SoftMmu:
     """Translation and memory access for one hart, over RAM and an MMIO bus shared by all harts."""
@@ -97,6 +113,9 @@ class SoftMmu:
         """Key of the current data-translation regime (whose fast maps ``rd``/``wr`` are)."""
         self.leaf_level = 0
         """Page-table level of the leaf of the last translation (0: a 4 KiB page)."""
+        self.leaf_global = False
+        """Whether the leaf of the last translation was global (G bit: the same in every address
+        space of this paging mode)."""
         self._superpage_pieces: LeafIndex[int] = LeafIndex()
         """The pages of superpage leaves the fast maps hold."""
         self._select_regime()
@@ -151,7 +170,14 @@ class SoftMmu:
         """Key of the instruction-fetch translation regime (for per-regime block lookup)."""
         if not self.translating(self.fetch_priv):
             return ("bare",)
-        return (self.mode, self.asid, self.root_ppn, self.fetch_priv)
+        return FetchRegime(self.mode, self.asid, self.root_ppn, self.fetch_priv)
+
+    def global_fetch_regime(self) -> tuple:
+        """Key of what the fetch regime shares with every address space: its global pages, which
+        are the same whatever the satp's ASID and root (the privileged spec's G bit)."""
+        if not self.translating(self.fetch_priv):
+            return ("bare", "global")
+        return (self.mode, self.fetch_priv, "global")
 
     def _select_regime(self) -> None:
         if self.translating(self.priv):
@@ -263,12 +289,14 @@ class SoftMmu:
         priv = self.fetch_priv if access == Access.FETCH else self.priv
         if not self.translating(priv):
             self.leaf_level = 0
+            self.leaf_global = False
             return vaddr
         entry = self.tlb.lookup(vaddr >> 12, self.asid)
         if entry is None or not riscv_permits(entry, access, priv, self.sum, self.mxr):
             entry = self.walk(vaddr, access, priv)
             self.tlb.insert(entry)
         self.leaf_level = entry.level
+        self.leaf_global = entry.global_
         return (entry.ppn << 12) | (vaddr & 0xFFF)
 
     def walk(self, vaddr: int, access: Access, priv: Priv | None = None) -> TlbEntry:

@@ -31,7 +31,7 @@ def engine(words: list[int]) -> Interpreter:
 
 
 def run_block(interpreter: Interpreter) -> tuple[int, list[int]]:
-    function, count, cached = interpreter._lookup(RAM)
+    function, count, cached, _ = interpreter._lookup(RAM)
     next_pc = function()
     return next_pc, [int(v) for v in interpreter.hart.x[:4]], cached
 

@@ -121,8 +121,9 @@ class RiscvHart:
         self.cycle_offset = self.instret_offset = 0
         self.has_time_csr = True
         """QEMU's spike board has no ``time`` CSR (rdtime traps); its virt board has one."""
-        self.on_sfence: Callable[[int | None], None] = lambda vaddr: None
-        """Called after sfence.vma with its address (None for all addresses)."""
+        self.on_sfence: Callable[[int | None, int | None], None] = lambda vaddr, asid: None
+        """Called after sfence.vma with its address and ASID (None for all addresses, all ASIDs
+        and global mappings)."""
         self._csr_read = self._build_csr_reads()
         self._csr_write = self._build_csr_writes()
         self._sync_mmu()
@@ -348,8 +349,9 @@ class RiscvHart:
     def sfence_vma(self, vaddr: int, asid: int, rs1: int, rs2: int, pc: int, index: int) -> None:
         if self.priv == Priv.U or (self.priv == Priv.S and self.mstatus & C.TVM):
             raise self._illegal_here(pc, index)
-        self.mmu.sfence_vma(vaddr if rs1 else None, asid & 0xFFFF if rs2 else None)
-        self.on_sfence(vaddr if rs1 else None)
+        address, space = vaddr if rs1 else None, asid & 0xFFFF if rs2 else None
+        self.mmu.sfence_vma(address, space)
+        self.on_sfence(address, space)
         self.exit_pending = True
 
     def fence_i(self, next_pc: int, pc: int, index: int) -> None:

@@ -29,7 +29,7 @@ from polyvm.engine.interpreter.translation_store import translation_store
 from polyvm.ir.block import IRBlock, Stmt
 from polyvm.mem.leaf_index import LeafIndex
 from polyvm.mem.paging import Access, PageFault
-from polyvm.mem.softmmu import PAGE, BusError
+from polyvm.mem.softmmu import PAGE, BusError, in_address_space
 
 SLICE_BLOCKS = 2048
 """Blocks run between two looks at interrupts, devices and stop requests."""
@@ -59,7 +59,13 @@ class Interpreter:
             self.namespace["U" + bits] = getattr(ram, "u" + bits)
             self.namespace["S" + bits] = getattr(ram, "s" + bits)
         self._jump_caches: dict[tuple, dict[int, tuple]] = {}
+        """Jump caches by fetch regime, and by ``SoftMmu.global_fetch_regime`` for blocks fetched
+        through global leaves (entries: function, instruction count, CachedBlock, global)."""
         self.jump_cache: dict[int, tuple] = {}
+        self.global_jump_cache: dict[int, tuple] = {}
+        """Blocks on global pages: every address space of the paging mode shares them, so a new
+        process or ASID finds the kernel's blocks without translating their fetches again (a Linux
+        boot looked up ~86,000 kernel blocks again that way; benchmarks/boot.py)."""
         self._pcs_by_leaf: LeafIndex[int] = LeafIndex()
         """Jump-cache pcs by the page-table leaf that translated their fetch (of any regime; a
         superset: dropped entries are not removed), for sfence.vma."""
@@ -182,15 +188,22 @@ class Interpreter:
     def _lookup(self, pc: int) -> tuple:
         if pc in self.breakpoints:
             raise DebugStop(pc, 0, "swbreak", pc, in_block=False)
+        entry = self.global_jump_cache.get(pc)
+        if entry is not None:
+            self.jump_cache[pc] = entry
+            return entry
         phys = self._fetch_phys(pc)
-        level = self.mmu.leaf_level
+        mmu = self.mmu
+        level, shared = mmu.leaf_level, mmu.leaf_global
         cached = self.block_cache.lookup(pc, phys)
         if cached is None:
             cached = self._translate(pc, phys)
         cached.exec_count += 1
-        entry = (cached.function, cached.block.insn_count, cached)
+        entry = (cached.function, cached.block.insn_count, cached, shared)
         if self.block_cache.enabled:
             self.jump_cache[pc] = entry
+            if shared:
+                self.global_jump_cache[pc] = entry
             self._pcs_by_leaf.add(pc >> 12, level, pc)
         return entry
 
@@ -228,8 +241,8 @@ class Interpreter:
         ram = self.mmu.ram
         if self.breakpoints or not ram.contains(phys, 2):
             return None, None
-        offset = phys - ram.base
-        found = self.translations.find(pc, ram.u8[offset: offset + PAGE - (phys & 0xFFF)])
+        page = phys - ram.base - (phys & 0xFFF)
+        found = self.translations.find(pc, ram.u8[page: page + PAGE])
         if found is None:
             return None, None
         self.stored_hits += 1
@@ -333,11 +346,9 @@ class Interpreter:
         mmu = self.mmu
         self.namespace["RD"] = mmu.rd
         self.namespace["WR"] = mmu.wr
-        key = mmu.fetch_regime()
-        cache = self._jump_caches.get(key)
-        if cache is None:
-            cache = self._jump_caches[key] = {}
-        self.jump_cache = cache
+        caches = self._jump_caches
+        self.jump_cache = caches.setdefault(mmu.fetch_regime(), {})
+        self.global_jump_cache = caches.setdefault(mmu.global_fetch_regime(), {})
 
     def _flush_jump_caches(self) -> None:
         for cache in self._jump_caches.values():
@@ -350,14 +361,23 @@ class Interpreter:
             for pc in pcs:
                 cache.pop(pc, None)
 
-    def _sfence(self, vaddr: int | None) -> None:
+    def _sfence(self, vaddr: int | None, asid: int | None = None) -> None:
         """sfence.vma: entries whose page may have been remapped go. With an address, those whose
         fetch was translated by the leaf containing it (a 4 KiB page or a superpage); a Linux boot
-        fences single addresses thousands of times (benchmarks/boot.py)."""
-        if vaddr is None:
+        fences single addresses thousands of times (benchmarks/boot.py). With only an ASID, the
+        entries of that ASID's regimes (global ones stay, as the privileged spec says)."""
+        if vaddr is not None:
+            self._drop_jumps(self._pcs_by_leaf.pop_containing(vaddr >> 12))
+        elif asid is None:
             self._flush_jump_caches()
-            return
-        self._drop_jumps(self._pcs_by_leaf.pop_containing(vaddr >> 12))
+        else:
+            self._flush_address_space(asid)
+
+    def _flush_address_space(self, asid: int) -> None:
+        """Empty the jump caches of the translated regimes of ``asid`` (global ones stay)."""
+        for key, cache in self._jump_caches.items():
+            if in_address_space(key, asid):
+                cache.clear()
 
     def _release(self, dropped: list[CachedBlock]) -> None:
         for cached in dropped:

@@ -29,11 +29,12 @@ code is never entered mid-block.
 
 Chaining (direct threading): a block that ends normally adds its instruction count to ``icount``
 and, unless ICOUNT reached LIMIT or ``blocks`` is 0 (then REASON = ``Exit.BUDGET``), looks its
-successor up in the current jump table (word JUMPS) and enters it with a ``musttail`` call, one
-indirect jump per block exit (a branch has one per target), so the host predicts each exit on its
-own instead of all blocks sharing the dispatch loop's one call site (tests/jit/test_jit_dispatch.py
-and benchmarks/run.py --mode jit measure it). A jump-table miss stores REASON = ``Exit.LOOKUP``.
-Every way out stores ICOUNT and BLOCKS, so the slice stops where the interpreter's would.
+successor up in the current jump tables (word JUMPS, then GLOBAL_JUMPS) and enters it with a
+``musttail`` call, one indirect jump per block exit (a branch has one per target), so the host
+predicts each exit on its own instead of all blocks sharing the dispatch loop's one call site
+(tests/jit/test_jit_dispatch.py and benchmarks/run.py --mode jit measure it). A miss in both
+tables stores REASON = ``Exit.LOOKUP``. Every way out stores ICOUNT and BLOCKS, so the slice stops
+where the interpreter's would.
 
 Regions: a block's function may inline *member* blocks (``block_function``'s ``members``, blocks of
 the same page its branches reach, chosen by the caller) and runs a branch back to its own start as
@@ -59,6 +60,8 @@ from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
     BLOCKS,
+    GLOBAL_JUMP_ENTRIES,
+    GLOBAL_JUMPS,
     ICOUNT,
     INDEX,
     JUMP_ENTRIES,
@@ -193,20 +196,30 @@ class _BlockCodegen:
         self.stop(icount, Exit.BUDGET, target)
         self.lines.append(f"{look}:")
         t = lit(target)
-        index = self.new(f"and i64 {self.new(f'lshr i64 {t}, 1')}, {JUMP_ENTRIES - 1}")
-        table = self.new(f"inttoptr i64 {self.load_word(JUMPS)} to ptr")
-        item = self.new(f"getelementptr i64, ptr {table}, i64 {self.new(f'shl i64 {index}, 1')}")
-        hit = self.new(f"icmp eq i64 {self.new(f'load i64, ptr {item}, align 8')}, {t}")
-        go, miss = self.label("go"), self.label("miss")
-        self.put(f"br i1 {hit}, label %{go}, label %{miss}, !prof {LIKELY}")
+        half = self.new(f"lshr i64 {t}, 1")
+        go, shared, miss = self.label("go"), self.label("global"), self.label("miss")
+        own_item = self.probe(JUMPS, JUMP_ENTRIES, half, t, go, shared)
+        self.lines.append(f"{shared}:")
+        shared_item = self.probe(GLOBAL_JUMPS, GLOBAL_JUMP_ENTRIES, half, t, go, miss)
         self.lines.append(f"{miss}:")
         self.stop(icount, Exit.LOOKUP, target)
         self.lines.append(f"{go}:")
+        item = self.new(f"phi ptr [{own_item}, %{look}], [{shared_item}, %{shared}]")
         code_ptr = self.new(f"getelementptr i64, ptr {item}, i64 1")
         code = self.new(f"inttoptr i64 {self.new(f'load i64, ptr {code_ptr}, align 8')} to ptr")
         left = self.new(f"sub i64 {self.blocks}, 1")
         result = self.new(f"musttail call i64 {code}({ARGS}, i64 {icount}, i64 {left})")
         self.put(f"ret i64 {result}")
+
+    def probe(self, table_word: int, entries: int, half: str, pc: str, hit: str, miss: str) -> str:
+        """Look ``pc`` (``half`` is pc >> 1) up in the jump table of ``entries`` entries in context
+        word ``table_word`` and branch to ``hit`` or ``miss``; returns the table item's address."""
+        pair = self.new(f"shl i64 {self.new(f'and i64 {half}, {entries - 1}')}, 1")
+        table = self.new(f"inttoptr i64 {self.load_word(table_word)} to ptr")
+        item = self.new(f"getelementptr i64, ptr {table}, i64 {pair}")
+        found = self.new(f"icmp eq i64 {self.new(f'load i64, ptr {item}, align 8')}, {pc}")
+        self.put(f"br i1 {found}, label %{hit}, label %{miss}")
+        return item
 
     def side_exit(self, ok: str | None, reason: Exit, addr: Value) -> None:
         """Leave at the last instruction boundary unless ``ok`` (always leave if ``ok`` is None)."""
@@ -551,22 +564,34 @@ def block_function(block: IRBlock, name: str, members: Sequence[IRBlock] = ()) -
 
 
 def dispatch_loop(name: str) -> str:
-    """``i64 run(regs, ram, ctx, pc)``: enter the block the jump table has for ``pc`` with the
-    counters of ICOUNT and BLOCKS; blocks chain until one exits, the table misses (REASON =
-    LOOKUP), ICOUNT reaches LIMIT or BLOCKS reaches 0 (REASON = BUDGET). Returns the pc."""
+    """``i64 run(regs, ram, ctx, pc)``: enter the block the jump tables have for ``pc`` (the
+    regime's own, then the global pages') with the counters of ICOUNT and BLOCKS; blocks chain until
+    one exits, the tables miss (REASON = LOOKUP), ICOUNT reaches LIMIT or BLOCKS reaches 0 (REASON =
+    BUDGET). Returns the pc."""
     return f"""define i64 @{name}({ARGS}, i64 %start) nounwind {{
 entry:
-  %jumps_ptr = getelementptr i64, ptr %ctx, i64 {JUMPS}
-  %jumps_word = load i64, ptr %jumps_ptr, align 8
-  %jumps = inttoptr i64 %jumps_word to ptr
   %half = lshr i64 %start, 1
   %index = and i64 %half, {JUMP_ENTRIES - 1}
   %pair = shl i64 %index, 1
-  %item = getelementptr i64, ptr %jumps, i64 %pair
-  %tag = load i64, ptr %item, align 8
-  %hit = icmp eq i64 %tag, %start
-  br i1 %hit, label %found, label %miss, !prof {LIKELY}
+  %global_index = and i64 %half, {GLOBAL_JUMP_ENTRIES - 1}
+  %global_pair = shl i64 %global_index, 1
+  %jumps_ptr = getelementptr i64, ptr %ctx, i64 {JUMPS}
+  %jumps_word = load i64, ptr %jumps_ptr, align 8
+  %jumps = inttoptr i64 %jumps_word to ptr
+  %own_item = getelementptr i64, ptr %jumps, i64 %pair
+  %own_tag = load i64, ptr %own_item, align 8
+  %own_hit = icmp eq i64 %own_tag, %start
+  br i1 %own_hit, label %found, label %shared
+shared:
+  %global_ptr = getelementptr i64, ptr %ctx, i64 {GLOBAL_JUMPS}
+  %global_word = load i64, ptr %global_ptr, align 8
+  %global = inttoptr i64 %global_word to ptr
+  %global_item = getelementptr i64, ptr %global, i64 %global_pair
+  %global_tag = load i64, ptr %global_item, align 8
+  %global_hit = icmp eq i64 %global_tag, %start
+  br i1 %global_hit, label %found, label %miss
 found:
+  %item = phi ptr [%own_item, %entry], [%global_item, %shared]
   %code_ptr = getelementptr i64, ptr %item, i64 1
   %code = load i64, ptr %code_ptr, align 8
   %block = inttoptr i64 %code to ptr

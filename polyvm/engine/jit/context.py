@@ -18,18 +18,23 @@ address. The context block, in u64 words::
                  own, or the block whose function inlined BLOCK
     [10] RESERVATION  the hart's LR reservation as a RAM offset (``EMPTY``: none); the hart's
                  SoftMmu keeps its reservation in this word too (``share_reservation``)
-    [11 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
+    [11] GLOBAL_JUMPS  host address of the jump table of blocks on global pages, shared by every
+                 regime of the current paging mode and privilege (probed after JUMPS misses)
+    [12 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
     [..]         read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
     [.. ]        write TLB: the same
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
 page number. The delta is the same one the Python fast maps hold: RAM offset = vaddr + delta.
-Tables are direct-mapped, indexed by ``vpn % TLB_ENTRIES`` and ``(pc >> 1) % JUMP_ENTRIES``.
+Tables are direct-mapped, indexed by ``vpn % TLB_ENTRIES`` and ``(pc >> 1) % JUMP_ENTRIES`` (or
+GLOBAL_JUMP_ENTRIES).
 
 There is one jump table per translation regime (``select_jumps``), like the interpreter's jump
 caches: a trap into the kernel and the return to user code switch tables instead of emptying one
-(a Linux boot changes regime tens of thousands of times; benchmarks/boot.py). The TLBs, which the
+(a Linux boot changes regime tens of thousands of times; benchmarks/boot.py). Blocks fetched through
+global leaves (the kernel's) go in a table all address spaces share instead, so a new process does
+not send each kernel block back to Python once more. The TLBs, which the
 generated code finds at fixed places in the context block, are kept per data regime the same way
 (``switch_tlbs`` saves the current ones and restores the new regime's): the kernel toggles
 mstatus.SUM around every user access, and an emptied TLB costs one side exit per page touched.
@@ -40,7 +45,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import enum
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from polyvm.arch.riscv64.hart import HART_CELLS
 
@@ -49,6 +54,10 @@ TLB_ENTRIES = 1024
 JUMP_ENTRIES = 16384
 """Jump-table entries per regime: a Linux boot enters ~29,000 kernel blocks; with 4,096 entries it
 left native code for a jump-table miss 183k times, with 16,384 135k (benchmarks/boot.py)."""
+GLOBAL_JUMP_ENTRIES = 65536
+"""Entries of a table of blocks on global pages (there are a few such tables, one per paging mode
+and privilege): a Linux boot enters ~29,000 kernel blocks, and with 16,384 entries a fourth of
+the jump-table misses that left native code were slots another block held (benchmarks/boot.py)."""
 EMPTY = (1 << 64) - 1
 
 JUMP_TABLES_KEPT = 32
@@ -56,8 +65,8 @@ JUMP_TABLES_KEPT = 32
 TLBS_KEPT = 16
 """Saved TLBs of the most recently left data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
-REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION = range(11)
-CELLS = 11
+REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS = range(12)
+CELLS = 12
 HEADER_WORDS = CELLS + len(HART_CELLS)
 READ_TLB = HEADER_WORDS
 WRITE_TLB = READ_TLB + 2 * TLB_ENTRIES
@@ -89,8 +98,20 @@ def _empty_pairs(count: int) -> ctypes.Array:
 
 EMPTY_TLBS = _empty_pairs(2 * TLB_ENTRIES)
 EMPTY_JUMPS = _empty_pairs(JUMP_ENTRIES)
+EMPTY_GLOBAL_JUMPS = _empty_pairs(GLOBAL_JUMP_ENTRIES)
+
+
 TLB_BYTES = ctypes.sizeof(EMPTY_TLBS)
 WRITE_TLB_BYTES = TLB_BYTES // 2
+
+
+def _copy(table: ctypes.Array) -> ctypes.Array:
+    return (ctypes.c_uint64 * len(table)).from_buffer_copy(table)
+
+
+def _jump_slot(table: ctypes.Array, pc: int) -> int:
+    """Index of ``pc``'s tag in ``table`` (a regime's or a global pages' jump table)."""
+    return 2 * ((pc >> 1) % (len(table) // 2))
 
 
 class NativeState:
@@ -106,13 +127,15 @@ class NativeState:
         self.context_address = ctypes.addressof(self.context)
         self.context[RESERVATION] = EMPTY
         self.jump_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
+        self.global_tables: dict[Hashable, ctypes.Array] = {}
+        """Jump tables of blocks on global pages, by ``SoftMmu.global_fetch_regime``."""
         self.jumps: ctypes.Array = EMPTY_JUMPS
         self.tlb_regime: Hashable = None
         """The data regime whose TLBs are in the context block."""
         self.saved_tlbs: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         """TLBs of other regimes (read then write, as in the context block)."""
         self.flush_tlb()
-        self.select_jumps(None)
+        self.select_jumps(None, None)
 
     @property
     def reason(self) -> Exit:
@@ -160,34 +183,50 @@ class NativeState:
         self.context[slot] = vpn
         self.context[slot + 1] = delta & EMPTY
 
-    def set_jump(self, pc: int, address: int) -> None:
-        """Enter ``pc -> address`` in the current regime's jump table."""
-        slot = 2 * ((pc >> 1) % JUMP_ENTRIES)
-        self.jumps[slot] = pc
-        self.jumps[slot + 1] = address
+    def set_jump(self, pc: int, address: int, shared: bool = False) -> None:
+        """Enter ``pc -> address`` in the current regime's jump table, or in its global pages'
+        table if ``shared``."""
+        jumps = self.global_jumps if shared else self.jumps
+        slot = _jump_slot(jumps, pc)
+        jumps[slot] = pc
+        jumps[slot + 1] = address
 
-    def select_jumps(self, regime: Hashable) -> None:
-        """Make ``regime``'s jump table current (a new, empty one the first time)."""
+    def uses_own_jump(self, pc: int) -> bool:
+        """Whether native code entering ``pc`` now takes the regime's own entry (it is probed
+        before the global pages' table)."""
+        return self.jumps[_jump_slot(self.jumps, pc)] == pc
+
+    def select_jumps(self, regime: Hashable, shared: Hashable) -> None:
+        """Make ``regime``'s jump table current, and the table of global pages ``shared`` (new,
+        empty ones the first time)."""
         tables = self.jump_tables
         table = tables.get(regime)
         if table is None:
-            table = tables[regime] = (ctypes.c_uint64 * len(EMPTY_JUMPS)).from_buffer_copy(EMPTY_JUMPS)
+            table = tables[regime] = _copy(EMPTY_JUMPS)
             if len(tables) > JUMP_TABLES_KEPT:
                 tables.popitem(last=False)
         else:
             tables.move_to_end(regime)
         self.jumps = table
         self.context[JUMPS] = ctypes.addressof(table)
+        self.global_jumps = self.global_tables.get(shared) or self.global_tables.setdefault(
+            shared, _copy(EMPTY_GLOBAL_JUMPS))
+        self.context[GLOBAL_JUMPS] = ctypes.addressof(self.global_jumps)
 
     def drop_jumps(self, pcs: set[int]) -> None:
-        """Forget these guest pcs in every regime's jump table."""
-        for table in self.jump_tables.values():
+        """Forget these guest pcs in every jump table."""
+        for table in (*self.jump_tables.values(), *self.global_tables.values()):
             for pc in pcs:
-                slot = 2 * ((pc >> 1) % JUMP_ENTRIES)
+                slot = _jump_slot(table, pc)
                 if table[slot] == pc:
                     table[slot] = EMPTY
 
-    def flush_jumps(self) -> None:
-        """Empty every regime's jump table."""
-        for table in self.jump_tables.values():
-            ctypes.memmove(table, EMPTY_JUMPS, ctypes.sizeof(EMPTY_JUMPS))
+    def flush_jumps(self, regimes: Callable[[Hashable], bool] | None = None) -> None:
+        """Empty every jump table, or only the tables of the regimes ``regimes`` accepts (then
+        the global pages' tables stay)."""
+        for regime, table in self.jump_tables.items():
+            if regimes is None or regimes(regime):
+                ctypes.memmove(table, EMPTY_JUMPS, ctypes.sizeof(EMPTY_JUMPS))
+        if regimes is None:
+            for table in self.global_tables.values():
+                ctypes.memmove(table, EMPTY_GLOBAL_JUMPS, ctypes.sizeof(EMPTY_GLOBAL_JUMPS))
