@@ -28,8 +28,8 @@ as the interpreter keeps it, so tails and helpers see the same values).
 Coherence: native code is keyed by (virtual pc, physical pc) like the block cache and dropped with
 the interpreter's translations (code writes, eviction, breakpoints); the native jump table follows
 the interpreter's jump caches (regime changes, sfence.vma); the native TLBs are kept per data
-regime like the MMU's fast maps and lose what those lose (pages flushed by sfence.vma, everything
-on full flushes, the write TLBs when a page becomes code or watched).
+regime like the MMU's fast maps and lose what those lose (pages flushed by sfence.vma or whose
+stores reach a page that becomes code, everything on full flushes and when a page is watched).
 While breakpoints or watchpoints are set the engine runs as a plain interpreter.
 """
 
@@ -130,7 +130,6 @@ class HybridEngine(Interpreter):
         for name in MMU_FLUSHES:
             setattr(self.mmu, name, self._flushing(getattr(self.mmu, name)))
         self.mmu.forget_fast_pages = self._forgetting(self.mmu.forget_fast_pages)
-        self.mmu.code.on_new_page(state.flush_write_tlbs)
 
     def _flushing(self, method: Callable[..., object]) -> Callable[..., object]:
         flush_tlb = self.jit.state.flush_tlb

@@ -16,11 +16,12 @@ class CodeTracker:
     def __init__(self) -> None:
         self.pages: set[int] = set()
         self._refs: Counter[int] = Counter()
-        self._on_new_page: list[Callable[[], None]] = []
+        self._on_new_page: list[Callable[[int], None]] = []
         self._listeners: list[Callable[[int, int], None]] = []
 
-    def on_new_page(self, callback: Callable[[], None]) -> None:
-        """``callback`` must forget cached fast store translations (a new page became code)."""
+    def on_new_page(self, callback: Callable[[int], None]) -> None:
+        """``callback(ppn)`` must forget cached fast store translations into page ``ppn`` (it just
+        became code: stores to it must be seen)."""
         self._on_new_page.append(callback)
 
     def add_listener(self, callback: Callable[[int, int], None]) -> None:
@@ -31,7 +32,7 @@ class CodeTracker:
         if ppn not in self.pages:
             self.pages.add(ppn)
             for callback in self._on_new_page:
-                callback()
+                callback(ppn)
 
     def unref(self, ppn: int) -> None:
         self._refs[ppn] -= 1

@@ -97,7 +97,7 @@ class SoftMmu:
         self.mxr = False
         self.jit_mode = False
         self.code = code if code is not None else CodeTracker()
-        self.code.on_new_page(self.clear_store_maps)
+        self.code.on_new_page(self.forget_stores_to)
         self.watched_pages: set[int] = set()
         self.on_watched_write: Callable[[int, int], None] | None = None
         self.on_regime_change: Callable[[], None] | None = None
@@ -118,6 +118,9 @@ class SoftMmu:
         space of this paging mode)."""
         self._superpage_pieces: LeafIndex[int] = LeafIndex()
         """The pages of superpage leaves the fast maps hold."""
+        self._store_frames: dict[int, set[int]] = {}
+        """Physical page -> the virtual pages whose fast store translation (in some regime) leads
+        there, since the last full clear (a superset)."""
         self._select_regime()
 
     @property
@@ -244,11 +247,21 @@ class SoftMmu:
             rd.clear()
             wr.clear()
         self._superpage_pieces.clear()
+        self._store_frames.clear()
 
     def _filled(self, vpn: int) -> None:
         """A fast map got ``vpn``: remember it as a piece of its leaf if that is a superpage."""
         if self.leaf_level:
             self._superpage_pieces.add(vpn, self.leaf_level, vpn)
+
+    def forget_stores_to(self, ppn: int) -> None:
+        """Physical page ``ppn`` became code: the virtual pages whose stores went there fast leave
+        the fast maps (through ``forget_fast_pages``, which a JIT follows). Emptying every store
+        map instead cost a Linux boot ~20,000 native TLB misses (549 new code pages;
+        benchmarks/boot.py)."""
+        pages = self._store_frames.pop(ppn, None)
+        if pages:
+            self.forget_fast_pages(pages)
 
     def clear_store_maps(self) -> None:
         """Forget fast store translations (a page became code or watched: stores must see it)."""
@@ -406,6 +419,10 @@ class SoftMmu:
         ):
             self.wr[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
             self._filled(vaddr >> 12)
+            frames = self._store_frames.get(paddr >> 12)
+            if frames is None:
+                frames = self._store_frames[paddr >> 12] = set()
+            frames.add(vaddr >> 12)
 
     # --- seed MMU API --------------------------------------------------------------------------
 

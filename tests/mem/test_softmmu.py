@@ -220,3 +220,23 @@ def test_amos_enter_their_page_in_the_store_map_like_stores():
     t.mmu.store(0x7000, 1, 8)
     assert 0x5 in t.mmu.wr and 0x7 in t.mmu.wr
     assert t.mmu.wr[0x5] == t.mmu.ram.offset(RAM + 0x6000) - 0x5000
+
+
+def test_a_page_becoming_code_drops_only_the_store_translations_into_it():
+    t = Tables()
+    t.map(0x5000, RAM + 0x6000, V | R | W | A | D)
+    t.map(0x7000, RAM + 0x6000, V | R | W | A | D)
+    t.map(0x9000, RAM + 0xA000, V | R | W | A | D)
+    for vaddr in (0x5000, 0x7000, 0x9000):
+        t.mmu.store(vaddr, 1, 8)
+    t.mmu.set_context(Priv.S, Priv.S, True, False)
+    t.mmu.store(0x5000, 2, 8)
+    t.mmu.code.ref((RAM + 0xB000) >> 12)
+    t.mmu.set_context(Priv.S, Priv.S, False, False)
+    assert set(t.mmu.wr) == {0x5, 0x7, 0x9}, "another page became code: nothing to forget"
+    t.mmu.code.ref((RAM + 0x6000) >> 12)
+    assert set(t.mmu.wr) == {0x9}, "both aliases of the code page go"
+    t.mmu.set_context(Priv.S, Priv.S, True, False)
+    assert set(t.mmu.wr) == set(), "in every regime"
+    t.mmu.store(0x7000, 3, 8)
+    assert 0x7 not in t.mmu.wr, "stores to code stay on the slow path"

@@ -102,7 +102,6 @@ EMPTY_GLOBAL_JUMPS = _empty_pairs(GLOBAL_JUMP_ENTRIES)
 
 
 TLB_BYTES = ctypes.sizeof(EMPTY_TLBS)
-WRITE_TLB_BYTES = TLB_BYTES // 2
 
 
 def _copy(table: ctypes.Array) -> ctypes.Array:
@@ -145,12 +144,6 @@ class NativeState:
         """Empty the TLBs of every regime."""
         ctypes.memmove(self.context_address + 8 * READ_TLB, EMPTY_TLBS, TLB_BYTES)
         self.saved_tlbs.clear()
-
-    def flush_write_tlbs(self) -> None:
-        """Empty the write TLBs of every regime (a page became code: its stores must be seen)."""
-        ctypes.memmove(self.context_address + 8 * WRITE_TLB, EMPTY_TLBS, WRITE_TLB_BYTES)
-        for saved in self.saved_tlbs.values():
-            ctypes.memmove(ctypes.addressof(saved) + WRITE_TLB_BYTES, EMPTY_TLBS, WRITE_TLB_BYTES)
 
     def forget_pages(self, pages: set[int]) -> None:
         """Drop these virtual page numbers from the TLBs of every regime."""
