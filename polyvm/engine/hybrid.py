@@ -163,6 +163,7 @@ class HybridEngine(Interpreter):
         self._install_ready()
         budget *= self.slice_scale
         hart = self.hart
+        hart.expect_interrupts(SLICE_INSTRUCTIONS * self.slice_scale)
         jit = self.jit
         ctx = jit.state.context
         regs, ram, context = jit.state.regs_address, jit.ram_address, jit.state.context_address

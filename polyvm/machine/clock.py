@@ -26,6 +26,14 @@ class MachineClock:
             return total // INSTRUCTIONS_PER_TICK + self.warp
         return (time.monotonic_ns() - self._start) * TIMEBASE_HZ // 1_000_000_000
 
+    def ticks_within(self, instructions: int) -> int:
+        """An upper bound of the ticks that pass while harts retire ``instructions``: exact with
+        ``icount``; on the host clock, those of a millisecond, about what a slice takes (a later
+        timer interrupt is taken at the slice's end, as with any event during a slice)."""
+        if self.icount:
+            return instructions // INSTRUCTIONS_PER_TICK + 1
+        return TIMEBASE_HZ // 1000
+
     def idle_until(self, deadline: int | None, max_seconds: float = 0.01) -> None:
         """All harts wait: jump virtual time to ``deadline``, or sleep a little on the host clock."""
         now = self.mtime()

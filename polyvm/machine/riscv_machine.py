@@ -59,6 +59,7 @@ class RiscvMachine:
         for hart_id in range(config.num_vcpu):
             mmu = SoftMmu(ram=self.ram, bus=self.bus, tlb_size=config.tlb_size, code=self.code)
             self.harts.append(RiscvHart(hart_id, mmu, self._mtime))
+            self.harts[-1].ticks_within = self.clock.ticks_within
         self.clock.instret_sources = [lambda h=h: h.instret for h in self.harts]
         self.clint = Clint(config.num_vcpu, self.harts, self.clock.mtime)
         self.bus.register(CLINT_BASE, CLINT_SIZE, self.clint, "clint")

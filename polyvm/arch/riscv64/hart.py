@@ -49,7 +49,7 @@ GLOBAL_ENABLES = C.MIE_BIT | C.SIE_BIT
 """mstatus bits that only gate interrupts (no effect on translation)."""
 
 HART_CELLS = ("priv", "mstatus", "sscratch", "sepc", "scause", "stval", "mscratch", "mepc", "mcause",
-              "mtval")
+              "mtval", "possible_interrupts")
 """Hart state kept in u64 cells (``RiscvHart.cells``) rather than attributes, so that native code
 can share them: the JIT puts the cells in its context block (``share_cells``) and reads and writes
 the CSRs among them itself (jit/native_csrs.py)."""
@@ -87,6 +87,10 @@ class RiscvHart:
     mstatus = _Cell()
     sscratch, sepc, scause, stval = _Cell(), _Cell(), _Cell(), _Cell()
     mscratch, mepc, mcause, mtval = _Cell(), _Cell(), _Cell(), _Cell()
+    possible_interrupts = _Cell()
+    """The mie-enabled interrupts that may be pending before the current slice ends (a superset,
+    ``expect_interrupts``): while it is 0 no interrupt can become deliverable, so setting a global
+    enable needs no check (native code does such writes itself, jit/native_csrs.py)."""
 
     def __init__(self, hart_id: int, mmu: SoftMmu, mtime: Callable[[], int]) -> None:
         self.cells = (ctypes.c_uint64 * len(HART_CELLS))()
@@ -109,6 +113,10 @@ class RiscvHart:
         """Software-writable pending bits (SSIP, STIP, SEIP)."""
         self.mip_hw = 0
         """Pending bits driven by devices (MSIP, MTIP from the CLINT; MEIP, SEIP from the PLIC)."""
+        self.possible_interrupts = M64
+        self.ticks_within: Callable[[int], int] = lambda instructions: instructions
+        """An upper bound of the ``mtime`` ticks that pass while the hart retires this many
+        instructions (the machine's clock sets it)."""
         self.mtvec = self.stvec = self.mepc = self.sepc = 0
         self.mcause = self.scause = self.mtval = self.stval = 0
         self.mscratch = self.sscratch = 0
@@ -146,8 +154,19 @@ class RiscvHart:
         """Device wiring (InterruptTarget): drive a hardware pending bit of mip."""
         if level:
             self.mip_hw |= 1 << bit
+            self.possible_interrupts |= (1 << bit) & self.mie
         else:
             self.mip_hw &= ~(1 << bit)
+
+    def expect_interrupts(self, instructions: int) -> None:
+        """Set ``possible_interrupts`` for a slice of at most ``instructions``: what is pending now,
+        and STIP if the Sstc timer may reach ``stimecmp`` by the slice's end. (The other bits only
+        change in Python: devices through ``set_interrupt_pending``, software through CSR writes,
+        which end the slice.)"""
+        possible = self.mip_sw | self.mip_hw
+        if self.menvcfg & C.MENVCFG_STCE and self.mtime() + self.ticks_within(instructions) >= self.stimecmp:
+            possible |= C.STIP
+        self.possible_interrupts = possible & self.mie
 
     @property
     def mip(self) -> int:

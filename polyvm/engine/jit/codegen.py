@@ -76,7 +76,7 @@ from polyvm.engine.jit.context import (
     WRITE_TLB,
     Exit,
 )
-from polyvm.engine.jit.native_csrs import NATIVE_CSRS, PRIV, NativeCsr
+from polyvm.engine.jit.native_csrs import NATIVE_CSRS, POSSIBLE_INTERRUPTS, PRIV, NativeCsr
 from polyvm.ir.block import IRBlock, Op, Stmt, Temp
 
 M64 = (1 << 64) - 1
@@ -437,8 +437,9 @@ class _BlockCodegen:
 
     def csr(self, stmt: Stmt, csr: NativeCsr) -> None:
         """``CALL csr(mode, number, source, pc, index)`` inline (native_csrs.py): hart.csr_op's
-        result, and its write when that only lowers interrupt enables or sets a trap CSR; the
-        helper side exit otherwise. The block's EXIT after it then needs no exit check."""
+        result, and its write when that only changes interrupt enables (setting one only while no
+        interrupt is possible) or sets a trap CSR; the helper side exit otherwise. The block's EXIT
+        after it then needs no exit check."""
         mode = stmt.args[0]
         permitted = self.new(f"icmp uge i64 {self.load_word(PRIV)}, {csr.level}")
         old = self.load_word(csr.word)
@@ -463,7 +464,9 @@ class _BlockCodegen:
         changed = self.new(f"xor i64 {old}, {new}")
         others = self.new(f"and i64 {changed}, {lit(csr.writable & ~enables)}")
         raised = self.new(f"and i64 {self.new(f'and i64 {changed}, {new}')}, {enables}")
-        quiet = self.new(f"icmp eq i64 {self.new(f'or i64 {others}, {raised}')}, 0")
+        possible = self.new(f"select i1 {self.new(f'icmp eq i64 {raised}, 0')}, i64 0, "
+                            f"i64 {self.load_word(POSSIBLE_INTERRUPTS)}")
+        quiet = self.new(f"icmp eq i64 {self.new(f'or i64 {others}, {possible}')}, 0")
         self.side_exit(self.new(f"and i1 {permitted}, {quiet}"), Exit.HELPER, 0)
         kept = self.new(f"and i64 {old}, {lit(~enables)}")
         self.set_word(csr.word, self.new(f"or i64 {kept}, {self.new(f'and i64 {new}, {enables}')}"))

@@ -6,10 +6,12 @@ scause, stval and OpenSBI's machine-mode ones); as helper side exits they were h
 exits (benchmarks/boot.py). The hart keeps these CSRs and its privilege level in cells inside the
 JIT's context block (hart.HART_CELLS, context.CELLS), so generated code reads and writes them in
 place. It leaves to Python (``Exit.HELPER``, before the instruction did anything) whenever the
-access needs more than that: too low a privilege level (the illegal-instruction trap), or a status
-write that changes anything but lowering the global interrupt enables (translation bits, the
-previous-mode fields) or that sets an enable (an interrupt may become deliverable). What stays
-native never makes ``exit_pending`` true, so the block's exit check is a plain jump there.
+access needs more than that: too low a privilege level (the illegal-instruction trap), a status
+write that changes anything but the global interrupt enables (translation bits, the previous-mode
+fields), or one that sets an enable while an interrupt may be pending (it may become deliverable;
+``RiscvHart.possible_interrupts`` says whether one may be: Linux's ~32,000 local_irq_restore
+calls of a boot mostly find none). What stays native never makes ``exit_pending`` true, so the
+block's exit check is a plain jump there.
 ``_BlockCodegen.csr`` emits the accesses this table describes.
 """
 
@@ -44,6 +46,7 @@ def _native(number: int, name: str, writable: int, view: int | None = None) -> N
 
 
 PRIV = cell("priv")
+POSSIBLE_INTERRUPTS = cell("possible_interrupts")
 NATIVE_CSRS: dict[int, NativeCsr] = {
     C.SSTATUS: _native(C.SSTATUS, "mstatus", C.SSTATUS_WRITABLE, C.SSTATUS_VIEW),
     C.MSTATUS: _native(C.MSTATUS, "mstatus", C.MSTATUS_WRITABLE | C.FS_MASK, C.M64),
