@@ -24,6 +24,7 @@ from polyvm.device.clint import Clint
 from polyvm.engine.interpreter.engine import SLICE_INSTRUCTIONS, Interpreter
 from polyvm.machine.clock import MachineClock
 from polyvm.mem.code_tracker import CodeTracker
+from polyvm.mem.pmp import ENTRIES as PMP_ENTRIES
 from polyvm.mem.ram import GuestRam
 from polyvm.mem.softmmu import SoftMmu
 
@@ -58,7 +59,7 @@ class RiscvMachine:
         self.clock = MachineClock(config.icount)
         for hart_id in range(config.num_vcpu):
             mmu = SoftMmu(ram=self.ram, bus=self.bus, tlb_size=config.tlb_size, code=self.code)
-            self.harts.append(RiscvHart(hart_id, mmu, self._mtime))
+            self.harts.append(RiscvHart(hart_id, mmu, self._mtime, pmp_entries=PMP_ENTRIES))
             self.harts[-1].ticks_within = self.clock.ticks_within
         self.clock.instret_sources = [lambda h=h: h.instret for h in self.harts]
         self.clint = Clint(config.num_vcpu, self.harts, self.clock.mtime)

@@ -32,6 +32,7 @@ from polyvm.mem.paging import (
     riscv_permits,
     riscv_walk,
 )
+from polyvm.mem.pmp import Pmp
 from polyvm.mem.ram import GuestRam
 from polyvm.mem.tlb import Tlb, TlbEntry, TlbStats
 
@@ -109,7 +110,9 @@ class SoftMmu:
         self._reservation = (ctypes.c_uint64 * 1)(NO_RESERVATION)
         """The LR reservation as a RAM offset (see ``reservation``), in memory native code may
         share (``share_reservation``)."""
-        self.regime: tuple = ("bare",)
+        self.pmp = Pmp(0)
+        """The hart's physical memory protection (its hart replaces this unchecked one)."""
+        self.regime: tuple = ("bare", Priv.M)
         """Key of the current data-translation regime (whose fast maps ``rd``/``wr`` are)."""
         self.leaf_level = 0
         """Page-table level of the leaf of the last translation (0: a 4 KiB page)."""
@@ -172,7 +175,7 @@ class SoftMmu:
     def fetch_regime(self) -> tuple:
         """Key of the instruction-fetch translation regime (for per-regime block lookup)."""
         if not self.translating(self.fetch_priv):
-            return ("bare",)
+            return ("bare", self.fetch_priv)
         return FetchRegime(self.mode, self.asid, self.root_ppn, self.fetch_priv)
 
     def global_fetch_regime(self) -> tuple:
@@ -186,7 +189,7 @@ class SoftMmu:
         if self.translating(self.priv):
             key = (self.mode, self.asid, self.root_ppn, self.priv, self.sum, self.mxr)
         else:
-            key = ("bare",)
+            key = ("bare", self.priv)
         self.regime = key
         maps = self._regimes.get(key)
         if maps is None:
@@ -286,7 +289,7 @@ class SoftMmu:
 
     def _read_pte(self, paddr: int) -> int:
         ram = self.ram
-        if ram.base <= paddr and paddr + 8 <= ram.end:
+        if ram.base <= paddr and paddr + 8 <= ram.end and self.pmp.allows(paddr, 8, Access.LOAD, Priv.S):
             return ram.u64[(paddr - ram.base) >> 3]
         raise PteMemoryError(paddr)
 
@@ -311,6 +314,16 @@ class SoftMmu:
         self.leaf_level = entry.level
         self.leaf_global = entry.global_
         return (entry.ppn << 12) | (vaddr & 0xFFF)
+
+    def access_paddr(self, vaddr: int, access: Access, size: int) -> int:
+        """``translate``, and the access of ``size`` bytes there checked against the PMP (an
+        access fault, as PageFault with ``access_fault``, if refused)."""
+        paddr = self.translate(vaddr, access)
+        pmp = self.pmp
+        if pmp.checked and not pmp.allows(paddr, size, access,
+                                          self.fetch_priv if access == Access.FETCH else self.priv):
+            raise PageFault(vaddr, access, access_fault=True)
+        return paddr
 
     def walk(self, vaddr: int, access: Access, priv: Priv | None = None) -> TlbEntry:
         if self.mode not in RISCV_LEVELS:
@@ -381,12 +394,13 @@ class SoftMmu:
             low = self.load(vaddr, first)
             high = self.load((vaddr + first) & 0xFFFFFFFFFFFFFFFF, size - first)
             return low | (high << (8 * first))
-        paddr = self.translate(vaddr, Access.LOAD)
+        paddr = self.access_paddr(vaddr, Access.LOAD, size)
         ram = self.ram
         if (
             ram.base <= paddr < ram.end
             and vaddr >> 12 not in self.slow_pages
             and len(self.rd) < MAX_FAST_PAGES
+            and self.pmp.page_allows(paddr >> 12, Access.LOAD, self.priv)
         ):
             self.rd[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
             self._filled(vaddr >> 12)
@@ -397,12 +411,12 @@ class SoftMmu:
             first = PAGE - (vaddr & 0xFFF)
             second = (vaddr + first) & 0xFFFFFFFFFFFFFFFF
             # Both pages are translated before either is written, so a fault changes nothing.
-            self.translate(second, Access.STORE)
-            self.translate(vaddr, Access.STORE)
+            self.access_paddr(second, Access.STORE, size - first)
+            self.access_paddr(vaddr, Access.STORE, first)
             self.store(vaddr, value & ((1 << (8 * first)) - 1), first)
             self.store(second, value >> (8 * first), size - first)
             return
-        paddr = self.translate(vaddr, Access.STORE)
+        paddr = self.access_paddr(vaddr, Access.STORE, size)
         self.note_store_page(vaddr, paddr)
         self.phys_write(paddr, value, size)
 
@@ -416,6 +430,7 @@ class SoftMmu:
             and paddr >> 12 not in self.watched_pages
             and vaddr >> 12 not in self.slow_pages
             and len(self.wr) < MAX_FAST_PAGES
+            and self.pmp.page_allows(paddr >> 12, Access.STORE, self.priv)
         ):
             self.wr[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
             self._filled(vaddr >> 12)

@@ -355,11 +355,11 @@ class RiscvDecoder:
 
     def decode_insn(self, mmu, pc: int) -> RvInsn | None:
         try:
-            low = mmu.phys_read(mmu.translate(pc, Access.FETCH), 2)
+            low = mmu.phys_read(mmu.access_paddr(pc, Access.FETCH, 2), 2)
             if low & 3 != 3:
                 return decode16(low, pc)
             high_pc = (pc + 2) & 0xFFFFFFFFFFFFFFFF
-            high = mmu.phys_read(mmu.translate(high_pc, Access.FETCH), 2)
+            high = mmu.phys_read(mmu.access_paddr(high_pc, Access.FETCH, 2), 2)
         except (PageFault, BusError):
             return None
         return decode32(low | (high << 16), pc)

@@ -16,6 +16,7 @@ from polyvm.arch.riscv64.traps import INTERRUPT_PRIORITY, Cause, ExitSlice, Gues
 from polyvm.core.errors import InvalidAddress
 from polyvm.fp.instructions import INSTRUCTIONS as FP_INSTRUCTIONS
 from polyvm.mem.paging import Access, PageFault, Priv
+from polyvm.mem.pmp import Pmp
 from polyvm.mem.softmmu import BusError, SoftMmu
 
 M64 = C.M64
@@ -92,7 +93,7 @@ class RiscvHart:
     ``expect_interrupts``): while it is 0 no interrupt can become deliverable, so setting a global
     enable needs no check (native code does such writes itself, jit/native_csrs.py)."""
 
-    def __init__(self, hart_id: int, mmu: SoftMmu, mtime: Callable[[], int]) -> None:
+    def __init__(self, hart_id: int, mmu: SoftMmu, mtime: Callable[[], int], pmp_entries: int = 0) -> None:
         self.cells = (ctypes.c_uint64 * len(HART_CELLS))()
         self.hart_id = hart_id
         self.mmu = mmu
@@ -124,8 +125,10 @@ class RiscvHart:
         self.menvcfg = self.senvcfg = 0
         self.stimecmp = M64
         self.satp = 0
-        self.pmpcfg = [0] * 16
-        self.pmpaddr = [0] * 64
+        self.pmp = mmu.pmp = Pmp(pmp_entries)
+        self.pmp.on_change = self._protection_changed
+        self.on_protection_change: Callable[[], None] = lambda: None
+        """Called when the PMP changed: translated code must be fetched and checked again."""
         self.cycle_offset = self.instret_offset = 0
         self.has_time_csr = True
         """QEMU's spike board has no ``time`` CSR (rdtime traps); its virt board has one."""
@@ -268,7 +271,7 @@ class RiscvHart:
             cause = Cause.LOAD_MISALIGNED if access == Access.LOAD else Cause.STORE_MISALIGNED
             raise GuestTrap(cause, vaddr, pc, index)
         try:
-            return self.mmu.translate(vaddr, access)
+            return self.mmu.access_paddr(vaddr, access, size)
         except PageFault as exc:
             raise self._fault(exc, vaddr, access, pc, index) from None
 
@@ -312,7 +315,7 @@ class RiscvHart:
     def fetch_fault(self, vaddr: int, pc: int, index: int) -> None:
         """The second half of an instruction could not be fetched: page fault or access fault."""
         try:
-            self.mmu.translate(vaddr, Access.FETCH)
+            self.mmu.access_paddr(vaddr, Access.FETCH, 2)
         except PageFault as exc:
             raise self._fault(exc, vaddr, Access.FETCH, pc, index) from None
         raise GuestTrap(Cause.FETCH_ACCESS, vaddr, pc, index)
@@ -530,9 +533,9 @@ class RiscvHart:
             r[C.MHPMCOUNTER3 + n - 3] = lambda i: 0
             r[C.MHPMEVENT3 + n - 3] = lambda i: 0
         for n in range(0, 16, 2):
-            r[C.PMPCFG0 + n] = lambda i, n=n: self.pmpcfg[n]
+            r[C.PMPCFG0 + n] = lambda i, n=n: self.pmp.read_cfg(n)
         for n in range(64):
-            r[C.PMPADDR0 + n] = lambda i, n=n: self.pmpaddr[n]
+            r[C.PMPADDR0 + n] = lambda i, n=n: self.pmp.read_addr(n)
         return r
 
     def _mstatus_value(self) -> int:
@@ -587,9 +590,9 @@ class RiscvHart:
             w[C.MHPMCOUNTER3 + n - 3] = lambda v: None
             w[C.MHPMEVENT3 + n - 3] = lambda v: None
         for n in range(0, 16, 2):
-            w[C.PMPCFG0 + n] = lambda v, n=n: self._write_pmpcfg(n, v)
+            w[C.PMPCFG0 + n] = lambda v, n=n: self.pmp.write_cfg(n, v)
         for n in range(64):
-            w[C.PMPADDR0 + n] = lambda v, n=n: self._write_pmpaddr(n, v)
+            w[C.PMPADDR0 + n] = lambda v, n=n: self.pmp.write_addr(n, v)
         return w
 
     def _write_mstatus(self, value: int) -> None:
@@ -622,23 +625,12 @@ class RiscvHart:
         else:
             self.mmu.set_satp(0)
 
-    def _pmp_locked(self, entry: int) -> bool:
-        return bool((self.pmpcfg[(entry // 8) * 2] >> (8 * (entry % 8))) & 0x80)
-
-    def _write_pmpcfg(self, reg: int, value: int) -> None:
-        old = self.pmpcfg[reg]
-        new = 0
-        for byte in range(8):
-            shift = 8 * byte
-            cfg = (old if (old >> shift) & 0x80 else value) >> shift & 0xFF
-            if cfg & 3 == 2:
-                cfg &= ~3
-            new |= (cfg & 0x9F) << shift
-        self.pmpcfg[reg] = new
-
-    def _write_pmpaddr(self, entry: int, value: int) -> None:
-        if not self._pmp_locked(entry):
-            self.pmpaddr[entry] = value & ((1 << 54) - 1)
+    def _protection_changed(self) -> None:
+        """A PMP CSR changed what may be accessed: cached translations and fast maps go, and the
+        slice ends."""
+        self.mmu.flush_tlb_all()
+        self.on_protection_change()
+        self.exit_pending = True
 
     # --- helpers exported to translated code ---------------------------------------------------
 

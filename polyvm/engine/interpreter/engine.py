@@ -81,6 +81,7 @@ class Interpreter:
         self.mmu.on_regime_change = self._regime_changed
         self.mmu.code.add_listener(self._code_written)
         hart.on_sfence = self._sfence
+        hart.on_protection_change = self.flush
         self.breakpoints: set[int] = set()
         """Debugger breakpoints (virtual pcs); change them with insert/remove_breakpoint."""
         self.watchpoints: list[Watchpoint] = []
@@ -211,7 +212,7 @@ class Interpreter:
         """Physical address of the instruction at ``pc``, or the guest's fetch fault."""
         mmu = self.mmu
         try:
-            phys = mmu.translate(pc, Access.FETCH)
+            phys = mmu.access_paddr(pc, Access.FETCH, 2)
         except PageFault as fault:
             cause = Cause.FETCH_ACCESS if fault.access_fault else Cause.FETCH_PAGE_FAULT
             raise GuestTrap(cause, pc, pc, 0, in_block=False) from None
@@ -222,7 +223,11 @@ class Interpreter:
         return phys
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
-        block, function = self._stored_translation(pc, phys)
+        mmu = self.mmu
+        if mmu.pmp.page_allows(phys >> 12, Access.FETCH, mmu.fetch_priv):
+            block, function = self._stored_translation(pc, phys)
+        else:
+            block = None  # PMP rules split the page: every parcel is checked, nothing is stored
         if block is None:
             block = self._build_block(pc, phys)
             python = block_code(block, self.self_loops)
@@ -266,18 +271,21 @@ class Interpreter:
     def _build_block(self, pc: int, phys: int, limit: int | None = None) -> IRBlock:
         """A new translation of the code at ``pc`` (phys); its ``code`` is the guest bytes it was
         made from when they all lie in the block's page (None otherwise: then it is not stored)."""
-        ram = self.mmu.ram
+        mmu = self.mmu
+        ram = mmu.ram
         page_end = (phys | 0xFFF) + 1
         delta = phys - pc
-        span = [phys, True]
+        checked = not mmu.pmp.page_allows(phys >> 12, Access.FETCH, mmu.fetch_priv)
+        span = [phys, not checked]
 
         def fetch16(vaddr: int) -> int | None:
             paddr = vaddr + delta
-            if paddr >= page_end:
-                # Only the second half of an instruction that straddles the page boundary.
+            if paddr >= page_end or checked:
+                # The second half of an instruction that straddles the page boundary, or any parcel
+                # of a page PMP rules split.
                 span[1] = False
                 try:
-                    paddr = self.mmu.translate(vaddr & ((1 << 64) - 1), Access.FETCH)
+                    paddr = mmu.access_paddr(vaddr & ((1 << 64) - 1), Access.FETCH, 2)
                 except PageFault:
                     return None
             if not ram.contains(paddr, 2):

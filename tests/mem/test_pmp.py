@@ -1,0 +1,80 @@
+"""Pmp: pmpcfg/pmpaddr decoding, locking and the access rules (guests/riscv64/isa/pmp.S runs the
+same rules against QEMU)."""
+
+import pytest
+
+from polyvm.mem.paging import Access, Priv
+from polyvm.mem.pmp import NA4, NAPOT, TOR, L, Pmp, R, W, X
+
+RAM = 0x8000_0000
+
+
+def configure(pmp: Pmp, entry: int, cfg: int, addr: int) -> None:
+    pmp.write_addr(entry, addr)
+    register = entry // 8 * 2
+    shift = 8 * (entry % 8)
+    pmp.write_cfg(register, pmp.read_cfg(register) & ~(0xFF << shift) | cfg << shift)
+
+
+def napot(base: int, size: int) -> int:
+    return (base >> 2) | ((size >> 3) - 1)
+
+
+def test_napot_tor_and_na4_ranges_and_priorities():
+    pmp = Pmp()
+    configure(pmp, 0, NAPOT << 3 | R, napot(RAM, 0x1000))
+    configure(pmp, 1, 0, (RAM + 0x2000) >> 2)
+    configure(pmp, 2, TOR << 3 | R | W, (RAM + 0x2800) >> 2)
+    configure(pmp, 3, NA4 << 3 | X, (RAM + 0x3000) >> 2)
+    assert pmp.rules == [(RAM, RAM + 0x1000, R, False), (RAM + 0x2000, RAM + 0x2800, R | W, False),
+                         (RAM + 0x3000, RAM + 0x3004, X, False)]
+    assert pmp.allows(RAM + 8, 8, Access.LOAD, Priv.S)
+    assert not pmp.allows(RAM + 8, 8, Access.STORE, Priv.U)
+    assert pmp.allows(RAM + 8, 8, Access.STORE, Priv.M), "M ignores unlocked entries"
+    assert pmp.allows(RAM + 0x27F8, 8, Access.STORE, Priv.S)
+    assert not pmp.allows(RAM + 0x2800, 8, Access.LOAD, Priv.S), "no entry matches an S access"
+    assert pmp.allows(RAM + 0x2800, 8, Access.LOAD, Priv.M), "no entry matches an M access"
+    assert pmp.allows(RAM + 0x3000, 4, Access.FETCH, Priv.S)
+    assert not pmp.allows(RAM + 0x3000, 8, Access.FETCH, Priv.S), "the match must cover every byte"
+    assert not pmp.allows(RAM + 0x3000, 8, Access.FETCH, Priv.M), "even in M"
+
+
+def test_pages_take_the_fast_path_only_when_one_entry_decides_all_of_them():
+    pmp = Pmp()
+    configure(pmp, 0, TOR << 3 | R, (RAM + 0x1800) >> 2)
+    configure(pmp, 1, NAPOT << 3 | R | W | X, (1 << 54) - 1)
+    ppn = RAM >> 12
+    assert pmp.page_allows(ppn, Access.LOAD, Priv.S), "entry 0 covers page 0 whole"
+    assert not pmp.page_allows(ppn, Access.STORE, Priv.S)
+    assert not pmp.page_allows(ppn + 1, Access.LOAD, Priv.S), "entry 0 ends inside page 1"
+    assert pmp.page_allows(ppn + 2, Access.STORE, Priv.S)
+
+
+def test_locked_entries_bind_m_mode_and_ignore_writes():
+    pmp = Pmp()
+    configure(pmp, 1, TOR << 3 | R | L, (RAM + 0x1000) >> 2)
+    assert not pmp.allows(0x100, 8, Access.STORE, Priv.M)
+    assert pmp.allows(0x100, 8, Access.LOAD, Priv.M)
+    pmp.write_addr(1, 0)
+    pmp.write_addr(0, 0x40)
+    pmp.write_cfg(0, 0)
+    assert pmp.read_addr(1) == (RAM + 0x1000) >> 2
+    assert pmp.read_addr(0) == 0, "the base of a locked TOR entry is locked too"
+    assert pmp.read_cfg(0) == (TOR << 3 | R | L) << 8
+
+
+def test_writes_changes_and_unimplemented_entries():
+    pmp = Pmp(16)
+    changes = []
+    pmp.on_change = lambda: changes.append(1)
+    pmp.write_cfg(0, W | 0x60)
+    assert pmp.read_cfg(0) == 0, "R=0 W=1 is reserved; bits 5-6 do not exist"
+    pmp.write_addr(20, 5)
+    assert pmp.read_addr(20) == 0 and pmp.read_cfg(4) == 0
+    assert changes == [1]
+
+
+@pytest.mark.parametrize("access", list(Access))
+def test_a_hart_without_entries_checks_nothing(access):
+    pmp = Pmp(0)
+    assert pmp.allows(0, 8, access, Priv.U) and pmp.page_allows(0, access, Priv.U)
