@@ -13,6 +13,10 @@
  *   15-17 entry 5, NAPOT R over xpage: S fetch faults (instruction access fault, mtval = target)
  *         after S ran that code before; M still runs it
  *   18    entry 15 off: no entry matches an S-mode fetch, which faults; M runs on
+ *   24-26 entry 8, NA4 R over the third instruction of a function: an S jump to it faults
+ *         (mtval = its address); M runs the function whole. (An S call of the function would
+ *         run its first two instructions and fault on the third; QEMU 7.2 runs all of it, so
+ *         tests/engine/test_pmp_fetch.py checks that against the spec instead.)
  *   19-23 entry 6, NAPOT R and locked over page 2: M loads work, M stores fault, and its
  *         pmpaddr and pmpcfg byte ignore writes
  * Only entries 0-15 are used (QEMU 7.2 implements 16). */
@@ -160,6 +164,23 @@ test_main:
     li t0, (NAPOT | PMP_R | PMP_W | PMP_X) << 56
     csrs pmpcfg2, t0
 
+    /* entry 8: NA4, R, on the third instruction of `split` */
+    ADDRESS(split, 8)
+    srli t0, a1, 2
+    csrw pmpaddr8, t0
+    li t0, NA4 | PMP_R
+    csrs pmpcfg2, t0
+    EXPECT_TRAP(1f)
+    li a7, 0
+    ENTER_MODE(PRV_S, 2f)
+2:  jalr ra, 0(a1)
+    SWITCH_TO_M
+1:  CHECK_TRAP(24, CAUSE_FETCH_ACCESS)
+    CHECK_TRAP_EPC(25, split + 8)
+    CHECK_TVAL_AT(25, split, 8)
+    call split
+    CHECK_REG(26, a0, 0x7b)
+
     /* entry 6: NAPOT, R, locked, page 2 */
     NAPOT_4K(area, 8192)
     csrw pmpaddr6, t0
@@ -187,6 +208,13 @@ test_main:
     .globl xpage
 xpage:
     li a0, 0x5a
+    ret
+    .align 12
+split:
+    li a0, 1
+    nop
+    nop
+    li a0, 0x7b
     ret
     .align 12
 

@@ -224,12 +224,12 @@ class Interpreter:
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
         mmu = self.mmu
-        if mmu.pmp.page_allows(phys >> 12, Access.FETCH, mmu.fetch_priv):
-            block, function = self._stored_translation(pc, phys)
-        else:
-            block = None  # PMP rules split the page: every parcel is checked, nothing is stored
+        whole_page = mmu.pmp.page_allows(phys >> 12, Access.FETCH, mmu.fetch_priv)
+        block, function = self._stored_translation(pc, phys) if whole_page else (None, None)
         if block is None:
-            block = self._build_block(pc, phys)
+            # A page PMP rules split gets blocks of one instruction, each fetch checked when it
+            # is looked up (in any privilege), and nothing of it is stored.
+            block = self._build_block(pc, phys, limit=None if whole_page else 1)
             python = block_code(block, self.self_loops)
             function = python_function(python, self.namespace)
             if block.code is not None and not self.breakpoints:
@@ -276,12 +276,12 @@ class Interpreter:
         page_end = (phys | 0xFFF) + 1
         delta = phys - pc
         checked = not mmu.pmp.page_allows(phys >> 12, Access.FETCH, mmu.fetch_priv)
-        span = [phys, not checked]
+        span = [phys, True]
 
         def fetch16(vaddr: int) -> int | None:
             paddr = vaddr + delta
             if paddr >= page_end or checked:
-                # The second half of an instruction that straddles the page boundary, or any parcel
+                # The second half of an instruction that straddles the page boundary, or a parcel
                 # of a page PMP rules split.
                 span[1] = False
                 try:
