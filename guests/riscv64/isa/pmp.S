@@ -10,10 +10,10 @@
  *         start and its last doubleword fault, the first doubleword past its end works, M works
  *   12-14 entry 4, NA4 RW inside page 1: an S lw of those 4 bytes works, an S ld of 8 bytes
  *         starting there faults (the matching entry must cover every byte), the next word works
- *   15-17 entry 5, NAPOT R over xpage: S fetch faults (instruction access fault, mtval = target)
+ *   15, 17 entry 5, NAPOT R over xpage: S fetch faults (instruction access fault, mtval = target)
  *         after S ran that code before; M still runs it
  *   18    entry 15 off: no entry matches an S-mode fetch, which faults; M runs on
- *   24-26 entry 8, NA4 R over the third instruction of a function: an S jump to it faults
+ *   24, 26 entry 8, NA4 R over the third instruction of a function: an S jump to it faults
  *         (mtval = its address); M runs the function whole. (An S call of the function would
  *         run its first two instructions and fault on the third; QEMU 7.2 runs all of it, so
  *         tests/engine/test_pmp_fetch.py checks that against the spec instead.)
@@ -44,6 +44,11 @@
     EXPECT_TRAP(98f); li a7, 0; ENTER_MODE(prv, 99f); 99: __VA_ARGS__; SWITCH_TO_M; \
     98: CHECK_TRAP(n, cause); CHECK_TRAP_EPC(n, 99b); CHECK_TVAL_AT(n, sym, offset); \
     CHECK_TRAP_STATUS(n, MSTATUS_MPP, (prv) << 11)
+/* An S-mode jump to symbol + offset must fault on the fetch there (mepc = mtval = the target). */
+#define S_FETCH_FAULTS(n, sym, offset) \
+    ADDRESS(sym, offset); EXPECT_TRAP(98f); li a7, 0; ENTER_MODE(PRV_S, 99f); 99: jalr ra, 0(a1); \
+    SWITCH_TO_M; 98: CHECK_TRAP(n, CAUSE_FETCH_ACCESS); CHECK_TRAP_EPC(n, sym + offset); \
+    CHECK_TVAL_AT(n, sym, offset)
 /* `insn...` (using a1, a2) in privilege `prv` must not trap. */
 #define RUNS_IN(prv, ...) li a7, 0; ENTER_MODE(prv, 99f); 99: __VA_ARGS__; SWITCH_TO_M
 
@@ -141,15 +146,7 @@ test_main:
     csrw pmpaddr5, t0
     li t0, (NAPOT | PMP_R) << 40
     csrs pmpcfg0, t0
-    ADDRESS(xpage, 0)
-    EXPECT_TRAP(1f)
-    li a7, 0
-    ENTER_MODE(PRV_S, 2f)
-2:  jalr ra, 0(a1)
-    SWITCH_TO_M
-1:  CHECK_TRAP(15, CAUSE_FETCH_ACCESS)
-    CHECK_TRAP_EPC(16, xpage)
-    CHECK_TVAL_AT(16, xpage, 0)
+    S_FETCH_FAULTS(15, xpage, 0)
     call xpage
     CHECK_REG(17, a0, 0x5a)
 
@@ -170,14 +167,7 @@ test_main:
     csrw pmpaddr8, t0
     li t0, NA4 | PMP_R
     csrs pmpcfg2, t0
-    EXPECT_TRAP(1f)
-    li a7, 0
-    ENTER_MODE(PRV_S, 2f)
-2:  jalr ra, 0(a1)
-    SWITCH_TO_M
-1:  CHECK_TRAP(24, CAUSE_FETCH_ACCESS)
-    CHECK_TRAP_EPC(25, split + 8)
-    CHECK_TVAL_AT(25, split, 8)
+    S_FETCH_FAULTS(24, split, 8)
     call split
     CHECK_REG(26, a0, 0x7b)
 

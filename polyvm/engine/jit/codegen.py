@@ -566,6 +566,20 @@ def block_function(block: IRBlock, name: str, members: Sequence[IRBlock] = ()) -
     return _BlockCodegen(block, {member.start_pc: member for member in members}).emit(name)
 
 
+def _probe_text(prefix: str, table_word: int, entries: int, hit: str, miss: str) -> str:
+    """IR lines that look ``%start`` (``%half`` is start >> 1) up in the jump table of ``entries``
+    entries in context word ``table_word``, defining ``%{prefix}_item``, then branch."""
+    return f"""  %{prefix}_index = and i64 %half, {entries - 1}
+  %{prefix}_pair = shl i64 %{prefix}_index, 1
+  %{prefix}_ptr = getelementptr i64, ptr %ctx, i64 {table_word}
+  %{prefix}_word = load i64, ptr %{prefix}_ptr, align 8
+  %{prefix}_table = inttoptr i64 %{prefix}_word to ptr
+  %{prefix}_item = getelementptr i64, ptr %{prefix}_table, i64 %{prefix}_pair
+  %{prefix}_tag = load i64, ptr %{prefix}_item, align 8
+  %{prefix}_hit = icmp eq i64 %{prefix}_tag, %start
+  br i1 %{prefix}_hit, label %{hit}, label %{miss}"""
+
+
 def dispatch_loop(name: str) -> str:
     """``i64 run(regs, ram, ctx, pc)``: enter the block the jump tables have for ``pc`` (the
     regime's own, then the global pages') with the counters of ICOUNT and BLOCKS; blocks chain until
@@ -574,25 +588,9 @@ def dispatch_loop(name: str) -> str:
     return f"""define i64 @{name}({ARGS}, i64 %start) nounwind {{
 entry:
   %half = lshr i64 %start, 1
-  %index = and i64 %half, {JUMP_ENTRIES - 1}
-  %pair = shl i64 %index, 1
-  %global_index = and i64 %half, {GLOBAL_JUMP_ENTRIES - 1}
-  %global_pair = shl i64 %global_index, 1
-  %jumps_ptr = getelementptr i64, ptr %ctx, i64 {JUMPS}
-  %jumps_word = load i64, ptr %jumps_ptr, align 8
-  %jumps = inttoptr i64 %jumps_word to ptr
-  %own_item = getelementptr i64, ptr %jumps, i64 %pair
-  %own_tag = load i64, ptr %own_item, align 8
-  %own_hit = icmp eq i64 %own_tag, %start
-  br i1 %own_hit, label %found, label %shared
+{_probe_text("own", JUMPS, JUMP_ENTRIES, "found", "shared")}
 shared:
-  %global_ptr = getelementptr i64, ptr %ctx, i64 {GLOBAL_JUMPS}
-  %global_word = load i64, ptr %global_ptr, align 8
-  %global = inttoptr i64 %global_word to ptr
-  %global_item = getelementptr i64, ptr %global, i64 %global_pair
-  %global_tag = load i64, ptr %global_item, align 8
-  %global_hit = icmp eq i64 %global_tag, %start
-  br i1 %global_hit, label %found, label %miss
+{_probe_text("global", GLOBAL_JUMPS, GLOBAL_JUMP_ENTRIES, "found", "miss")}
 found:
   %item = phi ptr [%own_item, %entry], [%global_item, %shared]
   %code_ptr = getelementptr i64, ptr %item, i64 1
