@@ -102,6 +102,22 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 struct interrupt_frame;
 static u64 virtio_device;
 volatile u32 virtio_interrupts;
+static const char *virtio_name = "virtio";
+static u64 virtio_base;
+
+void virtio_driver(const char *name) { virtio_name = name; }
+void virtio_attach(u64 base) { virtio_base = base; }
+u32 virtio_reg(u32 offset) { return mmio_read32(virtio_base + offset); }
+void virtio_set_reg(u32 offset, u32 value) { mmio_write32(virtio_base + offset, value); }
+
+void virtio_fail(const char *why)
+{
+    print(virtio_name);
+    print(": ");
+    print(why);
+    print("\n");
+    reset();
+}
 
 __attribute__((interrupt)) static void virtio_interrupt(struct interrupt_frame *frame)
 {

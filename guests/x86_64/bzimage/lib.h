@@ -93,6 +93,15 @@ void acpi_register_write(const struct acpi_register *reg, u8 value);
 #define S_DRIVER_OK 4
 #define S_FEATURES_OK 8
 
+/* The virtio-mmio device a guest drives (lib.c): virtio_driver names it in virtio_fail's message,
+ * virtio_attach gives the window its registers are read and written in. */
+void virtio_driver(const char *name);
+void virtio_attach(u64 base);
+u32 virtio_reg(u32 offset);
+void virtio_set_reg(u32 offset, u32 value);
+/* Prints "<driver name>: <why>" and resets. */
+void virtio_fail(const char *why) __attribute__((noreturn));
+
 #define LAPIC 0xfee00000UL
 #define IOAPIC 0xfec00000UL
 /* Interrupts taken from the virtio-mmio device that route_virtio_interrupt set up. */

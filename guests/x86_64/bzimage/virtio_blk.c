@@ -38,16 +38,6 @@ static u8 data[512] __attribute__((aligned(512)));
 static volatile u8 status;
 static u64 base;
 
-static void fail(const char *why)
-{
-    print("virtio-blk: ");
-    print(why);
-    print("\n");
-    reset();
-}
-
-static u32 reg(u32 offset) { return mmio_read32(base + offset); }
-static void set_reg(u32 offset, u32 value) { mmio_write32(base + offset, value); }
 
 static void submit(u32 type, u64 sector)
 {
@@ -60,7 +50,7 @@ static void submit(u32 type, u64 sector)
     u16 next = (u16)(avail.idx + 1);
     u32 before = virtio_interrupts;
     __atomic_store_n(&avail.idx, next, __ATOMIC_RELEASE);
-    set_reg(QUEUE_NOTIFY, 0);
+    virtio_set_reg(QUEUE_NOTIFY, 0);
     while (virtio_interrupts == before || used.idx != next)
         __asm__ volatile("sti; hlt; cli");
 }
@@ -68,45 +58,47 @@ static void submit(u32 type, u64 sector)
 void main(const u8 *boot_params)
 {
     struct virtio_window window;
+    virtio_driver("virtio-blk");
     if (virtio_windows(boot_params, &window, 1) < 1)
-        fail("no virtio-mmio window in the ACPI tables or on the command line");
+        virtio_fail("no virtio-mmio window in the ACPI tables or on the command line");
     base = window.base;
+    virtio_attach(base);
     u32 irq = window.irq;
     print("virtio-blk: window ");
     printhex(base);
     print(" irq ");
     printdec(irq);
     print("\n");
-    if (reg(MAGIC) != 0x74726976 || reg(VERSION) != 2 || reg(DEVICE_ID) != 2)
-        fail("not a version-2 virtio-mmio block device");
+    if (virtio_reg(MAGIC) != 0x74726976 || virtio_reg(VERSION) != 2 || virtio_reg(DEVICE_ID) != 2)
+        virtio_fail("not a version-2 virtio-mmio block device");
     route_virtio_interrupt(base, irq);
-    set_reg(STATUS, 0);
-    set_reg(STATUS, S_ACK);
-    set_reg(STATUS, S_ACK | S_DRIVER);
-    set_reg(DEVICE_FEATURES_SEL, 1);
-    if (!(reg(DEVICE_FEATURES) & 1))
-        fail("device does not offer VERSION_1");
-    set_reg(DRIVER_FEATURES_SEL, 0);
-    set_reg(DRIVER_FEATURES, 0);
-    set_reg(DRIVER_FEATURES_SEL, 1);
-    set_reg(DRIVER_FEATURES, 1);
-    set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    if (!(reg(STATUS) & S_FEATURES_OK))
-        fail("FEATURES_OK refused");
-    set_reg(QUEUE_SEL, 0);
-    if (reg(QUEUE_NUM_MAX) < QSIZE)
-        fail("queue too small");
-    set_reg(QUEUE_NUM, QSIZE);
-    set_reg(QUEUE_DESC, (u32)(u64)descs);
-    set_reg(QUEUE_DESC + 4, (u32)((u64)descs >> 32));
-    set_reg(QUEUE_DRIVER, (u32)(u64)&avail);
-    set_reg(QUEUE_DRIVER + 4, (u32)((u64)&avail >> 32));
-    set_reg(QUEUE_DEVICE, (u32)(u64)&used);
-    set_reg(QUEUE_DEVICE + 4, (u32)((u64)&used >> 32));
-    set_reg(QUEUE_READY, 1);
-    set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    virtio_set_reg(STATUS, 0);
+    virtio_set_reg(STATUS, S_ACK);
+    virtio_set_reg(STATUS, S_ACK | S_DRIVER);
+    virtio_set_reg(DEVICE_FEATURES_SEL, 1);
+    if (!(virtio_reg(DEVICE_FEATURES) & 1))
+        virtio_fail("device does not offer VERSION_1");
+    virtio_set_reg(DRIVER_FEATURES_SEL, 0);
+    virtio_set_reg(DRIVER_FEATURES, 0);
+    virtio_set_reg(DRIVER_FEATURES_SEL, 1);
+    virtio_set_reg(DRIVER_FEATURES, 1);
+    virtio_set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    if (!(virtio_reg(STATUS) & S_FEATURES_OK))
+        virtio_fail("FEATURES_OK refused");
+    virtio_set_reg(QUEUE_SEL, 0);
+    if (virtio_reg(QUEUE_NUM_MAX) < QSIZE)
+        virtio_fail("queue too small");
+    virtio_set_reg(QUEUE_NUM, QSIZE);
+    virtio_set_reg(QUEUE_DESC, (u32)(u64)descs);
+    virtio_set_reg(QUEUE_DESC + 4, (u32)((u64)descs >> 32));
+    virtio_set_reg(QUEUE_DRIVER, (u32)(u64)&avail);
+    virtio_set_reg(QUEUE_DRIVER + 4, (u32)((u64)&avail >> 32));
+    virtio_set_reg(QUEUE_DEVICE, (u32)(u64)&used);
+    virtio_set_reg(QUEUE_DEVICE + 4, (u32)((u64)&used >> 32));
+    virtio_set_reg(QUEUE_READY, 1);
+    virtio_set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
     print("virtio-blk: capacity ");
-    printdec(reg(CONFIG) | (u64)reg(CONFIG + 4) << 32);
+    printdec(virtio_reg(CONFIG) | (u64)virtio_reg(CONFIG + 4) << 32);
     print(" sectors\n");
 
     submit(0, 1);

@@ -52,16 +52,6 @@ static u8 tx_frame[ETH_FRAME_MAX];
 static u8 mac[6];
 static u64 base;
 
-static void fail(const char *why)
-{
-    print("virtio-net: ");
-    print(why);
-    print("\n");
-    reset();
-}
-
-static u32 reg(u32 offset) { return mmio_read32(base + offset); }
-static void set_reg(u32 offset, u32 value) { mmio_write32(base + offset, value); }
 
 static void print_byte(u8 value)
 {
@@ -85,7 +75,8 @@ static u32 find_device(const u8 *boot_params)
     int count = virtio_windows(boot_params, windows, 8);
     for (int i = 0; i < count; i++) {
         base = windows[i].base;
-        if (reg(MAGIC) == 0x74726976 && reg(VERSION) == 2 && reg(DEVICE_ID) == 1) {
+        virtio_attach(base);
+        if (virtio_reg(MAGIC) == 0x74726976 && virtio_reg(VERSION) == 2 && virtio_reg(DEVICE_ID) == 1) {
             print("virtio-net: window ");
             printhex(base);
             print(" irq ");
@@ -94,23 +85,23 @@ static u32 find_device(const u8 *boot_params)
             return windows[i].irq;
         }
     }
-    fail("no version-2 virtio-mmio network device among the announced windows");
+    virtio_fail("no version-2 virtio-mmio network device among the announced windows");
     return 0;
 }
 
 static void setup_queue(u32 index, struct vring *ring)
 {
-    set_reg(QUEUE_SEL, index);
-    if (reg(QUEUE_NUM_MAX) < QSIZE)
-        fail("queue too small");
-    set_reg(QUEUE_NUM, QSIZE);
-    set_reg(QUEUE_DESC, (u32)(u64)ring->desc);
-    set_reg(QUEUE_DESC + 4, (u32)((u64)ring->desc >> 32));
-    set_reg(QUEUE_DRIVER, (u32)(u64)&ring->avail);
-    set_reg(QUEUE_DRIVER + 4, (u32)((u64)&ring->avail >> 32));
-    set_reg(QUEUE_DEVICE, (u32)(u64)&ring->used);
-    set_reg(QUEUE_DEVICE + 4, (u32)((u64)&ring->used >> 32));
-    set_reg(QUEUE_READY, 1);
+    virtio_set_reg(QUEUE_SEL, index);
+    if (virtio_reg(QUEUE_NUM_MAX) < QSIZE)
+        virtio_fail("queue too small");
+    virtio_set_reg(QUEUE_NUM, QSIZE);
+    virtio_set_reg(QUEUE_DESC, (u32)(u64)ring->desc);
+    virtio_set_reg(QUEUE_DESC + 4, (u32)((u64)ring->desc >> 32));
+    virtio_set_reg(QUEUE_DRIVER, (u32)(u64)&ring->avail);
+    virtio_set_reg(QUEUE_DRIVER + 4, (u32)((u64)&ring->avail >> 32));
+    virtio_set_reg(QUEUE_DEVICE, (u32)(u64)&ring->used);
+    virtio_set_reg(QUEUE_DEVICE + 4, (u32)((u64)&ring->used >> 32));
+    virtio_set_reg(QUEUE_READY, 1);
 }
 
 /* Makes descriptor chain ``head`` available; the caller notifies. */
@@ -152,7 +143,7 @@ static void transmit(const u8 *dst, const char *prefix, const u8 *payload, u32 l
     tx.desc[1] = (struct desc){(u64)tx_frame, size, 0, 0};
     u32 before = virtio_interrupts;
     make_available(&tx, 0);
-    set_reg(QUEUE_NOTIFY, TX_QUEUE);
+    virtio_set_reg(QUEUE_NOTIFY, TX_QUEUE);
     while (virtio_interrupts == before || used_idx(&tx) == tx.last_used)
         __asm__ volatile("sti; hlt; cli");
     tx.last_used++;
@@ -194,7 +185,7 @@ static u8 *receive(u32 *length)
         print_byte((u8)type);
         print("\n");
         give_receive_buffer(index);
-        set_reg(QUEUE_NOTIFY, RX_QUEUE);
+        virtio_set_reg(QUEUE_NOTIFY, RX_QUEUE);
     }
 }
 
@@ -202,32 +193,33 @@ void main(const u8 *boot_params)
 {
     static const u8 everyone[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     static const char hello[] = "hello from x86 guest";
+    virtio_driver("virtio-net");
     u32 irq = find_device(boot_params);
     route_virtio_interrupt(base, irq);
-    set_reg(STATUS, 0);
-    set_reg(STATUS, S_ACK);
-    set_reg(STATUS, S_ACK | S_DRIVER);
-    set_reg(DEVICE_FEATURES_SEL, 0);
-    u32 low = reg(DEVICE_FEATURES);
-    set_reg(DEVICE_FEATURES_SEL, 1);
-    u32 high = reg(DEVICE_FEATURES);
+    virtio_set_reg(STATUS, 0);
+    virtio_set_reg(STATUS, S_ACK);
+    virtio_set_reg(STATUS, S_ACK | S_DRIVER);
+    virtio_set_reg(DEVICE_FEATURES_SEL, 0);
+    u32 low = virtio_reg(DEVICE_FEATURES);
+    virtio_set_reg(DEVICE_FEATURES_SEL, 1);
+    u32 high = virtio_reg(DEVICE_FEATURES);
     if (!(high & F_VERSION_1_HIGH) || !(low & F_MAC))
-        fail("device does not offer VERSION_1 and MAC");
-    set_reg(DRIVER_FEATURES_SEL, 0);
-    set_reg(DRIVER_FEATURES, F_MAC);
-    set_reg(DRIVER_FEATURES_SEL, 1);
-    set_reg(DRIVER_FEATURES, F_VERSION_1_HIGH);
-    set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    if (!(reg(STATUS) & S_FEATURES_OK))
-        fail("FEATURES_OK refused");
+        virtio_fail("device does not offer VERSION_1 and MAC");
+    virtio_set_reg(DRIVER_FEATURES_SEL, 0);
+    virtio_set_reg(DRIVER_FEATURES, F_MAC);
+    virtio_set_reg(DRIVER_FEATURES_SEL, 1);
+    virtio_set_reg(DRIVER_FEATURES, F_VERSION_1_HIGH);
+    virtio_set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    if (!(virtio_reg(STATUS) & S_FEATURES_OK))
+        virtio_fail("FEATURES_OK refused");
     for (int i = 0; i < 6; i++)
         mac[i] = *(volatile u8 *)(base + CONFIG + i);
     setup_queue(RX_QUEUE, &rx);
     setup_queue(TX_QUEUE, &tx);
     for (u16 i = 0; i < RX_BUFFERS; i++)
         give_receive_buffer(i);
-    set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-    set_reg(QUEUE_NOTIFY, RX_QUEUE);
+    virtio_set_reg(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    virtio_set_reg(QUEUE_NOTIFY, RX_QUEUE);
     print("virtio-net: mac ");
     print_mac(mac);
     print("\n");
