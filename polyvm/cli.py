@@ -125,46 +125,35 @@ def _bios_path(args: argparse.Namespace) -> str | None:
 
 
 def _create_board(args: argparse.Namespace, config: VmConfig, options: dict[str, str]):
-    """The board ``args.machine`` names, with the ``-M`` ``options`` parse_machine gave."""
-    from polyvm.machine.spike import SpikeBoard
-    from polyvm.machine.virt import Drive, VirtBoard
+    """The board ``args.machine`` names (machine/boards.py builds it), with the ``-M`` ``options``
+    parse_machine gave; the command line's own rules and hints come first."""
+    from polyvm.core.errors import UnsupportedError
+    from polyvm.machine.boards import BootImages, create_board
+    from polyvm.machine.virt import Drive
     from polyvm.net.cli_spec import is_net_device, parse_nics
 
     if args.machine == "microvm":
-        return _create_microvm(args, config, acpi=options["acpi"] == "on")
-    bios = _bios_path(args)
+        if config.exec_mode is not ExecMode.ACCELERATED:
+            raise UnsupportedError(f"-M microvm runs only with --exec-mode accelerated (KVM), not "
+                                   f"{config.exec_mode.value}: there is no x86-64 interpreter or JIT yet")
+        if args.bios not in (None, "none"):
+            raise ConfigError("the microvm board has no firmware: drop --bios and boot a bzImage "
+                              "with --kernel")
+        if args.kernel is None:
+            raise ConfigError("no guest given: use --kernel bzImage")
+    bios = None if args.machine == "microvm" else _bios_path(args)
     if args.machine == "spike":
         if bios is not None:
             raise ConfigError("the spike board boots bare-metal programs only: use --bios none")
         if args.kernel is None:
             raise ConfigError("no guest given: use --kernel PATH")
-        return SpikeBoard(config, args.kernel, tohost=args.htif_tohost, fromhost=args.htif_fromhost)
     unknown = [spec for spec in args.device if not is_net_device(spec)]
     if unknown:
         raise ConfigError(f"unknown -device {unknown[0]!r} (supported: virtio-net-device)")
-    return VirtBoard(config, kernel=args.kernel, bios=bios, initrd=args.initrd, append=args.append,
-                     drives=[Drive.parse(spec) for spec in args.drive],
-                     nics=parse_nics(args.netdev, args.device))
-
-
-def _create_microvm(args: argparse.Namespace, config: VmConfig, *, acpi: bool):
-    """The x86-64 KVM board: a bzImage with optional initrd, virtio drives and network cards,
-    announced by ACPI tables or (``acpi`` False) on the kernel command line."""
-    from polyvm.core.errors import UnsupportedError
-    from polyvm.machine.microvm import MicrovmBoard
-    from polyvm.machine.virt import Drive
-    from polyvm.net.cli_spec import parse_nics
-
-    if config.exec_mode is not ExecMode.ACCELERATED:
-        raise UnsupportedError(f"-M microvm runs only with --exec-mode accelerated (KVM), not "
-                               f"{config.exec_mode.value}: there is no x86-64 interpreter or JIT yet")
-    if args.bios not in (None, "none"):
-        raise ConfigError("the microvm board has no firmware: drop --bios and boot a bzImage with --kernel")
-    if args.kernel is None:
-        raise ConfigError("no guest given: use --kernel bzImage")
-    return MicrovmBoard(config, kernel=args.kernel, initrd=args.initrd, append=args.append,
-                        drives=[Drive.parse(spec) for spec in args.drive],
-                        nics=parse_nics(args.netdev, args.device), acpi=acpi)
+    images = BootImages(args.kernel, args.initrd, bios, args.append)
+    return create_board(config, args.machine, images, [Drive.parse(spec) for spec in args.drive],
+                        parse_nics(args.netdev, args.device), acpi=options.get("acpi", "on") == "on",
+                        tohost=args.htif_tohost, fromhost=args.htif_fromhost)
 
 
 def _exec_mode(args: argparse.Namespace) -> ExecMode:

@@ -56,20 +56,27 @@ def require_virtio(name: str) -> None:
 
 
 def create_board(config: VmConfig, name: str, images: BootImages, drives: Sequence[Drive] = (),
-                 nics: Sequence[NicSpec] = ()) -> SpikeBoard | VirtBoard | MicrovmBoard:
+                 nics: Sequence[NicSpec] = (), *, acpi: bool = True, tohost: int | None = None,
+                 fromhost: int | None = None) -> SpikeBoard | VirtBoard | MicrovmBoard:
     """The board ``name`` running ``config`` with ``images`` loaded and the virtio ``drives`` and
-    ``nics`` (virt and microvm only)."""
+    ``nics`` (virt and microvm only). microvm announces its devices in ACPI tables unless ``acpi``
+    is False (then on the kernel command line); spike takes the HTIF addresses of a raw binary
+    (``tohost``, ``fromhost``; an ELF's own symbols otherwise)."""
     if name not in BOARDS:
         raise ConfigError(f"unknown board {name!r} (available: {', '.join(BOARDS)})")
     if drives or nics:
         require_virtio(name)
+    if name != "spike" and (tohost is not None or fromhost is not None):
+        raise ConfigError(f"HTIF addresses are for the spike board, not {name}")
+    if name != "microvm" and not acpi:
+        raise ConfigError(f"acpi=off is a microvm option; the {name} board has no ACPI tables")
     if name == "spike":
         if images.initrd is not None or images.bios is not None or images.append:
             raise ConfigError("the spike board boots bare-metal programs: it takes no initrd, firmware "
                               "or command line")
         if images.kernel is None:
             raise ConfigError("the spike board needs a kernel (an ELF with tohost/fromhost)")
-        return SpikeBoard(config, images.kernel)
+        return SpikeBoard(config, images.kernel, tohost=tohost, fromhost=fromhost)
     if name == "virt":
         return VirtBoard(config, kernel=images.kernel, bios=images.bios, initrd=images.initrd,
                          append=images.append, drives=list(drives), nics=list(nics))
@@ -78,4 +85,4 @@ def create_board(config: VmConfig, name: str, images: BootImages, drives: Sequen
     if images.kernel is None:
         raise ConfigError("the microvm board needs a kernel (a bzImage)")
     return MicrovmBoard(config, kernel=images.kernel, initrd=images.initrd, append=images.append,
-                        drives=list(drives), nics=list(nics))
+                        drives=list(drives), nics=list(nics), acpi=acpi)
