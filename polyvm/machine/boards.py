@@ -1,4 +1,4 @@
-"""The boards the embedding APIs (VirtualMachine, VmService) build, by name, and which one a guest
+"""The boards the command line and the embedding APIs (VirtualMachine, VmService) build, by name, and
 architecture gets when none is named:
 
     spike    RISC-V 64: a bare-metal ELF with HTIF (the default for GuestArch.RISCV64)
