@@ -1,5 +1,5 @@
-"""The boards the command line and the embedding APIs (VirtualMachine, VmService) build, by name, and
-architecture gets when none is named:
+"""The boards the command line and the embedding APIs (VirtualMachine, VmService) build, by name,
+and which one a guest architecture gets when none is named:
 
     spike    RISC-V 64: a bare-metal ELF with HTIF (the default for GuestArch.RISCV64)
     virt     RISC-V 64, QEMU's virt: firmware, kernel, initrd, virtio drives and network cards
