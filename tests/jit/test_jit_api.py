@@ -7,7 +7,7 @@ import math
 import pytest
 
 from polyvm import VmConfig
-from polyvm.engine.jit.context import EMPTY, ICOUNT, JUMP_ENTRIES, READ_TLB, Exit
+from polyvm.engine.jit.context import ICOUNT, JUMP_ENTRIES, Exit
 from polyvm.engine.jit.jit import AdaptiveThreshold, Jit, JitStats
 from polyvm.ir.block import IRBlock, IRBuilder, Op
 
@@ -152,6 +152,6 @@ def test_new_fast_maps_flush_the_native_tlb():
     rd: dict[int, int] = {7: 0}
     jit.set_fast_maps(rd, {})
     assert jit.namespace["RD"] is rd
-    assert jit.state.context[READ_TLB + 2 * 5] == EMPTY
+    assert jit.state.tlb_entry(5, write=False) is None
     jit.refill(7)
-    assert jit.state.context[READ_TLB + 2 * 7] == 7
+    assert jit.state.tlb_entry(7, write=False) == 0

@@ -73,6 +73,7 @@ from polyvm.engine.jit.context import (
     REGION,
     RESERVATION,
     TLB_ENTRIES,
+    TLBS,
     WRITE_TLB,
     Exit,
 )
@@ -365,7 +366,8 @@ class _BlockCodegen:
         a = lit(addr)
         vpn = self.new(f"lshr i64 {a}, 12")
         slot = self.new(f"shl i64 {self.new(f'and i64 {vpn}, {TLB_ENTRIES - 1}')}, 1")
-        entry = self.new(f"getelementptr i64, ptr %ctx, i64 {self.new(f'add i64 {slot}, {tlb}')}")
+        tlbs = self.new(f"inttoptr i64 {self.load_word(TLBS)} to ptr")
+        entry = self.new(f"getelementptr i64, ptr {tlbs}, i64 {self.new(f'add i64 {slot}, {tlb}')}")
         ok = self.new(f"icmp eq i64 {self.new(f'load i64, ptr {entry}, align 8')}, {vpn}")
         if size > 1:
             aligned = self.new(f"icmp eq i64 {self.new(f'and i64 {a}, {size - 1}')}, 0")

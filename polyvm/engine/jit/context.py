@@ -20,10 +20,10 @@ address. The context block, in u64 words::
                  SoftMmu keeps its reservation in this word too (``share_reservation``)
     [11] GLOBAL_JUMPS  host address of the jump table of blocks on global pages, shared by every
                  regime of the current paging mode and privilege (probed after JUMPS misses)
-    [12 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
+    [12] TLBS    host address of the current data regime's TLBs: the read TLB (TLB_ENTRIES pairs:
+                 tag = virtual page number, RAM delta) at READ_TLB, the write TLB at WRITE_TLB
+    [13 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
-    [..]         read TLB: TLB_ENTRIES pairs (tag = virtual page number, RAM delta)
-    [.. ]        write TLB: the same
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
 page number. The delta is the same one the Python fast maps hold: RAM offset = vaddr + delta.
@@ -34,10 +34,9 @@ There is one jump table per translation regime (``select_jumps``), like the inte
 caches: a trap into the kernel and the return to user code switch tables instead of emptying one
 (a Linux boot changes regime tens of thousands of times; benchmarks/boot.py). Blocks fetched through
 global leaves (the kernel's) go in a table all address spaces share instead, so a new process does
-not send each kernel block back to Python once more. The TLBs, which the
-generated code finds at fixed places in the context block, are kept per data regime the same way
-(``switch_tlbs`` saves the current ones and restores the new regime's): the kernel toggles
-mstatus.SUM around every user access, and an emptied TLB costs one side exit per page touched.
+not send each kernel block back to Python once more. The TLBs are kept per data regime the same way
+(``switch_tlbs`` points TLBS at the new regime's): the kernel toggles mstatus.SUM around every user
+access, and an emptied TLB costs one side exit per page touched.
 """
 
 from __future__ import annotations
@@ -50,7 +49,9 @@ from collections.abc import Callable, Hashable
 from polyvm.arch.riscv64.hart import HART_CELLS
 
 SLOTS = 64
-TLB_ENTRIES = 1024
+TLB_ENTRIES = 4096
+"""Pages in each read and write TLB: with 1,024 a fourth of a Linux boot's native TLB misses
+were slots another page held (benchmarks/boot.py)."""
 JUMP_ENTRIES = 16384
 """Jump-table entries per regime: a Linux boot enters ~29,000 kernel blocks; with 4,096 entries it
 left native code for a jump-table miss 183k times, with 16,384 135k (benchmarks/boot.py)."""
@@ -63,14 +64,14 @@ EMPTY = (1 << 64) - 1
 JUMP_TABLES_KEPT = 32
 """Jump tables of the most recently used regimes kept; older ones are dropped."""
 TLBS_KEPT = 16
-"""Saved TLBs of the most recently left data regimes kept (the MMU keeps 16 regimes' fast maps)."""
+"""TLBs of the most recently used data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
-REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS = range(12)
-CELLS = 12
-HEADER_WORDS = CELLS + len(HART_CELLS)
-READ_TLB = HEADER_WORDS
-WRITE_TLB = READ_TLB + 2 * TLB_ENTRIES
-CONTEXT_WORDS = WRITE_TLB + 2 * TLB_ENTRIES
+(REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS,
+ TLBS) = range(13)
+CELLS = 13
+CONTEXT_WORDS = CELLS + len(HART_CELLS)
+READ_TLB, WRITE_TLB = 0, 2 * TLB_ENTRIES
+"""Where the read and write TLBs start in a regime's TLB array (TLBS)."""
 
 
 class Exit(enum.IntEnum):
@@ -130,9 +131,12 @@ class NativeState:
         """Jump tables of blocks on global pages, by ``SoftMmu.global_fetch_regime``."""
         self.jumps: ctypes.Array = EMPTY_JUMPS
         self.tlb_regime: Hashable = None
-        """The data regime whose TLBs are in the context block."""
-        self.saved_tlbs: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
-        """TLBs of other regimes (read then write, as in the context block)."""
+        """The data regime whose TLBs are current (TLBS)."""
+        self.tlbs = (ctypes.c_uint64 * len(EMPTY_TLBS)).from_buffer_copy(EMPTY_TLBS)
+        self.context[TLBS] = ctypes.addressof(self.tlbs)
+        self.tlb_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
+        """The TLBs of the most recently used regimes, the current one's included (read then
+        write)."""
         self.flush_tlb()
         self.select_jumps(None, None)
 
@@ -142,39 +146,44 @@ class NativeState:
 
     def flush_tlb(self) -> None:
         """Empty the TLBs of every regime."""
-        ctypes.memmove(self.context_address + 8 * READ_TLB, EMPTY_TLBS, TLB_BYTES)
-        self.saved_tlbs.clear()
+        ctypes.memmove(self.tlbs, EMPTY_TLBS, TLB_BYTES)
+        self.tlb_tables = collections.OrderedDict({self.tlb_regime: self.tlbs})
 
     def forget_pages(self, pages: set[int]) -> None:
         """Drop these virtual page numbers from the TLBs of every regime."""
-        images = [(self.context, READ_TLB)] + [(saved, 0) for saved in self.saved_tlbs.values()]
-        for image, read in images:
+        for table in self.tlb_tables.values():
             for vpn in pages:
-                for base in (read, read + 2 * TLB_ENTRIES):
+                for base in (READ_TLB, WRITE_TLB):
                     slot = base + 2 * (vpn % TLB_ENTRIES)
-                    if image[slot] == vpn:
-                        image[slot] = EMPTY
+                    if table[slot] == vpn:
+                        table[slot] = EMPTY
 
     def switch_tlbs(self, regime: Hashable) -> None:
-        """Make ``regime``'s TLBs current: save the current ones, restore ``regime``'s (empty the
-        first time)."""
+        """Make ``regime``'s TLBs current (empty ones the first time)."""
         if regime == self.tlb_regime:
             return
-        saved = self.saved_tlbs
-        image = saved.pop(self.tlb_regime, None) or (ctypes.c_uint64 * len(EMPTY_TLBS))()
-        live = self.context_address + 8 * READ_TLB
-        ctypes.memmove(image, live, TLB_BYTES)
-        saved[self.tlb_regime] = image
-        if len(saved) > TLBS_KEPT:
-            saved.popitem(last=False)
-        ctypes.memmove(live, saved.pop(regime, EMPTY_TLBS), TLB_BYTES)
+        tables = self.tlb_tables
+        table = tables.get(regime)
+        if table is None:
+            table = tables[regime] = (ctypes.c_uint64 * len(EMPTY_TLBS)).from_buffer_copy(EMPTY_TLBS)
+            if len(tables) > TLBS_KEPT:
+                tables.popitem(last=False)
+        else:
+            tables.move_to_end(regime)
+        self.tlbs = table
         self.tlb_regime = regime
+        self.context[TLBS] = ctypes.addressof(table)
 
     def fill(self, vpn: int, delta: int, write: bool) -> None:
         """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB."""
         slot = (WRITE_TLB if write else READ_TLB) + 2 * (vpn % TLB_ENTRIES)
-        self.context[slot] = vpn
-        self.context[slot + 1] = delta & EMPTY
+        self.tlbs[slot] = vpn
+        self.tlbs[slot + 1] = delta & EMPTY
+
+    def tlb_entry(self, vpn: int, write: bool) -> int | None:
+        """The current regime's RAM delta for ``vpn`` in the read or write TLB, if there."""
+        slot = (WRITE_TLB if write else READ_TLB) + 2 * (vpn % TLB_ENTRIES)
+        return self.tlbs[slot + 1] if self.tlbs[slot] == vpn else None
 
     def set_jump(self, pc: int, address: int, shared: bool = False) -> None:
         """Enter ``pc -> address`` in the current regime's jump table, or in its global pages'
