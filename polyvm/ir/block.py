@@ -65,8 +65,11 @@ COMPARE_OPS = {Op.EQ, Op.NE, Op.LT, Op.GE, Op.LTU, Op.GEU}
 TERMINATORS = {Op.JUMP, Op.BRANCH, Op.EXIT}
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class Temp:
+    """A temp is the one object its builder made: identity is equality, and hashing is the C-level
+    object hash (translating a block hashed temps ~100 times; benchmarks/boot.py --cold-cache)."""
+
     id: int
 
     def __repr__(self) -> str:
