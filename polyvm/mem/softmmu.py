@@ -51,7 +51,6 @@ class BusError(Exception):
         self.paddr = paddr
 
 
-
 class FetchRegime(NamedTuple):
     """``fetch_regime`` of a translated fetch: what decides which block a virtual pc is."""
 
@@ -65,6 +64,7 @@ def in_address_space(regime: Hashable, asid: int) -> bool:
     """Whether the fetch regime ``regime`` translates in address space ``asid`` (its non-global
     pages are those ``sfence.vma x0, asid`` fences)."""
     return isinstance(regime, FetchRegime) and regime.asid == asid
+
 
 class SoftMmu:
     """Translation and memory access for one hart, over RAM and an MMIO bus shared by all harts."""
