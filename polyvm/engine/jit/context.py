@@ -100,13 +100,16 @@ def _empty_pairs(count: int) -> ctypes.Array:
 EMPTY_TLBS = _empty_pairs(2 * TLB_ENTRIES)
 EMPTY_JUMPS = _empty_pairs(JUMP_ENTRIES)
 EMPTY_GLOBAL_JUMPS = _empty_pairs(GLOBAL_JUMP_ENTRIES)
-
-
 TLB_BYTES = ctypes.sizeof(EMPTY_TLBS)
 
 
 def _copy(table: ctypes.Array) -> ctypes.Array:
     return (ctypes.c_uint64 * len(table)).from_buffer_copy(table)
+
+
+def _tlb_slot(vpn: int, write: bool) -> int:
+    """Index of ``vpn``'s tag in a regime's TLB array."""
+    return (WRITE_TLB if write else READ_TLB) + 2 * (vpn % TLB_ENTRIES)
 
 
 def _jump_slot(table: ctypes.Array, pc: int) -> int:
@@ -132,7 +135,7 @@ class NativeState:
         self.jumps: ctypes.Array = EMPTY_JUMPS
         self.tlb_regime: Hashable = None
         """The data regime whose TLBs are current (TLBS)."""
-        self.tlbs = (ctypes.c_uint64 * len(EMPTY_TLBS)).from_buffer_copy(EMPTY_TLBS)
+        self.tlbs = _copy(EMPTY_TLBS)
         self.context[TLBS] = ctypes.addressof(self.tlbs)
         self.tlb_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         """The TLBs of the most recently used regimes, the current one's included (read then
@@ -153,8 +156,7 @@ class NativeState:
         """Drop these virtual page numbers from the TLBs of every regime."""
         for table in self.tlb_tables.values():
             for vpn in pages:
-                for base in (READ_TLB, WRITE_TLB):
-                    slot = base + 2 * (vpn % TLB_ENTRIES)
+                for slot in (_tlb_slot(vpn, False), _tlb_slot(vpn, True)):
                     if table[slot] == vpn:
                         table[slot] = EMPTY
 
@@ -165,7 +167,7 @@ class NativeState:
         tables = self.tlb_tables
         table = tables.get(regime)
         if table is None:
-            table = tables[regime] = (ctypes.c_uint64 * len(EMPTY_TLBS)).from_buffer_copy(EMPTY_TLBS)
+            table = tables[regime] = _copy(EMPTY_TLBS)
             if len(tables) > TLBS_KEPT:
                 tables.popitem(last=False)
         else:
@@ -176,13 +178,13 @@ class NativeState:
 
     def fill(self, vpn: int, delta: int, write: bool) -> None:
         """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB."""
-        slot = (WRITE_TLB if write else READ_TLB) + 2 * (vpn % TLB_ENTRIES)
+        slot = _tlb_slot(vpn, write)
         self.tlbs[slot] = vpn
         self.tlbs[slot + 1] = delta & EMPTY
 
     def tlb_entry(self, vpn: int, write: bool) -> int | None:
         """The current regime's RAM delta for ``vpn`` in the read or write TLB, if there."""
-        slot = (WRITE_TLB if write else READ_TLB) + 2 * (vpn % TLB_ENTRIES)
+        slot = _tlb_slot(vpn, write)
         return self.tlbs[slot + 1] if self.tlbs[slot] == vpn else None
 
     def set_jump(self, pc: int, address: int, shared: bool = False) -> None:
