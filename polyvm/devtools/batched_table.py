@@ -61,20 +61,19 @@ class BatchedTable:
     def add(self, row: tuple) -> None:
         with self._lock:
             self.pending.append(row)
-            if len(self.pending) < self.batch:
-                return
-            rows, self.pending = self.pending, []
-        self._write_later(rows)
+            if len(self.pending) >= self.batch:
+                self._write_later()
 
     def flush(self) -> None:
         """Write the rows still waiting, and wait until every batch is written."""
         with self._lock:
-            rows, self.pending = self.pending, []
-        if rows:
-            self._write_later(rows)
+            if self.pending:
+                self._write_later()
         self._batches.join()
 
-    def _write_later(self, rows: list[tuple]) -> None:
+    def _write_later(self) -> None:
+        """Hand the pending rows to the writer thread (the caller holds the lock)."""
+        rows, self.pending = self.pending, []
         if self._writer is None:
             self._writer = threading.Thread(target=self._write_batches, name="polyvm-cache-writer",
                                             daemon=True)
@@ -89,7 +88,7 @@ class BatchedTable:
                     self._db.execute("BEGIN")
                     self._db.executemany(self.insert, rows)
                     self._db.execute("COMMIT")
-                except sqlite3.Error:
+                except Exception:  # a cache write that fails is dropped, never fatal
                     with contextlib.suppress(sqlite3.Error):
                         self._db.execute("ROLLBACK")
             self._batches.task_done()

@@ -321,6 +321,8 @@ class HybridEngine(Interpreter):
         """The current translations of the blocks of ``cached``'s page its branches reach within
         REGION_DEPTH steps (whole in the page, so mapped with it, and resumable)."""
         head = cached.block
+        if self.mmu.pmp.splits(head.phys_page):
+            return []  # every fetch there is checked on its own: no block may run the next one
         offset = head.phys_start - head.start_pc
         members: dict[int, CachedBlock] = {}
         frontier = [head]

@@ -11,8 +11,9 @@ bare hart) checks nothing.
 
 The fast paths (the MMU's fast page maps, the JIT's TLBs and jump tables) only take pages that one
 entry grants as a whole (``page_allows``). A page an entry boundary crosses takes the slow path on
-every access, where ``allows`` checks each one. A CSR write calls ``on_change``, and the hart then
-drops its translations and fast maps.
+every access, where ``allows`` checks each one, and its code runs one instruction a block
+(``splits``: translations are shared by every privilege level). A CSR write calls ``on_change``,
+and the hart then drops its translations and fast maps.
 """
 
 from __future__ import annotations
@@ -116,6 +117,13 @@ class Pmp:
         """Whether every access of this kind to physical page ``ppn`` is allowed (one entry
         covers the whole page, or none touches it in M-mode), so it may take a fast path."""
         return self._decides(ppn * PAGE, ppn * PAGE + PAGE, access, priv)
+
+    def splits(self, ppn: int) -> bool:
+        """Whether an entry's boundary lies inside physical page ``ppn``, so that what an access
+        may do there depends on where in the page it is (for some privilege level)."""
+        first, end = ppn * PAGE, ppn * PAGE + PAGE
+        return self.checked and any(start < end and last > first and (first < start or end > last)
+                                    for start, last, _, _ in self.rules)
 
     def _decides(self, start: int, end: int, access: Access, priv: Priv) -> bool:
         if not self.checked:

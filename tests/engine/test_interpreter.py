@@ -154,3 +154,15 @@ def test_sfence_of_one_address_drops_the_jump_cache_entries_of_its_leaf_only():
     assert [pc in engine.jump_cache for pc in pcs] == [True, True, True, False]
     engine._sfence(0x4010_0000)
     assert [pc in engine.jump_cache for pc in pcs] == [False, False, True, False]
+
+
+def test_evicted_translations_leave_the_jump_caches():
+    """An evicted block's page may stop being code (stores to it no longer drop anything), so its
+    jump-cache entry must go with it."""
+    words = [0x0040006F, 0x0040006F, 0x0040006F, 0x0000006F]  # j .+4 three times, then j .
+    engine = make_engine(words)
+    engine.enable_block_cache(2)
+    for pc in (RAM, RAM + 4, RAM + 8):
+        engine._lookup(pc)
+    assert RAM not in engine.jump_cache
+    assert RAM + 4 in engine.jump_cache and RAM + 8 in engine.jump_cache

@@ -223,20 +223,23 @@ class Interpreter:
         return phys
 
     def _translate(self, pc: int, phys: int) -> CachedBlock:
-        mmu = self.mmu
-        whole_page = mmu.pmp.page_allows(phys >> 12, Access.FETCH, mmu.fetch_priv)
-        block, function = self._stored_translation(pc, phys) if whole_page else (None, None)
+        split = self.mmu.pmp.splits(phys >> 12)
+        block, function = (None, None) if split else self._stored_translation(pc, phys)
         if block is None:
-            # A page PMP rules split gets blocks of one instruction, each fetch checked when it
-            # is looked up (in any privilege), and nothing of it is stored.
-            block = self._build_block(pc, phys, limit=None if whole_page else 1)
+            # A page PMP entries split gets blocks of one instruction, each fetch checked when it
+            # is looked up (a translation serves every privilege level), and nothing is stored.
+            block = self._build_block(pc, phys, limit=1 if split else None)
             python = block_code(block, self.self_loops)
             function = python_function(python, self.namespace)
             if block.code is not None and not self.breakpoints:
                 self.translations.add(block, python)
         self.blocks_translated += 1
         cached = self.block_cache.insert(pc, block, phys, function)
-        self._release(self.block_cache.take_evicted())
+        evicted = self.block_cache.take_evicted()
+        if evicted:
+            # Their pages may stop being code: jump-cache entries would run them unchecked.
+            self._release(evicted)
+            self._drop_jumps({old.block.start_pc for old in evicted})
         if self.block_cache.enabled:
             self.mmu.code.ref(phys >> 12)
         return cached
@@ -275,7 +278,7 @@ class Interpreter:
         ram = mmu.ram
         page_end = (phys | 0xFFF) + 1
         delta = phys - pc
-        checked = not mmu.pmp.page_allows(phys >> 12, Access.FETCH, mmu.fetch_priv)
+        checked = mmu.pmp.splits(phys >> 12)
         span = [phys, True]
 
         def fetch16(vaddr: int) -> int | None:
