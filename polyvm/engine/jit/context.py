@@ -107,6 +107,20 @@ def _copy(table: ctypes.Array) -> ctypes.Array:
     return (ctypes.c_uint64 * len(table)).from_buffer_copy(table)
 
 
+def _recent_table(tables: collections.OrderedDict[Hashable, ctypes.Array], key: Hashable,
+                  empty: ctypes.Array, kept: int) -> ctypes.Array:
+    """``key``'s table in ``tables``, most recently used last: a copy of ``empty`` the first time,
+    when the least recently used beyond ``kept`` are dropped."""
+    table = tables.get(key)
+    if table is None:
+        table = tables[key] = _copy(empty)
+        if len(tables) > kept:
+            tables.popitem(last=False)
+    else:
+        tables.move_to_end(key)
+    return table
+
+
 def _tlb_slot(vpn: int, write: bool) -> int:
     """Index of ``vpn``'s tag in a regime's TLB array."""
     return (WRITE_TLB if write else READ_TLB) + 2 * (vpn % TLB_ENTRIES)
@@ -164,14 +178,7 @@ class NativeState:
         """Make ``regime``'s TLBs current (empty ones the first time)."""
         if regime == self.tlb_regime:
             return
-        tables = self.tlb_tables
-        table = tables.get(regime)
-        if table is None:
-            table = tables[regime] = _copy(EMPTY_TLBS)
-            if len(tables) > TLBS_KEPT:
-                tables.popitem(last=False)
-        else:
-            tables.move_to_end(regime)
+        table = _recent_table(self.tlb_tables, regime, EMPTY_TLBS, TLBS_KEPT)
         self.tlbs = table
         self.tlb_regime = regime
         self.context[TLBS] = ctypes.addressof(table)
@@ -203,14 +210,7 @@ class NativeState:
     def select_jumps(self, regime: Hashable, shared: Hashable) -> None:
         """Make ``regime``'s jump table current, and the table of global pages ``shared`` (new,
         empty ones the first time)."""
-        tables = self.jump_tables
-        table = tables.get(regime)
-        if table is None:
-            table = tables[regime] = _copy(EMPTY_JUMPS)
-            if len(tables) > JUMP_TABLES_KEPT:
-                tables.popitem(last=False)
-        else:
-            tables.move_to_end(regime)
+        table = _recent_table(self.jump_tables, regime, EMPTY_JUMPS, JUMP_TABLES_KEPT)
         self.jumps = table
         self.context[JUMPS] = ctypes.addressof(table)
         self.global_jumps = self.global_tables.get(shared) or self.global_tables.setdefault(
