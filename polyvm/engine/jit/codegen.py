@@ -199,28 +199,19 @@ class _BlockCodegen:
         t = lit(target)
         half = self.new(f"lshr i64 {t}, 1")
         go, shared, miss = self.label("go"), self.label("global"), self.label("miss")
-        own_item = self.probe(JUMPS, JUMP_ENTRIES, half, t, go, shared)
+        own, glob = self.label("own_probe"), self.label("global_probe")
+        self.lines.append(_probe_text(own, JUMPS, JUMP_ENTRIES, half, t, go, shared))
         self.lines.append(f"{shared}:")
-        shared_item = self.probe(GLOBAL_JUMPS, GLOBAL_JUMP_ENTRIES, half, t, go, miss)
+        self.lines.append(_probe_text(glob, GLOBAL_JUMPS, GLOBAL_JUMP_ENTRIES, half, t, go, miss))
         self.lines.append(f"{miss}:")
         self.stop(icount, Exit.LOOKUP, target)
         self.lines.append(f"{go}:")
-        item = self.new(f"phi ptr [{own_item}, %{look}], [{shared_item}, %{shared}]")
+        item = self.new(f"phi ptr [%{own}_item, %{look}], [%{glob}_item, %{shared}]")
         code_ptr = self.new(f"getelementptr i64, ptr {item}, i64 1")
         code = self.new(f"inttoptr i64 {self.new(f'load i64, ptr {code_ptr}, align 8')} to ptr")
         left = self.new(f"sub i64 {self.blocks}, 1")
         result = self.new(f"musttail call i64 {code}({ARGS}, i64 {icount}, i64 {left})")
         self.put(f"ret i64 {result}")
-
-    def probe(self, table_word: int, entries: int, half: str, pc: str, hit: str, miss: str) -> str:
-        """Look ``pc`` (``half`` is pc >> 1) up in the jump table of ``entries`` entries in context
-        word ``table_word`` and branch to ``hit`` or ``miss``; returns the table item's address."""
-        pair = self.new(f"shl i64 {self.new(f'and i64 {half}, {entries - 1}')}, 1")
-        table = self.new(f"inttoptr i64 {self.load_word(table_word)} to ptr")
-        item = self.new(f"getelementptr i64, ptr {table}, i64 {pair}")
-        found = self.new(f"icmp eq i64 {self.new(f'load i64, ptr {item}, align 8')}, {pc}")
-        self.put(f"br i1 {found}, label %{hit}, label %{miss}")
-        return item
 
     def side_exit(self, ok: str | None, reason: Exit, addr: Value) -> None:
         """Leave at the last instruction boundary unless ``ok`` (always leave if ``ok`` is None)."""
@@ -568,17 +559,18 @@ def block_function(block: IRBlock, name: str, members: Sequence[IRBlock] = ()) -
     return _BlockCodegen(block, {member.start_pc: member for member in members}).emit(name)
 
 
-def _probe_text(prefix: str, table_word: int, entries: int, hit: str, miss: str) -> str:
-    """IR lines that look ``%start`` (``%half`` is start >> 1) up in the jump table of ``entries``
-    entries in context word ``table_word``, defining ``%{prefix}_item``, then branch."""
-    return f"""  %{prefix}_index = and i64 %half, {entries - 1}
+def _probe_text(prefix: str, table_word: int, entries: int, half: str, pc: str, hit: str, miss: str) -> str:
+    """IR lines that look ``pc`` (``half`` is pc >> 1) up in the jump table of ``entries`` entries
+    in context word ``table_word``, defining ``%{prefix}_item``, then branch to ``hit`` or ``miss``
+    (the dispatch loop's and every chaining block's probe)."""
+    return f"""  %{prefix}_index = and i64 {half}, {entries - 1}
   %{prefix}_pair = shl i64 %{prefix}_index, 1
   %{prefix}_ptr = getelementptr i64, ptr %ctx, i64 {table_word}
   %{prefix}_word = load i64, ptr %{prefix}_ptr, align 8
   %{prefix}_table = inttoptr i64 %{prefix}_word to ptr
   %{prefix}_item = getelementptr i64, ptr %{prefix}_table, i64 %{prefix}_pair
   %{prefix}_tag = load i64, ptr %{prefix}_item, align 8
-  %{prefix}_hit = icmp eq i64 %{prefix}_tag, %start
+  %{prefix}_hit = icmp eq i64 %{prefix}_tag, {pc}
   br i1 %{prefix}_hit, label %{hit}, label %{miss}"""
 
 
@@ -590,9 +582,9 @@ def dispatch_loop(name: str) -> str:
     return f"""define i64 @{name}({ARGS}, i64 %start) nounwind {{
 entry:
   %half = lshr i64 %start, 1
-{_probe_text("own", JUMPS, JUMP_ENTRIES, "found", "shared")}
+{_probe_text("own", JUMPS, JUMP_ENTRIES, "%half", "%start", "found", "shared")}
 shared:
-{_probe_text("global", GLOBAL_JUMPS, GLOBAL_JUMP_ENTRIES, "found", "miss")}
+{_probe_text("global", GLOBAL_JUMPS, GLOBAL_JUMP_ENTRIES, "%half", "%start", "found", "miss")}
 found:
   %item = phi ptr [%own_item, %entry], [%global_item, %shared]
   %code_ptr = getelementptr i64, ptr %item, i64 1
