@@ -20,7 +20,7 @@ import array
 import hashlib
 import importlib.util
 import marshal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,17 +36,23 @@ TRANSLATION_SOURCES = ("arch/riscv64/decoder.py", "arch/riscv64/fuser.py", "arch
 (The hart's helpers are called by the names and arguments translate.py gives them.)"""
 
 
-def code_version() -> str:
-    """A hash of TRANSLATION_SOURCES and the Python bytecode magic: the store of any other
-    version is never used (and is deleted when a store opens)."""
+def sources_version(seed: bytes, sources: Sequence[str]) -> str:
+    """A hash of ``seed`` and the files ``sources`` names (relative to the polyvm package; a folder
+    stands for its Python files), with their paths."""
     root = Path(polyvm.__file__).parent
-    digest = hashlib.sha256(importlib.util.MAGIC_NUMBER)
-    for name in TRANSLATION_SOURCES:
+    digest = hashlib.sha256(seed)
+    for name in sources:
         path = root / name
         for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(str(file.relative_to(root)).encode())
             digest.update(file.read_bytes())
     return digest.hexdigest()[:24]
+
+
+def code_version() -> str:
+    """A hash of TRANSLATION_SOURCES and the Python bytecode magic: the store of any other
+    version is never used (and is deleted when a store opens)."""
+    return sources_version(importlib.util.MAGIC_NUMBER, TRANSLATION_SOURCES)
 
 
 M64 = (1 << 64) - 1

@@ -24,9 +24,8 @@ from pathlib import Path
 
 import llvmlite.binding as llvm
 
-import polyvm
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
-from polyvm.engine.interpreter.translation_store import code_version
+from polyvm.engine.interpreter.translation_store import code_version, sources_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
 from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
@@ -135,11 +134,7 @@ inlines (masks, the hart's cells)."""
 @functools.cache
 def jit_code_version() -> str:
     """A hash of JIT_SOURCES and the translation code version (see ``_content_key``)."""
-    digest = hashlib.sha256(code_version().encode())
-    root = Path(polyvm.__file__).parent
-    for source in JIT_SOURCES:
-        digest.update((root / source).read_bytes())
-    return digest.hexdigest()[:24]
+    return sources_version(code_version().encode(), JIT_SOURCES)
 
 
 class NameIndex:
