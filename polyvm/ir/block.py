@@ -75,6 +75,9 @@ class Temp:
     def __repr__(self) -> str:
         return f"t{self.id}"
 
+    def __reduce__(self) -> tuple:
+        return Temp, (self.id,)
+
 
 Value = Temp | int
 
@@ -91,6 +94,12 @@ class Stmt:
         args = ", ".join(hex(a) if isinstance(a, int) else repr(a) for a in self.args)
         aux = f" [{self.aux}]" if self.aux is not None else ""
         return f"{lhs}{self.op.value} {args}{aux}"
+
+    def __reduce__(self) -> tuple:
+        """Pickled as a plain constructor call: the dataclass default looks the fields up for
+        every statement (a cold Linux boot pickled ~300,000 for the compile server;
+        benchmarks/boot.py --cold-cache)."""
+        return Stmt, (self.op, self.dst, self.args, self.aux)
 
 
 @dataclasses.dataclass
