@@ -6,8 +6,8 @@ every helper see one copy of the guest state and nothing is copied at a tier swi
 
 * HYBRID: blocks start in the Python tier, which counts their executions; once the JIT says a block
   is hot (``Jit.should_compile``: the configured threshold, adaptive when enabled) it is compiled in
-  the background as a region without LLVM's optimisation passes (about 2.6 ms a region against
-  ~23 ms optimised: a cold Linux boot waits for these in the slow Python tier, 42 s with optimised
+  the background, alone, without LLVM's optimisation passes (a few ms against ~23 ms for an
+  optimised region: a cold Linux boot waits for these in the slow Python tier, 42 s with optimised
   first compiles, 28 s with quick ones; benchmarks/boot.py --cold-cache) and run natively from then
   on.
 * JIT (``compile_all``): every block is compiled (synchronously, without LLVM's optimisation
@@ -75,7 +75,7 @@ HOT_CHECK_EVERY = 16
 """HYBRID asks the JIT about a Python-tier block every this many of its runs (the threshold is
 then effectively rounded up to a multiple of this)."""
 REGION_DEPTH = 3
-"""HYBRID compiles a hot block as a region with the blocks of its page its branches reach within
+"""An optimised region inlines the blocks of its head's page that its branches reach within
 this many steps (codegen.py; benchmarks/run.py --mode hybrid: cpu_mix's hot loops)."""
 PROMOTE_SAMPLES = 4
 """A block's quick code is replaced by an optimised region once this many native slices stopped in
@@ -313,7 +313,11 @@ class HybridEngine(Interpreter):
         block = cached.block
         if block.start_pc in background.pending or block.start_pc in background.refused:
             return
-        members = self._members(cached)
+        # Quick code is the block alone (a self-loop still loops natively; successors chain):
+        # inlining members made each quick compile several blocks' worth of LLVM work, and the
+        # compile server was the bottleneck of a cold Linux boot (23.8 s -> 21.4 s,
+        # benchmarks/boot.py --cold-cache; the warm boot stayed at 5.1 s).
+        members = self._members(cached) if optimised else []
         if background.submit(block, [member.block for member in members]):
             self.waiting[id(block), optimised] = (cached, members)
 
