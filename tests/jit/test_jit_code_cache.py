@@ -1,4 +1,5 @@
-"""The persistent code cache: a second process loads object code instead of compiling it."""
+"""The persistent code cache: a second process loads object code instead of compiling it, from
+the objects' own files or from a bundle of them (object_bundles.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 from guest_code import tools_available
+
+from polyvm.engine.jit.object_bundles import BundleIndex, make_bundle
 
 CHILD = textwrap.dedent("""
     import json, sys, time
@@ -17,8 +21,10 @@ CHILD = textwrap.dedent("""
     from guest_code import build, parcels
     from polyvm import VmConfig
     from polyvm.arch.riscv64.translate import RiscvTranslator
+    from polyvm.engine.jit import object_bundles
     from polyvm.engine.jit.jit import Jit
 
+    object_bundles.BUNDLE_MIN = int(sys.argv[3])
     code = build(list(range(9101, 9141, 2)))
     blocks = [RiscvTranslator().translate(pc, parcels(code.text)) for pc in code.starts]
     jit = Jit(VmConfig(), opt_level=2, cache_dir=__import__("pathlib").Path(sys.argv[1]))
@@ -36,10 +42,12 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def run_child(cache: Path) -> dict:
+def run_child(cache: Path, bundle_min: int = 1_000_000) -> dict:
+    """Compile (or load) the test blocks in a new process; it bundles the objects it linked loose
+    at exit if there were ``bundle_min``."""
     here = str(Path(__file__).resolve().parent)
-    out = subprocess.run([sys.executable, "-c", CHILD, str(cache), here], capture_output=True,
-                         text=True, check=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(cache), here, str(bundle_min)],
+                         capture_output=True, text=True, check=True, timeout=120)
     return json.loads(out.stdout)
 
 
@@ -54,3 +62,48 @@ def test_second_process_loads_cached_objects(tmp_path):
     assert second["results"] == first["results"], "cached code behaves exactly like fresh code"
     print(f"\nopt level 2: {first['avg_ms']:.2f} ms per block compiled,"
           f" {second['avg_ms']:.2f} ms per block loaded from the disk cache")
+
+
+def wait_for_bundle(cache: Path, timeout: float = 60) -> list[Path]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        bundles = list((cache / "bundles").glob("*.o"))
+        if bundles:
+            return bundles
+        time.sleep(0.1)
+    raise AssertionError("the detached bundler wrote no bundle")
+
+
+def test_a_bundle_made_at_exit_replaces_the_object_files(tmp_path):
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    first = run_child(tmp_path, bundle_min=1)
+    (bundle,) = wait_for_bundle(tmp_path)
+    index = next((tmp_path / "index").glob("names-*.sqlite3"))
+    deadline = time.monotonic() + 60
+    while len(BundleIndex(index).bundles) < first["blocks"] + 1:
+        assert time.monotonic() < deadline, "the bundler recorded no names"
+        time.sleep(0.1)
+    assert {name for name, _ in BundleIndex(index).bundles.values()} == {bundle.name}
+    for loose in tmp_path.glob("*.o"):
+        loose.unlink()
+    second = run_child(tmp_path)
+    assert second["hits"] == first["blocks"] + 1, "every function came from the bundle"
+    assert second["results"] == first["results"], "bundled code behaves exactly like fresh code"
+    assert not list(tmp_path.glob("*.o")), "nothing was compiled again"
+
+
+def test_functions_a_bundle_lacks_come_from_their_own_files(tmp_path):
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    first = run_child(tmp_path)
+    index = next((tmp_path / "index").glob("names-*.sqlite3"))
+    names = sorted(path.stem for path in tmp_path.glob("*.o"))
+    assert make_bundle(tmp_path, index, names[:5]) is not None
+    for name in names[:5]:
+        (tmp_path / f"{name}.o").unlink()
+    BundleIndex(index).add([(name, 1) for name in names[5:8]], "missing.o")
+    second = run_child(tmp_path)
+    assert second["hits"] == first["blocks"] + 1, "five from the bundle, the rest from their files"
+    assert second["results"] == first["results"]
+    assert len(list(tmp_path.glob("*.o"))) == len(names) - 5, "nothing was compiled again"

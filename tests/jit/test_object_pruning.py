@@ -19,6 +19,18 @@ def test_prune_deletes_only_objects_unused_for_long(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.sqlite3", "recent.o", "used.o"]
 
 
+def test_prune_deletes_unused_bundles(tmp_path):
+    old = time.time() - (UNUSED_DAYS + 1) * DAY
+    bundles = tmp_path / "bundles"
+    bundles.mkdir()
+    for name in ("stale.o", "used.o"):
+        (bundles / name).write_bytes(b"x")
+        os.utime(bundles / name, (old, old))
+    touch(bundles / "used.o")
+    assert prune(tmp_path) == 1
+    assert [p.name for p in bundles.iterdir()] == ["used.o"]
+
+
 def test_pruning_runs_at_most_once_a_day(tmp_path, monkeypatch):
     runs = []
     monkeypatch.setattr(object_pruning, "prune", lambda folder: runs.append(folder))

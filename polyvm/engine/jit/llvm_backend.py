@@ -7,7 +7,8 @@ Functions are named by a hash of their text, the optimisation level and the host
 CPU, features): compiling the same block twice in a process returns the first address, and with a
 ``cache_dir`` the object code is kept on disk under that name, so a later process (a second boot
 of the same guest) links it instead of running LLVM's passes and code generator. Object code is
-linked with MCJIT's add_object_file (about 0.03 ms), whoever compiled it.
+linked with MCJIT's add_object_file (about 0.03 ms), whoever compiled it; the functions a run linked
+one by one are bundled into one object for the next run (object_bundles.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import llvmlite.binding as llvm
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version, sources_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
+from polyvm.engine.jit.object_bundles import FOLDER as BUNDLES
+from polyvm.engine.jit.object_bundles import BundleIndex, note_loose
 from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
 
@@ -145,7 +148,7 @@ class NameIndex:
     def __init__(self, folder: Path) -> None:
         index = folder / "index"  # not among the object files: globbing those is slow
         index.mkdir(exist_ok=True)
-        path = versioned_path(index, "names", jit_code_version())
+        path = self.path = versioned_path(index, "names", jit_code_version())
         self.table = BatchedTable(path, "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, name TEXT)",
                                   "INSERT OR IGNORE INTO names VALUES (?, ?)")
         self.names: dict[str, str] = dict(self.table.query("SELECT key, name FROM names"))
@@ -159,6 +162,7 @@ class NameIndex:
         for head, pc, members in self.region_table.query("SELECT head, pc, members FROM regions"):
             self.regions[head] = members
             self.head_pcs.add(pc & M64)
+        self.bundles = BundleIndex(path)
 
     def get(self, key: str) -> str | None:
         return self.names.get(key)
@@ -197,18 +201,45 @@ class _Engine:
         """Function name -> (address, object code size)."""
         self.objects: list[tuple[llvm.ObjectFileRef, bytes]] = []
         """Linked objects with the bytes they were read from (LLVM keeps pointing into them)."""
+        self.bundles: set[Path] = set()
+        """Bundles (object_bundles.py) linked whole."""
 
     def add(self, name: str, data: bytes) -> tuple[int, int]:
         """Link object code defining ``name`` (once per name) and return (address, size)."""
         with self.lock:
             known = self.functions.get(name)
             if known is None:
-                obj = llvm.ObjectFileRef.from_data(data)
-                self.engine.add_object_file(obj)
-                self.engine.finalize_object()
-                self.objects.append((obj, data))
+                self._link(data)
                 known = self.functions[name] = (self.engine.get_function_address(name), len(data))
         return known
+
+    def from_bundle(self, name: str, bundle: Path, size: int) -> tuple[int, int] | None:
+        """``name``'s (address, size) from ``bundle``, linked first if it is not yet; None if the
+        bundle cannot be read or does not define ``name``. (A function the process linked on its
+        own before keeps that address: both copies are the same code.)"""
+        with self.lock:
+            known = self.functions.get(name)
+            if known is not None:
+                return known
+            if bundle not in self.bundles:
+                try:
+                    data = bundle.read_bytes()
+                except OSError:
+                    return None
+                touch(bundle)
+                self._link(data)
+                self.bundles.add(bundle)
+            address = self.engine.get_function_address(name)
+            if not address:
+                return None
+            known = self.functions[name] = (address, size)
+        return known
+
+    def _link(self, data: bytes) -> None:
+        obj = llvm.ObjectFileRef.from_data(data)
+        self.engine.add_object_file(obj)
+        self.engine.finalize_object()
+        self.objects.append((obj, data))
 
 
 class LlvmBackend:
@@ -302,21 +333,39 @@ class LlvmBackend:
     def lookup(self, name: str) -> NativeCode | None:
         """``name``'s code if this process or the disk cache has it (linked now if from disk)."""
         start = time.perf_counter()
-        known = self.engine.functions.get(name)
+        known = self.engine.functions.get(name) or self._bundled(name)
         if known is None:
             data = cached_object(self.cache_dir, name) if self.cache_dir is not None else None
             if data is None:
                 return None
-            known = self.engine.add(name, data)
+            known = self._add_loose(name, data)
             self.disk_hits += 1
         return NativeCode(known[0], name, (time.perf_counter() - start) * 1000, known[1])
+
+    def _bundled(self, name: str) -> tuple[int, int] | None:
+        """``name`` from the bundle the name index says holds it, if any (object_bundles.py)."""
+        if self.names is None:
+            return None
+        entry = self.names.bundles.bundles.get(name)
+        if entry is None:
+            return None
+        known = self.engine.from_bundle(name, self.cache_dir / BUNDLES / entry[0], entry[1])
+        if known is not None:
+            self.disk_hits += 1
+        return known
+
+    def _add_loose(self, name: str, data: bytes) -> tuple[int, int]:
+        """Link one function's own object file (and note it for a bundle at exit)."""
+        if self.names is not None:
+            note_loose(self.cache_dir, self.names.path, name)
+        return self.engine.add(name, data)
 
     def load(self, name: str, data: bytes, compile_ms: float, stored: bool = False) -> NativeCode:
         """Link object code compiled elsewhere (and keep it in the disk cache unless ``stored``
         there already)."""
         if not stored and self.cache_dir is not None:
             store_object(self.cache_dir, name, data)
-        address, size = self.engine.add(name, data)
+        address, size = self._add_loose(name, data)
         return NativeCode(address, name, compile_ms, size)
 
     def _finish(self, name: str, text: str, start: float) -> NativeCode:

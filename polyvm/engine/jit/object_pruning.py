@@ -3,8 +3,8 @@
 Object files are named by content, so every code version and every guest adds files and none is
 ever overwritten (this machine held 350,000 files, 1.5 GB, after a few days of development).
 Loading an object from disk marks it used (its modification time, ``touch``); once a day per
-cache folder a background thread deletes the objects unused for UNUSED_DAYS. A deleted object that
-is needed again is simply compiled again.
+cache folder a background thread deletes the objects (and bundles) unused for UNUSED_DAYS. A
+deleted object that is needed again is simply compiled again.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import os
 import threading
 import time
 from pathlib import Path
+
+from polyvm.engine.jit.object_bundles import FOLDER as BUNDLES
 
 UNUSED_DAYS = 14
 MARKER = ".last-pruned"
@@ -41,10 +43,15 @@ def prune_daily(folder: Path) -> None:
 
 
 def prune(folder: Path, unused_days: float = UNUSED_DAYS) -> int:
-    """Delete the object files of ``folder`` unused for ``unused_days``; how many."""
+    """Delete the object files of ``folder`` and its bundles (object_bundles.py) unused for
+    ``unused_days``; how many."""
     oldest = time.time() - unused_days * DAY
     deleted = 0
-    with os.scandir(folder) as entries:
+    for place in (folder, folder / BUNDLES):
+        try:
+            entries = list(os.scandir(place))
+        except FileNotFoundError:
+            continue
         for entry in entries:
             if entry.name.endswith(".o") and entry.stat().st_mtime < oldest:
                 try:

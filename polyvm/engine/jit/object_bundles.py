@@ -1,0 +1,124 @@
+"""Object bundles: the object files one run linked one by one, merged into a single object for
+later runs.
+
+A warm Linux boot linked ~12,700 cached object files, one read, ``add_object_file`` and finalize
+each (~80 us with the disk cache's bookkeeping: about a second of a 5 s boot; benchmarks/boot.py).
+MCJIT adds one object merged from thousands in a few tens of milliseconds. So at exit a process that
+linked at least BUNDLE_MIN loose objects of a cache folder starts a detached bundler
+(``python -m polyvm.engine.jit.object_bundles``), which merges them with the system linker
+(``ld -r``, binutils) into ``bundles/<digest>.o`` and records in the cache's name index which bundle
+holds each function (the latest bundle wins a name). A later process that needs a bundled function
+adds its whole bundle once (llvm_backend.py) and finds the others there.
+
+A bundle is only an index over object files that exist anyway: one that is missing, unreadable or
+lacks a function sends the lookup back to the loose file (or to a compile). Bundles are pruned
+like object files (object_pruning.py).
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from polyvm.devtools.batched_table import BatchedTable
+
+BUNDLE_MIN = 500
+"""A process bundles the objects it linked loose from a folder only if there were this many (test
+runs that link a few dozen leave them loose)."""
+FOLDER = "bundles"
+"""Where bundles go in the object cache folder."""
+
+
+class BundleIndex:
+    """Which bundle holds each function, in the name index's database ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.table = BatchedTable(
+            path, "CREATE TABLE IF NOT EXISTS bundled (name TEXT PRIMARY KEY, bundle TEXT, size INTEGER)",
+            "INSERT OR REPLACE INTO bundled VALUES (?, ?, ?)")
+        rows = self.table.query("SELECT name, bundle, size FROM bundled")
+        self.bundles: dict[str, tuple[str, int]] = {name: (bundle, size) for name, bundle, size in rows}
+        """Function name -> (bundle file name, size of the function's own object file)."""
+
+    def add(self, names_and_sizes: list[tuple[str, int]], bundle: str) -> None:
+        for name, size in names_and_sizes:
+            self.table.add((name, bundle, size))
+        self.table.flush()
+
+
+_loose: dict[Path, dict[str, Path]] = {}
+"""Object files linked one by one in this process, by cache folder: function name -> index path."""
+
+
+def note_loose(folder: Path, index: Path, name: str) -> None:
+    """``name``'s object file in ``folder`` was linked on its own (its bundle, if made, is recorded
+    in the name index database ``index``)."""
+    if not _loose:
+        atexit.register(bundle_at_exit)
+    _loose.setdefault(folder, {})[name] = index
+
+
+def bundle_at_exit() -> None:
+    """Start a detached bundler for each folder this process linked BUNDLE_MIN loose objects from
+    (the process exits at once; the bundler runs the linker after)."""
+    if shutil.which("ld") is None:
+        return
+    for folder, names in _loose.items():
+        by_index: dict[Path, list[str]] = {}
+        for name, index in names.items():
+            by_index.setdefault(index, []).append(name)
+        for index, group in by_index.items():
+            if len(group) >= BUNDLE_MIN:
+                _start_bundler(folder, index, group)
+    _loose.clear()
+
+
+def _start_bundler(folder: Path, index: Path, names: list[str]) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "polyvm.engine.jit.object_bundles", str(folder), str(index)],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    process.stdin.write("\n".join(names).encode())
+    process.stdin.close()
+
+
+def make_bundle(folder: Path, index: Path, names: list[str]) -> str | None:
+    """Merge the object files of ``names`` in ``folder`` (those still there) into one bundle and
+    record it in the name index ``index``; the bundle's file name, or None if there was nothing
+    to merge or the linker failed."""
+    present = [(name, folder / f"{name}.o") for name in sorted(set(names))]
+    present = [(name, path, path.stat().st_size) for name, path in present if path.exists()]
+    if not present:
+        return None
+    digest = hashlib.sha256("\n".join(name for name, _, _ in present).encode()).hexdigest()[:32]
+    target = folder / FOLDER / f"{digest}.o"
+    target.parent.mkdir(exist_ok=True)
+    listing = target.with_suffix(f".{os.getpid()}.list")
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    listing.write_text("\n".join(str(path) for _, path, _ in present))
+    try:
+        linked = subprocess.run(["ld", "-r", "-o", str(partial), f"@{listing}"],
+                                capture_output=True, check=False)
+        if linked.returncode != 0:
+            partial.unlink(missing_ok=True)
+            return None
+        partial.replace(target)
+    finally:
+        listing.unlink(missing_ok=True)
+    BundleIndex(index).add([(name, size) for name, _, size in present], target.name)
+    return target.name
+
+
+def main() -> None:
+    """The bundler: ``folder`` and ``index`` as arguments, function names on standard input."""
+    folder, index = (Path(arg) for arg in sys.argv[1:3])
+    make_bundle(folder, index, sys.stdin.read().split())
+
+
+if __name__ == "__main__":
+    main()
