@@ -48,6 +48,9 @@ def _sext(value: int, size: int) -> int:
 
 GLOBAL_ENABLES = C.MIE_BIT | C.SIE_BIT
 """mstatus bits that only gate interrupts (no effect on translation)."""
+DATA_ACCESS_BITS = C.SUM | C.MXR
+"""mstatus bits that only change what loads and stores may access (not fetches, so not the block
+lookup either)."""
 
 HART_CELLS = ("priv", "mstatus", "sscratch", "sepc", "scause", "stval", "mscratch", "mepc", "mcause",
               "mtval", "possible_interrupts")
@@ -443,16 +446,22 @@ class RiscvHart:
                 self._sync_mmu()
                 self.exit_pending = True
             elif before[1] != after[1]:
-                if (before[1] ^ after[1]) & ~GLOBAL_ENABLES:
+                changed = before[1] ^ after[1]
+                if changed & ~(GLOBAL_ENABLES | DATA_ACCESS_BITS):
                     self._sync_mmu()
                     self.exit_pending = True
-                elif after[1] & ~before[1] and self.pending_interrupt() is not None:
-                    # Only MIE/SIE changed (Linux toggles SIE around every critical section, tens
-                    # of thousands of times a boot): the slice goes on unless an enable was set
-                    # and that made an interrupt deliverable, which is then taken after this
-                    # instruction. (Clearing an enable makes nothing deliverable; native code
-                    # does such writes itself, jit/native_csrs.py.)
-                    self.exit_pending = True
+                else:
+                    # Only MIE/SIE, SUM or MXR changed (Linux toggles SIE around every critical
+                    # section and SUM around every user-memory copy, tens of thousands of times a
+                    # boot). SUM/MXR select the data regime from the next access on, here and in
+                    # native code (its TLBs follow the MMU's regime). The slice goes on unless an
+                    # enable was set and that made an interrupt deliverable, which is then taken
+                    # after this instruction. (Clearing an enable makes nothing deliverable;
+                    # native code does such writes itself, jit/native_csrs.py.)
+                    if changed & DATA_ACCESS_BITS:
+                        self._sync_mmu()
+                    if after[1] & ~before[1] & GLOBAL_ENABLES and self.pending_interrupt() is not None:
+                        self.exit_pending = True
         return old & M64
 
     def _csr_permitted(self, number: int, writes: bool) -> bool:
