@@ -349,8 +349,12 @@ class LlvmBackend:
         entry = self.names.bundles.bundles.get(name)
         if entry is None:
             return None
-        known = self.engine.from_bundle(name, self.cache_dir / BUNDLES / entry[0], entry[1])
+        # A bundle holds functions of both code generator levels; every bundle is linked into the
+        # level-0 engine, once per process (linking objects does not depend on the level).
+        linker = self._engines.get(0) or self._engines.setdefault(0, _Engine(0))
+        known = linker.from_bundle(name, self.cache_dir / BUNDLES / entry[0], entry[1])
         if known is not None:
+            self.engine.functions.setdefault(name, known)
             self.disk_hits += 1
         return known
 
