@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from guest_code import tools_available
 
-from polyvm.engine.jit.object_bundles import BundleIndex, make_bundle
+from polyvm.engine.jit.object_bundles import BundleIndex, make_bundle, make_bundles
 
 CHILD = textwrap.dedent("""
     import json, sys, time
@@ -107,3 +107,26 @@ def test_functions_a_bundle_lacks_come_from_their_own_files(tmp_path):
     assert second["hits"] == first["blocks"] + 1, "five from the bundle, the rest from their files"
     assert second["results"] == first["results"]
     assert len(list(tmp_path.glob("*.o"))) == len(names) - 5, "nothing was compiled again"
+
+
+def test_bundles_are_split_and_a_name_stays_with_the_first_bundle_on_disk(tmp_path, monkeypatch):
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    run_child(tmp_path)
+    index = next((tmp_path / "index").glob("names-*.sqlite3"))
+    names = [path.stem for path in sorted(tmp_path.glob("*.o"), key=lambda path: path.stat().st_mtime_ns)]
+    monkeypatch.setattr("polyvm.engine.jit.object_bundles.BUNDLE_MAX", 4)
+    made = make_bundles(tmp_path, index, names[:10])
+    first_ten = [made[0]] * 4 + [made[1]] * 4 + [made[2]] * 2
+    assert holders(index, names[:10]) == first_ten
+    later = make_bundle(tmp_path, index, names[2:12])
+    assert holders(index, names[:12]) == [*first_ten, later, later], "earlier bundles keep theirs"
+    (tmp_path / "bundles" / made[0]).unlink()
+    latest = make_bundle(tmp_path, index, names[:4])
+    assert holders(index, names[:4]) == [latest] * 4, "a deleted bundle's names move on"
+
+
+def holders(index: Path, names: list[str]) -> list[str]:
+    """The bundle the name index gives for each of ``names``."""
+    bundles = BundleIndex(index).bundles
+    return [bundles[name][0] for name in names]

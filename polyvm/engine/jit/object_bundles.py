@@ -1,13 +1,14 @@
-"""Object bundles: the object files one run linked one by one, merged into a single object for
+"""Object bundles: the object files one run linked one by one, merged into a few objects for
 later runs.
 
 A warm Linux boot linked ~12,700 cached object files, one read, ``add_object_file`` and finalize
 each (~80 us with the disk cache's bookkeeping: about a second of a 5 s boot; benchmarks/boot.py).
 MCJIT adds one object merged from thousands in a few tens of milliseconds. So at exit a process that
 linked at least BUNDLE_MIN loose objects of a cache folder starts a detached bundler
-(``python -m polyvm.engine.jit.object_bundles``), which merges them with the system linker
-(``ld -r``, binutils) into ``bundles/<digest>.o`` and records in the cache's name index which bundle
-holds each function (the latest bundle wins a name). A later process that needs a bundled function
+(``python -m polyvm.engine.jit.object_bundles``), which merges them, BUNDLE_MAX at a time, with
+the system linker (``ld -r``, binutils) into ``bundles/<digest>.o`` and records in the cache's name
+index which bundle holds each function (a name stays with the first bundle still on disk: a later,
+bigger process does not scatter a boot's functions). A later process that needs a bundled function
 adds its whole bundle once (llvm_backend.py) and finds the others there.
 
 A bundle is only an index over object files that exist anyway: one that is missing, unreadable or
@@ -30,6 +31,10 @@ from polyvm.devtools.batched_table import BatchedTable
 BUNDLE_MIN = 500
 """A process bundles the objects it linked loose from a folder only if there were this many (test
 runs that link a few dozen leave them loose)."""
+BUNDLE_MAX = 2048
+"""Functions per bundle: a process that linked more (a test suite) makes several, in the order it
+linked them, so a later run that needs some of them does not link all (one bundle of a test suite's
+60,000 functions was 137 MB)."""
 FOLDER = "bundles"
 """Where bundles go in the object cache folder."""
 
@@ -87,11 +92,23 @@ def _start_bundler(folder: Path, index: Path, names: list[str]) -> None:
     process.stdin.close()
 
 
+def make_bundles(folder: Path, index: Path, names: list[str]) -> list[str]:
+    """Merge the object files of ``names`` in ``folder`` (those still there), BUNDLE_MAX at a time
+    in the order given, and record the bundles in the name index ``index``; their file names."""
+    unique = list(dict.fromkeys(names))
+    made = []
+    for first in range(0, len(unique), BUNDLE_MAX):
+        bundle = make_bundle(folder, index, unique[first: first + BUNDLE_MAX])
+        if bundle is not None:
+            made.append(bundle)
+    return made
+
+
 def make_bundle(folder: Path, index: Path, names: list[str]) -> str | None:
     """Merge the object files of ``names`` in ``folder`` (those still there) into one bundle and
-    record it in the name index ``index``; the bundle's file name, or None if there was nothing
-    to merge or the linker failed."""
-    present = [(name, folder / f"{name}.o") for name in sorted(set(names))]
+    record it in the name index ``index`` for the names no other bundle on disk holds yet; the
+    bundle's file name, or None if there was nothing to merge or the linker failed."""
+    present = [(name, folder / f"{name}.o") for name in dict.fromkeys(names)]
     present = [(name, path, path.stat().st_size) for name, path in present if path.exists()]
     if not present:
         return None
@@ -110,14 +127,17 @@ def make_bundle(folder: Path, index: Path, names: list[str]) -> str | None:
         partial.replace(target)
     finally:
         listing.unlink(missing_ok=True)
-    BundleIndex(index).add([(name, size) for name, _, size in present], target.name)
+    recorded = BundleIndex(index)
+    held = {bundle for bundle, _ in recorded.bundles.values() if (target.parent / bundle).exists()}
+    recorded.add([(name, size) for name, _, size in present
+                  if recorded.bundles.get(name, ("",))[0] not in held], target.name)
     return target.name
 
 
 def main() -> None:
     """The bundler: ``folder`` and ``index`` as arguments, function names on standard input."""
     folder, index = (Path(arg) for arg in sys.argv[1:3])
-    make_bundle(folder, index, sys.stdin.read().split())
+    make_bundles(folder, index, sys.stdin.read().split())
 
 
 if __name__ == "__main__":
