@@ -105,12 +105,26 @@ def named_module(function: str, opt_level: int) -> tuple[str, str]:
     return name, f"{host.header}{function.replace('@NAME(', f'@{name}(', 1)}\n{METADATA}\n"
 
 
+def complete_object(data: bytes) -> bool:
+    """Whether ``data`` is an ELF object whose section header table (the end of what ``ld`` and
+    LLVM write) is all there: MCJIT crashes the process on a truncated object, such as a cache file
+    a power loss cut short."""
+    if len(data) < 64 or data[:4] != b"\x7fELF":
+        return False
+    table = int.from_bytes(data[0x28:0x30], "little")
+    entry_size = int.from_bytes(data[0x3A:0x3C], "little")
+    entries = int.from_bytes(data[0x3C:0x3E], "little")
+    return table + entry_size * entries <= len(data)
+
+
 def cached_object(folder: Path, name: str) -> bytes | None:
-    """The object code of ``name`` in the disk cache ``folder``, if there (marked used)."""
+    """The object code of ``name`` in the disk cache ``folder``, if there and whole (marked used)."""
     path = folder / f"{name}.o"
     try:
         data = path.read_bytes()
     except FileNotFoundError:
+        return None
+    if not complete_object(data):
         return None
     touch(path)
     return data
@@ -203,6 +217,8 @@ class _Engine:
         """Linked objects with the bytes they were read from (LLVM keeps pointing into them)."""
         self.bundles: set[Path] = set()
         """Bundles (object_bundles.py) linked whole."""
+        self.broken: set[Path] = set()
+        """Bundles that could not be read or were not whole (never tried again)."""
 
     def add(self, name: str, data: bytes) -> tuple[int, int]:
         """Link object code defining ``name`` (once per name) and return (address, size)."""
@@ -222,9 +238,14 @@ class _Engine:
             if known is not None:
                 return known
             if bundle not in self.bundles:
+                if bundle in self.broken:
+                    return None
                 try:
                     data = bundle.read_bytes()
                 except OSError:
+                    data = b""
+                if not complete_object(data):
+                    self.broken.add(bundle)
                     return None
                 touch(bundle)
                 self._link(data)
@@ -255,15 +276,23 @@ class LlvmBackend:
     """
 
     _engines: dict[int, _Engine] = {}
+    _engines_lock = threading.Lock()
     _initialised = False
+
+    @classmethod
+    def _engine(cls, level: int) -> _Engine:
+        """The process's engine for code generator ``level`` (made once: freeing one crashes)."""
+        with cls._engines_lock:
+            engine = cls._engines.get(level)
+            if engine is None:
+                engine = cls._engines[level] = _Engine(level)
+        return engine
 
     def __init__(self, opt_level: int = 2, cache_dir: Path | None = None) -> None:
         self.opt_level = opt_level
         self.cache_dir = cache_dir
         self.codegen_level = codegen_level(opt_level)
-        if self.codegen_level not in self._engines:
-            self._engines[self.codegen_level] = _Engine(self.codegen_level)
-        self.engine = self._engines[self.codegen_level]
+        self.engine = self._engine(self.codegen_level)
         self.disk_hits = 0
         self.names = _name_index(cache_dir) if cache_dir is not None else None
         if cache_dir is not None:
@@ -351,8 +380,7 @@ class LlvmBackend:
             return None
         # A bundle holds functions of both code generator levels; every bundle is linked into the
         # level-0 engine, once per process (linking objects does not depend on the level).
-        linker = self._engines.get(0) or self._engines.setdefault(0, _Engine(0))
-        known = linker.from_bundle(name, self.cache_dir / BUNDLES / entry[0], entry[1])
+        known = self._engine(0).from_bundle(name, self.cache_dir / BUNDLES / entry[0], entry[1])
         if known is not None:
             self.engine.functions.setdefault(name, known)
             self.disk_hits += 1

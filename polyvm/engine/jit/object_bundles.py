@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from polyvm.devtools.batched_table import BatchedTable
@@ -84,12 +85,19 @@ def bundle_at_exit() -> None:
 
 
 def _start_bundler(folder: Path, index: Path, names: list[str]) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "polyvm.engine.jit.object_bundles", str(folder), str(index)],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    process.stdin.write("\n".join(names).encode())
-    process.stdin.close()
+    """Hand ``names`` to a detached bundler through a file (the process need not wait for it)."""
+    bundles = folder / FOLDER
+    try:
+        bundles.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=bundles, suffix=".names", delete=False) as listing:
+            listing.write("\n".join(names))
+        subprocess.Popen(
+            [sys.executable, "-m", "polyvm.engine.jit.object_bundles", str(folder), str(index),
+             listing.name],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+    except OSError:
+        pass  # a cache: the objects stay loose
 
 
 def make_bundles(folder: Path, index: Path, names: list[str]) -> list[str]:
@@ -104,29 +112,41 @@ def make_bundles(folder: Path, index: Path, names: list[str]) -> list[str]:
     return made
 
 
+def _present(folder: Path, names: list[str]) -> list[tuple[str, Path, int]]:
+    """(name, path, size) of the object files of ``names`` that are in ``folder`` now."""
+    present = []
+    for name in dict.fromkeys(names):
+        path = folder / f"{name}.o"
+        try:
+            present.append((name, path, path.stat().st_size))
+        except FileNotFoundError:
+            pass  # pruned, or never stored
+    return present
+
+
 def make_bundle(folder: Path, index: Path, names: list[str]) -> str | None:
     """Merge the object files of ``names`` in ``folder`` (those still there) into one bundle and
     record it in the name index ``index`` for the names no other bundle on disk holds yet; the
-    bundle's file name, or None if there was nothing to merge or the linker failed."""
-    present = [(name, folder / f"{name}.o") for name in dict.fromkeys(names)]
-    present = [(name, path, path.stat().st_size) for name, path in present if path.exists()]
-    if not present:
-        return None
-    digest = hashlib.sha256("\n".join(name for name, _, _ in present).encode()).hexdigest()[:32]
-    target = folder / FOLDER / f"{digest}.o"
-    target.parent.mkdir(exist_ok=True)
-    listing = target.with_suffix(f".{os.getpid()}.list")
-    partial = target.with_suffix(f".{os.getpid()}.tmp")
-    listing.write_text("\n".join(str(path) for _, path, _ in present))
-    try:
-        linked = subprocess.run(["ld", "-r", "-o", str(partial), f"@{listing}"],
-                                capture_output=True, check=False)
-        if linked.returncode != 0:
-            partial.unlink(missing_ok=True)
+    bundle's file name, or None if there was nothing to merge or the linker failed (twice: the
+    second time without the files pruned meanwhile)."""
+    for _ in range(2):
+        present = _present(folder, names)
+        if not present:
             return None
-        partial.replace(target)
-    finally:
-        listing.unlink(missing_ok=True)
+        digest = hashlib.sha256("\n".join(name for name, _, _ in present).encode()).hexdigest()[:32]
+        target = folder / FOLDER / f"{digest}.o"
+        target.parent.mkdir(exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.tmp")
+        linked = subprocess.run(["ld", "-r", "-o", str(partial), *(str(path) for _, path, _ in present)],
+                                capture_output=True, check=False)
+        if linked.returncode == 0:
+            break
+        partial.unlink(missing_ok=True)
+    else:
+        return None
+    with open(partial, "rb") as written:
+        os.fsync(written.fileno())  # whole on disk before its name is: a cut bundle is never linked
+    partial.replace(target)
     recorded = BundleIndex(index)
     held = {bundle for bundle, _ in recorded.bundles.values() if (target.parent / bundle).exists()}
     recorded.add([(name, size) for name, _, size in present
@@ -135,9 +155,11 @@ def make_bundle(folder: Path, index: Path, names: list[str]) -> str | None:
 
 
 def main() -> None:
-    """The bundler: ``folder`` and ``index`` as arguments, function names on standard input."""
-    folder, index = (Path(arg) for arg in sys.argv[1:3])
-    make_bundles(folder, index, sys.stdin.read().split())
+    """The bundler: ``folder``, ``index`` and a file of function names (deleted once read)."""
+    folder, index, listing = (Path(arg) for arg in sys.argv[1:4])
+    names = listing.read_text().split()
+    listing.unlink()
+    make_bundles(folder, index, names)
 
 
 if __name__ == "__main__":

@@ -44,8 +44,8 @@ def prune_daily(folder: Path) -> None:
 
 def prune(folder: Path, unused_days: float = UNUSED_DAYS) -> int:
     """Delete the object files of ``folder`` and its bundles (object_bundles.py) unused for
-    ``unused_days``; how many."""
-    oldest = time.time() - unused_days * DAY
+    ``unused_days``, and what bundlers that were killed left behind; how many files."""
+    now = time.time()
     deleted = 0
     for place in (folder, folder / BUNDLES):
         try:
@@ -53,10 +53,16 @@ def prune(folder: Path, unused_days: float = UNUSED_DAYS) -> int:
         except FileNotFoundError:
             continue
         for entry in entries:
-            if entry.name.endswith(".o") and entry.stat().st_mtime < oldest:
-                try:
+            if entry.name.endswith(".o"):
+                oldest = now - unused_days * DAY
+            elif place != folder and entry.name.endswith((".tmp", ".names")):
+                oldest = now - DAY
+            else:
+                continue
+            try:
+                if entry.stat().st_mtime < oldest:
                     os.unlink(entry.path)
                     deleted += 1
-                except FileNotFoundError:
-                    pass
+            except FileNotFoundError:
+                pass
     return deleted
