@@ -16,7 +16,7 @@ from polyvm.arch.riscv64.hart import RiscvHart
 from polyvm.arch.riscv64.traps import MachineHalt
 from polyvm.core.config import VmConfig
 from polyvm.core.errors import ConfigError, UnsupportedError
-from polyvm.core.gc_policy import running_machine_gc
+from polyvm.core.gc_policy import collect_when_due, running_machine_gc
 from polyvm.core.protocols import ExitReason, RunResult
 from polyvm.core.types import ExecMode, GuestArch
 from polyvm.device.bus import MmioMap
@@ -122,6 +122,7 @@ class RiscvMachine:
         try:
             while True:
                 self._service()
+                collect_when_due()
                 idle = True
                 for engine in self.engines:
                     if self._take_turn(engine):
