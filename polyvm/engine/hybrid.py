@@ -285,15 +285,8 @@ class HybridEngine(Interpreter):
         return True
 
     def _consider(self, cached: CachedBlock) -> None:
-        """HYBRID: every HOT_CHECK_EVERY Python-tier runs of a block, ask the JIT whether it is hot
-        (unless it is being compiled already: a cold Linux boot ran blocks waiting in the compile
-        queue ~0.5M times, and asking again skewed the adaptive threshold's statistics)."""
-        if self.compile_all:
-            return
-        quick = self.compilers.get(False)
-        if quick is not None and cached.block.start_pc in quick.pending:
-            return
-        if self.jit.should_compile(cached.exec_count):
+        """HYBRID: every HOT_CHECK_EVERY Python-tier runs of a block, ask the JIT whether it is hot."""
+        if not self.compile_all and self.jit.should_compile(cached.exec_count):
             self._compile_region(cached, optimised=False)
 
     def _sample(self, pc: int) -> None:
