@@ -50,7 +50,7 @@ class _Emitter:
     def __init__(self, block: IRBlock) -> None:
         self.block = block
         self.lines: list[str] = []
-        self.depth = 2
+        self.depth = 1
         self.uses: Counter[Temp] = Counter()
         self.expr: dict[Temp, tuple[str, frozenset[int]]] = {}
         self.pending: set[Temp] = set()
@@ -220,8 +220,6 @@ def generate_source(block: IRBlock, name: str, loops: bool = True) -> str:
     if loop_back:
         em.depth = 3
         em.write_through = False
-    else:
-        em.depth = 1
     for stmt in body:
         op = stmt.op
         if op is Op.INSN:
