@@ -80,3 +80,22 @@ def test_jit_modes_compile_of_every_block_is_not_recorded(tmp_path):
     assert hybrid["console"] == jit["console"]
     print(f"\nJIT translated {jit['translated']} blocks; HYBRID then installed {hybrid['installed']}")
     assert hybrid["installed"] * 4 < hybrid["translated"], "only the few blocks JIT found hot"
+
+
+def test_hot_blocks_are_recorded_when_their_code_was_cached_already(tmp_path):
+    """JIT mode compiles every block alone, as HYBRID's quick compiles do: a HYBRID run after it
+    finds the code of its hot blocks in the cache, and must still record them, so that the next
+    run starts them natively (unrecorded, it ran as many Python-tier blocks as without the JIT run)."""
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 3}, paging="bare", isa="rv64imac")
+
+    def run(cache: Path, mode: str) -> dict:
+        env = dict(os.environ, POLYVM_CACHE=str(cache))
+        out = subprocess.run([sys.executable, "-c", CHILD, str(elf), mode], env=env,
+                             capture_output=True, text=True, check=True, timeout=300)
+        return json.loads(out.stdout.splitlines()[-1])
+
+    run(tmp_path / "after_jit", "JIT")
+    after_jit = [run(tmp_path / "after_jit", "HYBRID") for _ in range(2)]
+    alone = [run(tmp_path / "alone", "HYBRID") for _ in range(2)]
+    assert after_jit[1]["console"] == alone[1]["console"]
+    assert after_jit[1]["python_blocks"] * 4 < alone[1]["python_blocks"]
