@@ -94,15 +94,28 @@ def test_a_bundle_made_at_exit_replaces_the_object_files(tmp_path):
     assert not list(tmp_path.glob("*.o")), "nothing was compiled again"
 
 
-def test_functions_a_bundle_lacks_come_from_their_own_files(tmp_path):
+def compiled(cache: Path) -> tuple[dict, Path, list[str]]:
+    """A first child run in ``cache`` (skipped without the cross binutils): its result, the name
+    index and the names of the object files it stored, in the order they were written."""
     if not tools_available():
         pytest.skip("riscv64-unknown-elf binutils not installed")
-    first = run_child(tmp_path)
-    index = next((tmp_path / "index").glob("names-*.sqlite3"))
-    names = sorted(path.stem for path in tmp_path.glob("*.o"))
-    assert make_bundle(tmp_path, index, names[:5]) is not None
-    for name in names[:5]:
-        (tmp_path / f"{name}.o").unlink()
+    first = run_child(cache)
+    index = next((cache / "index").glob("names-*.sqlite3"))
+    names = [path.stem for path in sorted(cache.glob("*.o"), key=lambda path: path.stat().st_mtime_ns)]
+    return first, index, names
+
+
+def bundle_instead_of_files(cache: Path, index: Path, names: list[str]) -> str:
+    """Bundle the objects of ``names`` (one bundle) and delete their own files; the bundle."""
+    (bundle,) = make_bundles(cache, index, names)
+    for name in names:
+        (cache / f"{name}.o").unlink()
+    return bundle
+
+
+def test_functions_a_bundle_lacks_come_from_their_own_files(tmp_path):
+    first, index, names = compiled(tmp_path)
+    bundle_instead_of_files(tmp_path, index, names[:5])
     BundleIndex(index).add([(name, 1) for name in names[5:8]], "missing.o")
     second = run_child(tmp_path)
     assert second["hits"] == first["blocks"] + 1, "five from the bundle, the rest from their files"
@@ -111,11 +124,7 @@ def test_functions_a_bundle_lacks_come_from_their_own_files(tmp_path):
 
 
 def test_bundles_are_split_and_a_name_stays_with_the_first_bundle_on_disk(tmp_path, monkeypatch):
-    if not tools_available():
-        pytest.skip("riscv64-unknown-elf binutils not installed")
-    run_child(tmp_path)
-    index = next((tmp_path / "index").glob("names-*.sqlite3"))
-    names = [path.stem for path in sorted(tmp_path.glob("*.o"), key=lambda path: path.stat().st_mtime_ns)]
+    _, index, names = compiled(tmp_path)
     monkeypatch.setattr("polyvm.engine.jit.object_bundles.BUNDLE_MAX", 4)
     made = make_bundles(tmp_path, index, names[:10])
     first_ten = [made[0]] * 4 + [made[1]] * 4 + [made[2]] * 2
@@ -135,14 +144,8 @@ def holders(index: Path, names: list[str]) -> list[str]:
 
 def test_cut_objects_and_bundles_are_compiled_again_not_linked(tmp_path):
     """MCJIT crashes the process on a truncated object (a power loss can leave one in the cache)."""
-    if not tools_available():
-        pytest.skip("riscv64-unknown-elf binutils not installed")
-    first = run_child(tmp_path)
-    index = next((tmp_path / "index").glob("names-*.sqlite3"))
-    names = sorted(path.stem for path in tmp_path.glob("*.o"))
-    (bundle,) = make_bundles(tmp_path, index, names[:5])
-    for name in names[:5]:
-        (tmp_path / f"{name}.o").unlink()
+    first, index, names = compiled(tmp_path)
+    bundle = bundle_instead_of_files(tmp_path, index, names[:5])
     cut = tmp_path / "bundles" / bundle
     cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
     loose = tmp_path / f"{names[5]}.o"

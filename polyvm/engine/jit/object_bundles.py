@@ -57,8 +57,9 @@ class BundleIndex:
         self.table.flush()
 
 
-_loose: dict[Path, dict[str, Path]] = {}
-"""Object files linked one by one in this process, by cache folder: function name -> index path."""
+_loose: dict[tuple[Path, Path], dict[str, None]] = {}
+"""Functions whose object files this process linked one by one, in link order, by (cache folder,
+name index database)."""
 
 
 def note_loose(folder: Path, index: Path, name: str) -> None:
@@ -66,7 +67,7 @@ def note_loose(folder: Path, index: Path, name: str) -> None:
     in the name index database ``index``)."""
     if not _loose:
         atexit.register(bundle_at_exit)
-    _loose.setdefault(folder, {})[name] = index
+    _loose.setdefault((folder, index), {})[name] = None
 
 
 def bundle_at_exit() -> None:
@@ -74,13 +75,9 @@ def bundle_at_exit() -> None:
     (the process exits at once; the bundler runs the linker after)."""
     if shutil.which("ld") is None:
         return
-    for folder, names in _loose.items():
-        by_index: dict[Path, list[str]] = {}
-        for name, index in names.items():
-            by_index.setdefault(index, []).append(name)
-        for index, group in by_index.items():
-            if len(group) >= BUNDLE_MIN:
-                _start_bundler(folder, index, group)
+    for (folder, index), names in _loose.items():
+        if len(names) >= BUNDLE_MIN:
+            _start_bundler(folder, index, list(names))
     _loose.clear()
 
 
