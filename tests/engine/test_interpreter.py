@@ -5,6 +5,7 @@ import struct
 from polyvm import BlockCache, ExecMode, InstructionLimit, Interpreter, RiscvHart, SoftMmu, VmConfig
 from polyvm.arch.riscv64.fuser import FusedKind
 from polyvm.arch.riscv64.translate import RiscvTranslator
+from polyvm.engine.interpreter.block_cache import WHOLE_PAGE_AFTER
 from polyvm.engine.interpreter.pycodegen import generate_source
 from polyvm.ir.block import IRBlock, IRBuilder, Op
 from polyvm.mem.paging import PagingMode
@@ -50,6 +51,20 @@ def test_block_cache_invalidates_overlapping_blocks_only():
     dropped = cache.invalidate_range(0x1012, 1)
     assert [c.block.start_pc for c in dropped] == [0x1010]
     assert cache.get(0x1000) is not None
+
+
+def test_a_page_stores_keep_hitting_loses_all_its_blocks():
+    cache = BlockCache()
+    for pc in range(0x2000, 0x2100, 4):
+        cache.insert(pc, block(pc))
+    assert cache.invalidate_range(0x2ffc, 4) == []  # hits no block: does not count
+    for hit in range(WHOLE_PAGE_AFTER):
+        assert [c.block.start_pc for c in cache.invalidate_range(0x2000 + 4 * hit, 4)] == [0x2000 + 4 * hit]
+    dropped = cache.invalidate_range(0x2000 + 4 * WHOLE_PAGE_AFTER, 1)
+    assert len(dropped) == 0x100 // 4 - WHOLE_PAGE_AFTER and len(cache) == 0
+    cache.insert(0x2000, block(0x2000))  # the page is counted afresh once it has blocks again
+    cache.insert(0x2010, block(0x2010))
+    assert [c.block.start_pc for c in cache.invalidate_range(0x2000, 1)] == [0x2000]
 
 
 def test_disabled_block_cache_stores_nothing():

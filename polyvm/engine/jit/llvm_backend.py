@@ -215,9 +215,10 @@ class _Engine:
         """Function name -> (address, object code size)."""
         self.objects: list[tuple[llvm.ObjectFileRef, bytes]] = []
         """Linked objects with the bytes they were read from (LLVM keeps pointing into them)."""
-        self.bundles: set[Path] = set()
-        """Bundles (object_bundles.py) linked whole."""
-        self.broken: set[Path] = set()
+        self.bundles: set[str] = set()
+        """Paths of the bundles (object_bundles.py) linked whole (strings: hashing a Path costs
+        microseconds, and a warm Linux boot asks ~16k times; benchmarks/boot.py)."""
+        self.broken: set[str] = set()
         """Bundles that could not be read or were not whole (never tried again)."""
 
     def add(self, name: str, data: bytes) -> tuple[int, int]:
@@ -229,7 +230,7 @@ class _Engine:
                 known = self.functions[name] = (self.engine.get_function_address(name), len(data))
         return known
 
-    def from_bundle(self, name: str, bundle: Path, size: int) -> tuple[int, int] | None:
+    def from_bundle(self, name: str, bundle: str, size: int) -> tuple[int, int] | None:
         """``name``'s (address, size) from ``bundle``, linked first if it is not yet; None if the
         bundle cannot be read or does not define ``name``. (A function the process linked on its
         own before keeps that address: both copies are the same code.)"""
@@ -241,13 +242,13 @@ class _Engine:
                 if bundle in self.broken:
                     return None
                 try:
-                    data = bundle.read_bytes()
+                    data = Path(bundle).read_bytes()
                 except OSError:
                     data = b""
                 if not complete_object(data):
                     self.broken.add(bundle)
                     return None
-                touch(bundle)
+                touch(Path(bundle))
                 self._link(data)
                 self.bundles.add(bundle)
             address = self.engine.get_function_address(name)
@@ -295,6 +296,9 @@ class LlvmBackend:
         self.engine = self._engine(self.codegen_level)
         self.disk_hits = 0
         self.names = _name_index(cache_dir) if cache_dir is not None else None
+        self.bundle_folder = str(cache_dir / BUNDLES) if cache_dir is not None else ""
+        self.key_seed = hashlib.sha256(f"{self.engine.host.host}|{opt_level}|{jit_code_version()}".encode())
+        """What starts every content key (copied per key)."""
         if cache_dir is not None:
             prune_daily(cache_dir)
 
@@ -351,7 +355,7 @@ class LlvmBackend:
         know the guest bytes it came from."""
         if self.names is None:
             return None
-        digest = hashlib.sha256(f"{self.engine.host.host}|{self.opt_level}|{jit_code_version()}".encode())
+        digest = self.key_seed.copy()
         for each in (block, *members):
             if each.code is None:
                 return None
@@ -380,7 +384,7 @@ class LlvmBackend:
             return None
         # A bundle holds functions of both code generator levels; every bundle is linked into the
         # level-0 engine, once per process (linking objects does not depend on the level).
-        known = self._engine(0).from_bundle(name, self.cache_dir / BUNDLES / entry[0], entry[1])
+        known = self._engine(0).from_bundle(name, os.path.join(self.bundle_folder, entry[0]), entry[1])
         if known is not None:
             self.engine.functions.setdefault(name, known)
             self.disk_hits += 1
