@@ -77,7 +77,7 @@ def test_address_space_flushes_keep_global_entries_full_flushes_and_drops_do_not
     jit.state.flush_jumps(lambda regime: regime == "process")
     assert not jit.state.uses_own_jump(A)
     assert dispatch(jit, A) == (Exit.BUDGET, 100)
-    jit.state.drop_jumps({B})
+    jit.state.drop_jump("kernel", B)
     assert dispatch(jit, A) == (Exit.LOOKUP, 1)
     share(jit, *blocks)
     jit.state.flush_jumps()

@@ -217,13 +217,17 @@ class NativeState:
             shared, _copy(EMPTY_GLOBAL_JUMPS))
         self.context[GLOBAL_JUMPS] = ctypes.addressof(self.global_jumps)
 
-    def drop_jumps(self, pcs: set[int]) -> None:
-        """Forget these guest pcs in every jump table."""
-        for table in (*self.jump_tables.values(), *self.global_tables.values()):
-            for pc in pcs:
-                slot = _jump_slot(table, pc)
-                if table[slot] == pc:
-                    table[slot] = EMPTY
+    def drop_jump(self, key: Hashable, pc: int) -> None:
+        """Forget guest ``pc`` in the jump table of regime ``key`` (``select_jumps``'s ``regime``
+        or ``shared``), if that table is kept and holds it."""
+        table = self.jump_tables.get(key)
+        if table is None:
+            table = self.global_tables.get(key)
+            if table is None:
+                return
+        slot = _jump_slot(table, pc)
+        if table[slot] == pc:
+            table[slot] = EMPTY
 
     def flush_jumps(self, regimes: Callable[[Hashable], bool] | None = None) -> None:
         """Empty every jump table, or only the tables of the regimes ``regimes`` accepts (then
