@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Hashable, Sequence
 
+from polyvm.arch.riscv64.csr import SUM
 from polyvm.arch.riscv64.hart import RiscvHart
 from polyvm.arch.riscv64.traps import ExitSlice, GuestTrap
 from polyvm.core.config import VmConfig
@@ -58,6 +59,7 @@ from polyvm.engine.jit.context import (
 )
 from polyvm.engine.jit.jit import CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
+from polyvm.engine.jit.native_csrs import cell
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
 from polyvm.mem.softmmu import in_address_space
@@ -66,6 +68,7 @@ MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps", "set_slow_pages")
 """SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
 (``forget_fast_pages``, which drops single pages, is followed page by page)."""
 SIDE_EXITS = (int(Exit.MEMORY), int(Exit.HELPER))
+STATUS = cell("mstatus")
 NATIVE_SLICE_SCALE = 4
 """Without the instruction-count clock, slices are this many times longer than the interpreter's:
 native code runs a 2,048-block slice in a few microseconds, about what the Python work around each
@@ -168,6 +171,7 @@ class HybridEngine(Interpreter):
         ctx = jit.state.context
         regs, ram, context = jit.state.regs_address, jit.ram_address, jit.state.context_address
         run = jit._run
+        mmu = self.mmu
         limit = hart.instret + SLICE_INSTRUCTIONS * self.slice_scale
         left = budget
         python = 0
@@ -198,6 +202,8 @@ class HybridEngine(Interpreter):
                 pc = run(regs, ram, context, pc)
                 reason = ctx[REASON]
                 ctx[REASON] = 0
+                if (ctx[STATUS] & SUM != 0) != mmu.sum:
+                    hart._sync_mmu()  # native code flipped SUM (context.py FLIPPED_TLBS)
                 self.native_blocks += left - ctx[BLOCKS]
                 left = ctx[BLOCKS]
                 hart.instret += ctx[ICOUNT]
@@ -401,7 +407,7 @@ class HybridEngine(Interpreter):
         self.jit.state.select_jumps(regime, shared)
         self.entered = self._entered_by_regime.setdefault(regime, {})
         self.global_entered = self._entered_by_regime.setdefault(shared, {})
-        self.jit.state.switch_tlbs(mmu.regime)
+        self.jit.state.switch_tlbs(mmu.regime, mmu.sum_flipped_regime())
 
     def _flush_jump_caches(self) -> None:
         super()._flush_jump_caches()

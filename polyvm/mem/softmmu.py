@@ -185,11 +185,19 @@ class SoftMmu:
             return ("bare", "global")
         return (self.mode, self.fetch_priv, "global")
 
-    def _select_regime(self) -> None:
+    def _regime_key(self, sum_: bool) -> tuple:
+        """The data regime's key for the current context with mstatus.SUM = ``sum_``."""
         if self.translating(self.priv):
-            key = (self.mode, self.asid, self.root_ppn, self.priv, self.sum, self.mxr)
-        else:
-            key = ("bare", self.priv)
+            return (self.mode, self.asid, self.root_ppn, self.priv, sum_, self.mxr)
+        return ("bare", self.priv)
+
+    def sum_flipped_regime(self) -> tuple:
+        """The key of the data regime that differs from the current one only in mstatus.SUM (the
+        current one's if SUM does not matter to it)."""
+        return self._regime_key(not self.sum)
+
+    def _select_regime(self) -> None:
+        key = self._regime_key(self.sum)
         self.regime = key
         maps = self._regimes.get(key)
         if maps is None:

@@ -20,7 +20,7 @@ from polyvm import VmConfig
 from polyvm.arch.riscv64 import csr as C
 from polyvm.arch.riscv64.hart import GLOBAL_ENABLES, TRAP_CSRS
 from polyvm.arch.riscv64.traps import ExitSlice
-from polyvm.engine.jit.context import Exit
+from polyvm.engine.jit.context import FLIPPED_TLBS, TLBS, Exit
 from polyvm.engine.jit.jit import Jit
 from polyvm.engine.jit.native_csrs import NATIVE_CSRS
 from polyvm.mem.paging import Priv
@@ -109,3 +109,25 @@ def test_cells_are_shared_with_the_context_block(jit):
     assert jit.state.regs[A0] == 0x1234
     assert p.nat.sscratch == 0xBEEF
     assert p.nat.priv is Priv.S
+
+
+@pytest.mark.parametrize("number", [C.SSTATUS, C.MSTATUS], ids=hex)
+def test_sum_flips_stay_native_and_switch_to_the_flipped_regimes_tlbs(number):
+    """Given the TLBs of the regime with SUM flipped (context.py FLIPPED_TLBS), a status write that
+    flips SUM (and nothing but the enables besides) stays native and swaps the two TLB words;
+    without them it leaves to Python."""
+    jit = Jit(VmConfig())
+    for flipped, (name, start) in itertools.product((None, "SUM on"), (("csrrs", 0), ("csrrc", C.SUM))):
+        p = pair(jit, [csr(name, number, A0, A1)])
+        jit.state.switch_tlbs("SUM off", flipped)
+        before = (jit.state.context[TLBS], jit.state.context[FLIPPED_TLBS])
+        for hart in (p.ref, p.nat):
+            hart.priv, hart.mstatus = Priv.S if number == C.SSTATUS else Priv.M, C.UXL_SXL_64 | start
+        p.set_reg(A1, C.SUM)
+        assert guarded(lambda p=p: jit.execute(p.compiled)) == guarded(p.python)
+        assert list(p.nat.cells) == list(p.ref.cells)
+        native = flipped is not None
+        assert jit.exits[Exit.HELPER] == (not native), (flipped, name)
+        after = (jit.state.context[TLBS], jit.state.context[FLIPPED_TLBS])
+        assert after == (before[::-1] if native else before), (flipped, name)
+        jit.state.switch_tlbs("reset", None)

@@ -60,6 +60,7 @@ from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
     BLOCKS,
+    FLIPPED_TLBS,
     GLOBAL_JUMP_ENTRIES,
     GLOBAL_JUMPS,
     ICOUNT,
@@ -431,8 +432,9 @@ class _BlockCodegen:
     def csr(self, stmt: Stmt, csr: NativeCsr) -> None:
         """``CALL csr(mode, number, source, pc, index)`` inline (native_csrs.py): hart.csr_op's
         result, and its write when that only changes interrupt enables (setting one only while no
-        interrupt is possible) or sets a trap CSR; the helper side exit otherwise. The block's EXIT
-        after it then needs no exit check."""
+        interrupt is possible) and SUM (if the context block has the flipped regime's TLBs: they
+        become current, context.py) or sets a trap CSR; the helper side exit otherwise. The
+        block's EXIT after it then needs no exit check."""
         mode = stmt.args[0]
         permitted = self.new(f"icmp uge i64 {self.load_word(PRIV)}, {csr.level}")
         old = self.load_word(csr.word)
@@ -454,15 +456,23 @@ class _BlockCodegen:
             self.set_word(csr.word, self.new(f"and i64 {new}, {lit(csr.writable)}"))
             return
         enables = csr.writable & GLOBAL_ENABLES
+        free = enables | C.SUM
         changed = self.new(f"xor i64 {old}, {new}")
-        others = self.new(f"and i64 {changed}, {lit(csr.writable & ~enables)}")
+        others = self.new(f"and i64 {changed}, {lit(csr.writable & ~free)}")
         raised = self.new(f"and i64 {self.new(f'and i64 {changed}, {new}')}, {enables}")
         possible = self.new(f"select i1 {self.new(f'icmp eq i64 {raised}, 0')}, i64 0, "
                             f"i64 {self.load_word(POSSIBLE_INTERRUPTS)}")
+        flips = self.new(f"icmp ne i64 {self.new(f'and i64 {changed}, {C.SUM}')}, 0")
+        flipped = self.load_word(FLIPPED_TLBS)
+        stuck = self.new(f"and i1 {flips}, {self.new(f'icmp eq i64 {flipped}, 0')}")
         quiet = self.new(f"icmp eq i64 {self.new(f'or i64 {others}, {possible}')}, 0")
-        self.side_exit(self.new(f"and i1 {permitted}, {quiet}"), Exit.HELPER, 0)
-        kept = self.new(f"and i64 {old}, {lit(~enables)}")
-        self.set_word(csr.word, self.new(f"or i64 {kept}, {self.new(f'and i64 {new}, {enables}')}"))
+        stays = self.new(f"and i1 {quiet}, {self.new(f'xor i1 {stuck}, true')}")
+        self.side_exit(self.new(f"and i1 {permitted}, {stays}"), Exit.HELPER, 0)
+        kept = self.new(f"and i64 {old}, {lit(~free)}")
+        self.set_word(csr.word, self.new(f"or i64 {kept}, {self.new(f'and i64 {new}, {free}')}"))
+        current = self.load_word(TLBS)
+        self.set_word(TLBS, self.new(f"select i1 {flips}, i64 {flipped}, i64 {current}"))
+        self.set_word(FLIPPED_TLBS, self.new(f"select i1 {flips}, i64 {current}, i64 {flipped}"))
 
     def status_view(self, status: str, view: int) -> str:
         """hart._mstatus_value (SD set when FS or XS is all ones) masked by ``view``."""

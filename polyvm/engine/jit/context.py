@@ -22,7 +22,10 @@ address. The context block, in u64 words::
                  regime of the current paging mode and privilege (probed after JUMPS misses)
     [12] TLBS    host address of the current data regime's TLBs: the read TLB (TLB_ENTRIES pairs:
                  tag = virtual page number, RAM delta) at READ_TLB, the write TLB at WRITE_TLB
-    [13 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
+    [13] FLIPPED_TLBS  host address of the TLBs of the data regime that differs from the current
+                 one only in mstatus.SUM, or 0 (none given): native code that flips SUM swaps TLBS
+                 and FLIPPED_TLBS itself instead of leaving to Python (``switch_tlbs``)
+    [14 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
@@ -36,7 +39,11 @@ caches: a trap into the kernel and the return to user code switch tables instead
 global leaves (the kernel's) go in a table all address spaces share instead, so a new process does
 not send each kernel block back to Python once more. The TLBs are kept per data regime the same way
 (``switch_tlbs`` points TLBS at the new regime's): the kernel toggles mstatus.SUM around every user
-access, and an emptied TLB costs one side exit per page touched.
+access, and an emptied TLB costs one side exit per page touched. Those toggles stay in native code
+when FLIPPED_TLBS is set (codegen's ``csr``); whoever runs native code then brings the MMU's regime
+up to date from mstatus when it returns (``HybridEngine.run_slice``). As a helper side exit each
+toggle had cost ~30 us of Python (the exit, the tail, ``csr_op`` and the regime switch), 8,400 a
+Linux boot (benchmarks/boot.py).
 """
 
 from __future__ import annotations
@@ -67,8 +74,8 @@ TLBS_KEPT = 16
 """TLBs of the most recently used data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
 (REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS,
- TLBS) = range(13)
-CELLS = 13
+ TLBS, FLIPPED_TLBS) = range(14)
+CELLS = 14
 CONTEXT_WORDS = CELLS + len(HART_CELLS)
 READ_TLB, WRITE_TLB = 0, 2 * TLB_ENTRIES
 """Where the read and write TLBs start in a regime's TLB array (TLBS)."""
@@ -151,6 +158,8 @@ class NativeState:
         """The data regime whose TLBs are current (TLBS)."""
         self.tlbs = _copy(EMPTY_TLBS)
         self.context[TLBS] = ctypes.addressof(self.tlbs)
+        self.flipped_regime: Hashable = None
+        """The regime of FLIPPED_TLBS (None: the word is 0); its table is kept in ``tlb_tables``."""
         self.tlb_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         """The TLBs of the most recently used regimes, the current one's included (read then
         write)."""
@@ -162,9 +171,15 @@ class NativeState:
         return Exit(self.context[REASON])
 
     def flush_tlb(self) -> None:
-        """Empty the TLBs of every regime."""
+        """Empty the TLBs of every regime (the current and flipped ones are kept, emptied)."""
+        kept = collections.OrderedDict()
+        if self.flipped_regime is not None:
+            flipped = self.tlb_tables[self.flipped_regime]
+            ctypes.memmove(flipped, EMPTY_TLBS, TLB_BYTES)
+            kept[self.flipped_regime] = flipped
         ctypes.memmove(self.tlbs, EMPTY_TLBS, TLB_BYTES)
-        self.tlb_tables = collections.OrderedDict({self.tlb_regime: self.tlbs})
+        kept[self.tlb_regime] = self.tlbs
+        self.tlb_tables = kept
 
     def forget_pages(self, pages: set[int]) -> None:
         """Drop these virtual page numbers from the TLBs of every regime."""
@@ -174,14 +189,20 @@ class NativeState:
                     if table[slot] == vpn:
                         table[slot] = EMPTY
 
-    def switch_tlbs(self, regime: Hashable) -> None:
-        """Make ``regime``'s TLBs current (empty ones the first time)."""
-        if regime == self.tlb_regime:
+    def switch_tlbs(self, regime: Hashable, flipped: Hashable = None) -> None:
+        """Make ``regime``'s TLBs current (empty ones the first time), and those of ``flipped``,
+        the regime with mstatus.SUM flipped, the ones native code switches to by itself (None:
+        SUM writes leave native code). Both tables are the most recently used, so neither is
+        dropped before the next switch (TLBS_KEPT >= 2)."""
+        if regime == self.tlb_regime and flipped == self.flipped_regime:
             return
         table = _recent_table(self.tlb_tables, regime, EMPTY_TLBS, TLBS_KEPT)
         self.tlbs = table
         self.tlb_regime = regime
         self.context[TLBS] = ctypes.addressof(table)
+        self.flipped_regime = flipped
+        self.context[FLIPPED_TLBS] = 0 if flipped is None else ctypes.addressof(
+            _recent_table(self.tlb_tables, flipped, EMPTY_TLBS, TLBS_KEPT))
 
     def fill(self, vpn: int, delta: int, write: bool) -> None:
         """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB."""

@@ -7,11 +7,12 @@ exits (benchmarks/boot.py). The hart keeps these CSRs and its privilege level in
 JIT's context block (hart.HART_CELLS, context.CELLS), so generated code reads and writes them in
 place. It leaves to Python (``Exit.HELPER``, before the instruction did anything) whenever the
 access needs more than that: too low a privilege level (the illegal-instruction trap), a status
-write that changes anything but the global interrupt enables (translation bits, the previous-mode
-fields), or one that sets an enable while an interrupt may be pending (it may become deliverable;
-``RiscvHart.possible_interrupts`` says whether one may be: Linux's ~32,000 local_irq_restore
-calls of a boot mostly find none). What stays native never makes ``exit_pending`` true, so the
-block's exit check is a plain jump there.
+write that changes anything but the global interrupt enables and SUM (the other translation bits,
+the previous-mode fields; SUM only when the context block holds the TLBs of the regime it switches
+to, context.py FLIPPED_TLBS), or one that sets an enable while an interrupt may be pending (it
+may become deliverable; ``RiscvHart.possible_interrupts`` says whether one may be: Linux's ~32,000
+local_irq_restore calls of a boot mostly find none). What stays native never makes
+``exit_pending`` true, so the block's exit check is a plain jump there.
 ``_BlockCodegen.csr`` emits the accesses this table describes.
 """
 
