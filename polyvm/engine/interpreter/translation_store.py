@@ -21,8 +21,8 @@ import hashlib
 import importlib.util
 import marshal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import polyvm
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
@@ -77,8 +77,7 @@ class StoredIRBlock(IRBlock):
         return stmts
 
 
-@dataclass(frozen=True)
-class Translation:
+class Translation(NamedTuple):
     """What ``find`` returns: the block (phys fields and ``rebuild`` not set), the guest bytes it
     was translated from and its Python code object."""
 
@@ -128,12 +127,12 @@ class TranslationStore:
         code_at = page_code[pc & 0xFFF:]
         for position, (code, entry) in enumerate(entries):
             if code_at[: len(code)] == code:
-                if isinstance(entry, int):
+                if type(entry) is int:
                     entry = self._read_fields([entry]).get(entry)
                     if entry is None:
                         return None
                 insn_count, byte_size, fused, resumable, successors, python = entry
-                if isinstance(python, bytes):
+                if type(python) is bytes:
                     python = marshal.loads(python)
                     successors = tuple(array.array("Q", successors))
                     entries[position] = (code, (insn_count, byte_size, fused, resumable, successors, python))
@@ -151,18 +150,23 @@ class TranslationStore:
         page of OpenSBI's took ~1 ms, reading the whole index ~0.3 s per run)."""
         self.pages_read.add(page)
         first = page << 12
-        stored: dict[int, list[tuple[bytes, int]]] = {}
-        matching = []
+        index = self.index
+        matching: dict[int, tuple[list, int]] = {}
+        """Row id -> (its pc's entries, its position there), for the rows whose code is there."""
         for pc, code, row in self.table.query(
                 "SELECT pc, code, rowid FROM blocks WHERE variant = ? AND pc BETWEEN ? AND ?",
                 (self.variant, sqlite_int(first), sqlite_int(first | 0xFFF))):
-            stored.setdefault(pc & M64, []).append((code, row))
+            pc &= M64
+            entries = index.get(pc)
+            if entries is None:
+                entries = index[pc] = []
             offset = pc & 0xFFF
             if page_code[offset: offset + len(code)] == code:
-                matching.append(row)
-        fields = self._read_fields(matching)
-        for pc, entries in stored.items():
-            self.index.setdefault(pc, []).extend((code, fields.get(row, row)) for code, row in entries)
+                matching[row] = (entries, len(entries))
+            entries.append((code, row))
+        for row, fields in self._read_fields(list(matching)).items():
+            entries, position = matching[row]
+            entries[position] = (entries[position][0], fields)
 
     def _read_fields(self, rows: list[int]) -> dict[int, tuple]:
         """The stored fields of these row ids, by row id."""
