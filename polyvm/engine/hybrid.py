@@ -218,10 +218,13 @@ class HybridEngine(Interpreter):
                     hart.instret -= index
                     pending = tails.block.insn_count
                     jit.exits[Exit(reason)] += 1
-                    pc = tails.function(index)()
-                    hart.instret += pending
                     if reason == Exit.MEMORY:
-                        jit.refill(ctx[ADDR] >> 12)
+                        view = jit.tlb_view()
+                        pc = tails.function(index)()
+                        jit.refill(ctx[ADDR] >> 12, view)
+                    else:
+                        pc = tails.function(index)()
+                    hart.instret += pending
             hart.pc = pc
         except ExitSlice as exit_:
             hart.instret += pending

@@ -70,7 +70,7 @@ def link(source: str) -> tuple[bytes, dict[str, int]]:
         asm = folder / f"{elf.stem}.s"
         obj = folder / f"{elf.stem}.o"
         asm.write_text(source)
-        subprocess.run([AS, "-march=rv64imac", "-mabi=lp64", "-mno-relax", "-o", obj, asm], check=True)
+        subprocess.run([AS, "-march=rv64imac_zicsr", "-mabi=lp64", "-mno-relax", "-o", obj, asm], check=True)
         tmp = folder / f"{elf.stem}.tmp"
         subprocess.run([LD, f"-Ttext=0x{RAM:x}", "-e", f"0x{RAM:x}", "-o", tmp, obj], check=True)
         tmp.replace(elf)

@@ -204,11 +204,13 @@ class NativeState:
         self.context[FLIPPED_TLBS] = 0 if flipped is None else ctypes.addressof(
             _recent_table(self.tlb_tables, flipped, EMPTY_TLBS, TLBS_KEPT))
 
-    def fill(self, vpn: int, delta: int, write: bool) -> None:
-        """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB."""
+    def fill(self, vpn: int, delta: int, write: bool, table: ctypes.Array | None = None) -> None:
+        """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB of
+        ``table`` (a regime's TLB array; the current one by default)."""
+        tlbs = self.tlbs if table is None else table
         slot = _tlb_slot(vpn, write)
-        self.tlbs[slot] = vpn
-        self.tlbs[slot + 1] = delta & EMPTY
+        tlbs[slot] = vpn
+        tlbs[slot + 1] = delta & EMPTY
 
     def tlb_entry(self, vpn: int, write: bool) -> int | None:
         """The current regime's RAM delta for ``vpn`` in the read or write TLB, if there."""

@@ -43,6 +43,8 @@ RUN_FUNCTION = ctypes.PYFUNCTYPE(
 F0 = 32
 BOX32 = 0xFFFF_FFFF_0000_0000
 CANONICAL_NAN32 = 0x7FC0_0000
+TlbView = tuple[dict[int, int], dict[int, int], ctypes.Array]
+"""A data regime's read and write fast maps and its native TLB array (``Jit.tlb_view``)."""
 
 
 @dataclass(frozen=True)
@@ -278,18 +280,28 @@ class Jit:
         if reason is Exit.EXIT_CHECK:
             return self.namespace["XC"](pc)
         index = ctx[INDEX]
+        view = self.tlb_view()
         pc = compiled.tails.function(index)()
         ctx[ICOUNT] += compiled.block.insn_count - index
         if reason is Exit.MEMORY:
-            self.refill(ctx[ADDR] >> 12)
+            self.refill(ctx[ADDR] >> 12, view)
         return pc
 
-    def refill(self, vpn: int) -> None:
-        """Copy the Python fast-map entries of ``vpn`` (filled by the slow path) into the TLBs."""
-        for name, write in (("RD", False), ("WR", True)):
-            delta = self.namespace.get(name, {}).get(vpn)
+    def tlb_view(self) -> TlbView:
+        """The current data regime's fast maps and native TLBs, for ``refill`` after a memory side
+        exit's tail (which may switch regimes after its access: Linux's user-memory copies end
+        with the SUM write that switches back)."""
+        namespace = self.namespace
+        return namespace.get("RD", {}), namespace.get("WR", {}), self.state.tlbs
+
+    def refill(self, vpn: int, view: TlbView | None = None) -> None:
+        """Copy the fast-map entries of ``vpn`` (filled by the slow path) into the TLBs of the same
+        regime: ``view``'s (``tlb_view``), by default the current one's."""
+        read, write, table = view or self.tlb_view()
+        for maps, writes in ((read, False), (write, True)):
+            delta = maps.get(vpn)
             if delta is not None:
-                self.state.fill(vpn, delta, write)
+                self.state.fill(vpn, delta, writes, table)
 
     # --- floating-point registers (raw 64-bit slots, binary32 NaN-boxed) -----------------------
 
