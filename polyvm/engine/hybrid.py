@@ -111,7 +111,8 @@ class HybridEngine(Interpreter):
         self.global_entered: dict[int, CompiledBlock] = {}
         """The same for the current table of blocks on global pages."""
         self._entered_by_regime: dict[Hashable, dict[int, CompiledBlock]] = {}
-        """``entered`` of every regime and ``global_entered`` of every global pages' table."""
+        """``entered`` of every regime whose native jump table is kept, and ``global_entered`` of
+        every global pages' table."""
         self.compilers: dict[bool, BackgroundCompiler] = {}
         """Background compilers of quick (False) and optimised (True) regions."""
         self.waiting: dict[tuple[int, bool], tuple[CachedBlock, list[CachedBlock]]] = {}
@@ -407,9 +408,16 @@ class HybridEngine(Interpreter):
         super()._regime_changed()
         mmu = self.mmu
         regime, shared = mmu.fetch_regime(), mmu.global_fetch_regime()
-        self.jit.state.select_jumps(regime, shared)
-        self.entered = self._entered_by_regime.setdefault(regime, {})
-        self.global_entered = self._entered_by_regime.setdefault(shared, {})
+        state = self.jit.state
+        state.select_jumps(regime, shared)
+        entered = self._entered_by_regime
+        self.entered = entered.setdefault(regime, {})
+        self.global_entered = entered.setdefault(shared, {})
+        if len(entered) > len(state.jump_tables) + len(state.global_tables):
+            # Regimes whose native jump tables were dropped (context.py JUMP_TABLES_KEPT) start
+            # afresh when they come back: their lists go too.
+            self._entered_by_regime = {key: blocks for key, blocks in entered.items()
+                                       if key in state.jump_tables or key in state.global_tables}
         self.jit.state.switch_tlbs(mmu.regime, mmu.sum_flipped_regime())
 
     def _flush_jump_caches(self) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
 from polyvm.core.errors import ConfigError, InvalidAddress, MemoryAccessError, UnsupportedError
+from polyvm.core.recent import recently_used
 from polyvm.device.bus import MmioMap
 from polyvm.mem.code_tracker import CodeTracker
 from polyvm.mem.leaf_index import LeafIndex
@@ -58,6 +59,11 @@ class FetchRegime(NamedTuple):
     asid: int
     root_ppn: int
     priv: Priv
+
+
+def _new_fast_maps() -> tuple[dict[int, int], dict[int, int]]:
+    """A regime's empty read and write fast maps (virtual page -> RAM delta)."""
+    return {}, {}
 
 
 def in_address_space(regime: Hashable, asid: int) -> bool:
@@ -199,14 +205,7 @@ class SoftMmu:
     def _select_regime(self) -> None:
         key = self._regime_key(self.sum)
         self.regime = key
-        maps = self._regimes.get(key)
-        if maps is None:
-            maps = ({}, {})
-            self._regimes[key] = maps
-            if len(self._regimes) > MAX_REGIMES:
-                self._regimes.popitem(last=False)
-        else:
-            self._regimes.move_to_end(key)
+        maps = recently_used(self._regimes, key, _new_fast_maps, MAX_REGIMES)
         self.rd, self.wr = maps
         if self.on_regime_change is not None:
             self.on_regime_change()

@@ -6,9 +6,10 @@ from polyvm import BlockCache, ExecMode, InstructionLimit, Interpreter, RiscvHar
 from polyvm.arch.riscv64.fuser import FusedKind
 from polyvm.arch.riscv64.translate import RiscvTranslator
 from polyvm.engine.interpreter.block_cache import WHOLE_PAGE_AFTER
+from polyvm.engine.interpreter.engine import JUMP_CACHES_KEPT
 from polyvm.engine.interpreter.pycodegen import generate_source
 from polyvm.ir.block import IRBlock, IRBuilder, Op
-from polyvm.mem.paging import PagingMode
+from polyvm.mem.paging import PagingMode, Priv
 
 RAM = 0x8000_0000
 
@@ -181,3 +182,13 @@ def test_evicted_translations_leave_the_jump_caches():
         engine._lookup(pc)
     assert RAM not in engine.jump_cache
     assert RAM + 4 in engine.jump_cache and RAM + 8 in engine.jump_cache
+
+
+def test_jump_caches_are_kept_for_recent_address_spaces_only():
+    """A guest that runs many processes does not keep a jump cache for each one it ever ran."""
+    engine = make_engine([0x0000_0013])
+    engine.hart.priv = Priv.S
+    engine.hart._sync_mmu()
+    for asid in range(3 * JUMP_CACHES_KEPT):
+        engine.mmu.set_satp(8 << 60 | asid << 44 | (RAM >> 12) + 0x100)
+    assert len(engine._jump_caches) <= JUMP_CACHES_KEPT

@@ -11,7 +11,7 @@ from guest_code import RAM, link, tools_available
 from polyvm import ExecMode, InstructionLimit, RiscvHart, SoftMmu, VmConfig
 from polyvm.arch.riscv64 import csr as C
 from polyvm.engine.hybrid import HybridEngine
-from polyvm.engine.jit.context import FLIPPED_TLBS, TLBS, Exit, NativeState
+from polyvm.engine.jit.context import FLIPPED_TLBS, JUMP_TABLES_KEPT, TLBS, TLBS_KEPT, Exit, NativeState
 from polyvm.mem.paging import PagingMode, Priv
 
 
@@ -90,3 +90,18 @@ def test_user_copies_between_sum_writes_stay_native(mode):
     assert (hart.read_reg(12), hart.read_reg(15)) == (7 * 3000, 5 * 3000)
     assert (hart.mcause, hart.mepc) == (13, symbols["bad"])
     assert engine.jit.exits[Exit.MEMORY] < 20 and not engine.jit.exits[Exit.HELPER]
+
+
+def test_native_state_is_kept_for_recent_address_spaces_only():
+    """Jump tables, TLBs and the lists of blocks entered in them stay bounded however many
+    address spaces a guest runs (context.py JUMP_TABLES_KEPT and TLBS_KEPT)."""
+    mmu = SoftMmu(1 << 22, PagingMode.NONE, ram_base=RAM)
+    hart = RiscvHart(0, mmu, lambda: 0)
+    engine = HybridEngine(VmConfig().with_exec_mode(ExecMode.HYBRID), hart)
+    hart.priv = Priv.S
+    hart._sync_mmu()
+    for asid in range(3 * JUMP_TABLES_KEPT):
+        mmu.set_satp(8 << 60 | asid << 44 | (RAM >> 12) + 0x100)
+    state = engine.jit.state
+    assert len(state.jump_tables) == JUMP_TABLES_KEPT and len(state.tlb_tables) <= TLBS_KEPT
+    assert len(engine._entered_by_regime) <= JUMP_TABLES_KEPT + len(state.global_tables)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 from polyvm.arch.riscv64.fuser import InstructionFuser
@@ -22,6 +23,7 @@ from polyvm.arch.riscv64.translate import RiscvTranslator
 from polyvm.arch.riscv64.traps import Cause, ExitSlice, GuestTrap
 from polyvm.core.config import VmConfig
 from polyvm.core.protocols import ExitCondition, RunResult
+from polyvm.core.recent import recently_used
 from polyvm.engine.debug import MEMORY_HELPERS, DebugStop, Watchpoint, watch_helpers
 from polyvm.engine.interpreter.block_cache import BlockCache, CachedBlock
 from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, block_code, compile_block, python_function
@@ -36,6 +38,9 @@ SLICE_BLOCKS = 2048
 SLICE_INSTRUCTIONS = 50_000
 """...or fewer when a slice has retired this many instructions (fair round-robin between harts:
 a hart spinning in a self-loop block retires far more instructions per block)."""
+JUMP_CACHES_KEPT = 64
+"""Jump caches of this many fetch regimes (address spaces) are kept, the most recently used
+(core/recent.py); the others' blocks are looked up in the block cache again."""
 
 
 class Interpreter:
@@ -58,9 +63,10 @@ class Interpreter:
         for bits in ("8", "16", "32", "64"):
             self.namespace["U" + bits] = getattr(ram, "u" + bits)
             self.namespace["S" + bits] = getattr(ram, "s" + bits)
-        self._jump_caches: dict[tuple, dict[int, tuple]] = {}
+        self._jump_caches: OrderedDict[tuple, dict[int, tuple]] = OrderedDict()
         """Jump caches by fetch regime, and by ``SoftMmu.global_fetch_regime`` for blocks fetched
-        through global leaves (entries: function, instruction count, CachedBlock, global)."""
+        through global leaves (entries: function, instruction count, CachedBlock, global), of the
+        JUMP_CACHES_KEPT most recently used."""
         self.jump_cache: dict[int, tuple] = {}
         self.global_jump_cache: dict[int, tuple] = {}
         """Blocks on global pages: every address space of the paging mode shares them, so a new
@@ -358,8 +364,8 @@ class Interpreter:
         self.namespace["RD"] = mmu.rd
         self.namespace["WR"] = mmu.wr
         caches = self._jump_caches
-        self.jump_cache = caches.setdefault(mmu.fetch_regime(), {})
-        self.global_jump_cache = caches.setdefault(mmu.global_fetch_regime(), {})
+        self.jump_cache = recently_used(caches, mmu.fetch_regime(), dict, JUMP_CACHES_KEPT)
+        self.global_jump_cache = recently_used(caches, mmu.global_fetch_regime(), dict, JUMP_CACHES_KEPT)
 
     def _flush_jump_caches(self) -> None:
         for cache in self._jump_caches.values():

@@ -51,9 +51,11 @@ from __future__ import annotations
 import collections
 import ctypes
 import enum
+import functools
 from collections.abc import Callable, Hashable
 
 from polyvm.arch.riscv64.hart import HART_CELLS
+from polyvm.core.recent import recently_used
 
 SLOTS = 64
 TLB_ENTRIES = 4096
@@ -114,18 +116,8 @@ def _copy(table: ctypes.Array) -> ctypes.Array:
     return (ctypes.c_uint64 * len(table)).from_buffer_copy(table)
 
 
-def _recent_table(tables: collections.OrderedDict[Hashable, ctypes.Array], key: Hashable,
-                  empty: ctypes.Array, kept: int) -> ctypes.Array:
-    """``key``'s table in ``tables``, most recently used last: a copy of ``empty`` the first time,
-    when the least recently used beyond ``kept`` are dropped."""
-    table = tables.get(key)
-    if table is None:
-        table = tables[key] = _copy(empty)
-        if len(tables) > kept:
-            tables.popitem(last=False)
-    else:
-        tables.move_to_end(key)
-    return table
+_new_tlbs = functools.partial(_copy, EMPTY_TLBS)
+_new_jumps = functools.partial(_copy, EMPTY_JUMPS)
 
 
 def _tlb_slot(vpn: int, write: bool) -> int:
@@ -196,13 +188,13 @@ class NativeState:
         dropped before the next switch (TLBS_KEPT >= 2)."""
         if regime == self.tlb_regime and flipped == self.flipped_regime:
             return
-        table = _recent_table(self.tlb_tables, regime, EMPTY_TLBS, TLBS_KEPT)
+        table = recently_used(self.tlb_tables, regime, _new_tlbs, TLBS_KEPT)
         self.tlbs = table
         self.tlb_regime = regime
         self.context[TLBS] = ctypes.addressof(table)
         self.flipped_regime = flipped
         self.context[FLIPPED_TLBS] = 0 if flipped is None else ctypes.addressof(
-            _recent_table(self.tlb_tables, flipped, EMPTY_TLBS, TLBS_KEPT))
+            recently_used(self.tlb_tables, flipped, _new_tlbs, TLBS_KEPT))
 
     def fill(self, vpn: int, delta: int, write: bool, table: ctypes.Array | None = None) -> None:
         """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB of
@@ -233,7 +225,7 @@ class NativeState:
     def select_jumps(self, regime: Hashable, shared: Hashable) -> None:
         """Make ``regime``'s jump table current, and the table of global pages ``shared`` (new,
         empty ones the first time)."""
-        table = _recent_table(self.jump_tables, regime, EMPTY_JUMPS, JUMP_TABLES_KEPT)
+        table = recently_used(self.jump_tables, regime, _new_jumps, JUMP_TABLES_KEPT)
         self.jumps = table
         self.context[JUMPS] = ctypes.addressof(table)
         self.global_jumps = self.global_tables.get(shared) or self.global_tables.setdefault(
