@@ -128,8 +128,9 @@ class Jit:
         self.blocks_compiled = 0
         self.total_compile_ms = 0.0
         self._decisions = 0
-        self.exits: collections.Counter[Exit] = collections.Counter()
-        """Side exits finished in Python, by reason (dispatch-loop stops are not counted)."""
+        self.exits: collections.Counter[int] = collections.Counter()
+        """Side exits finished in Python, by reason (``Exit`` values; dispatch-loop stops are not
+        counted)."""
         self._run = RUN_FUNCTION(self.backend.compile_dispatch_loop().address)
         self._background: BackgroundCompiler | None = None
         self.bind(namespace or {}, ram_address)
