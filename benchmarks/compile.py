@@ -6,7 +6,7 @@ side by side.
 The guest (benchmarks/guests/straight_code.c) runs ``--functions`` x 256 distinct steps once each;
 every step is a few ALU operations and a data-dependent branch, so a JIT spends its time making code
 it runs once. Each side runs the build that runs the steps and the build that skips them (the same
-code: a data word says whether to run them), and the difference is the time it took to translate and
+code: a word in .data says whether to run them), and the difference is the time it took to translate and
 run the steps. polyvm runs in fresh processes with an empty JIT code cache and translation store
 (POLYVM_CACHE in a temporary folder), so nothing is reused; in JIT mode every block is compiled by
 LLVM before it first runs, in HYBRID mode blocks run once stay in the Python tier. QEMU is
@@ -53,14 +53,14 @@ def polyvm_run(elf: Path, mode: ExecMode) -> dict[str, float]:
 
 
 def fresh_process_run(elf: Path, mode: ExecMode) -> dict[str, float]:
-    """``polyvm_run`` in a new Python process with empty polyvm caches."""
-    env = dict(os.environ, POLYVM_CACHE=tempfile.mkdtemp(prefix="polyvm-compile-"))
+    """``polyvm_run`` in a new Python process with empty polyvm caches (removed after)."""
     script = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
               f"from compile import polyvm_run, ExecMode; "
               f"print(json.dumps(polyvm_run(__import__('pathlib').Path({str(elf)!r}), "
               f"ExecMode({mode.value!r}))))")
-    done = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True,
-                          text=True, timeout=1800)
+    with tempfile.TemporaryDirectory(prefix="polyvm-compile-") as caches:
+        done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, POLYVM_CACHE=caches),
+                              check=True, capture_output=True, text=True, timeout=1800)
     return json.loads(done.stdout.splitlines()[-1])
 
 
@@ -87,6 +87,9 @@ def main() -> int:
     ran, skipped = fresh_process_run(steps, mode), fresh_process_run(skip, mode)
     delta = {key: ran[key] - skipped[key] for key in ran}
     qemu = qemu_seconds(steps) - qemu_seconds(skip)
+    if qemu <= 0.002:
+        raise SystemExit(f"QEMU ran the steps in {qemu * 1000:.1f} ms, within its start-up noise: "
+                         "use more --functions")
     instructions = delta["instructions"]
     polyvm_us, qemu_us = (1e6 * seconds / instructions for seconds in (delta["seconds"], qemu))
     print(f"{'mode':7} {'guest insns':>11} {'blocks':>7} {'compiled':>8} {'polyvm us/insn':>14} "

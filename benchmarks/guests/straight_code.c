@@ -13,7 +13,7 @@
 #define RUN_STEPS 1
 #endif
 
-static volatile int run_steps = RUN_STEPS;
+static volatile int run_steps __attribute__((section(".data"))) = RUN_STEPS; /* not .bss when 0 */
 static volatile uint64_t seed = 0x9e3779b97f4a7c15ull;
 
 #define STEP                                                                  \
