@@ -18,17 +18,14 @@ the ratio, and polyvm's own compile statistics (``Jit.compile_stats``) for those
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from polyvm import ExecMode, VmConfig
+from spike_runs import fresh_process, qemu_seconds, spike_run
+
+from polyvm import ExecMode
 from polyvm.devtools.baremetal import build_baremetal
-from polyvm.machine.spike import SpikeBoard
 
 GUEST = Path(__file__).parent / "guests" / "straight_code.c"
 QEMU_RUNS = 5
@@ -37,12 +34,7 @@ QEMU_RUNS = 5
 def polyvm_run(elf: Path, mode: ExecMode) -> dict[str, float]:
     """One run in this process: instructions, seconds, and the hart's translation and compile
     counts."""
-    board = SpikeBoard(VmConfig().with_exec_mode(mode).with_memory_size(64 << 20), elf)
-    started = time.perf_counter()
-    result = board.run(timeout=1200)
-    elapsed = time.perf_counter() - started
-    if result.exit_code != 0:
-        raise SystemExit(f"{elf.name} failed in polyvm: {result}")
+    result, elapsed, board = spike_run(elf, mode)
     engine = board.engines[0]
     row = {"instructions": result.instructions, "seconds": elapsed,
            "blocks_translated": engine.stats()["blocks_translated"]}
@@ -54,25 +46,9 @@ def polyvm_run(elf: Path, mode: ExecMode) -> dict[str, float]:
 
 def fresh_process_run(elf: Path, mode: ExecMode) -> dict[str, float]:
     """``polyvm_run`` in a new Python process with empty polyvm caches (removed after)."""
-    script = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-              f"from compile import polyvm_run, ExecMode; "
-              f"print(json.dumps(polyvm_run(__import__('pathlib').Path({str(elf)!r}), "
-              f"ExecMode({mode.value!r}))))")
-    with tempfile.TemporaryDirectory(prefix="polyvm-compile-") as caches:
-        done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, POLYVM_CACHE=caches),
-                              check=True, capture_output=True, text=True, timeout=1800)
-    return json.loads(done.stdout.splitlines()[-1])
-
-
-def qemu_seconds(elf: Path) -> float:
-    """The best of QEMU_RUNS whole runs of ``elf``."""
-    best = float("inf")
-    for _ in range(QEMU_RUNS):
-        started = time.perf_counter()
-        subprocess.run(["qemu-system-riscv64", "-M", "spike", "-bios", "none", "-nographic",
-                        "-kernel", str(elf)], check=True, capture_output=True, timeout=600)
-        best = min(best, time.perf_counter() - started)
-    return best
+    # (a detached bundler of the run may still be writing there: object_bundles.py)
+    with tempfile.TemporaryDirectory(prefix="polyvm-compile-", ignore_cleanup_errors=True) as caches:
+        return fresh_process("compile", elf, mode, caches)
 
 
 def main() -> int:
@@ -86,7 +62,7 @@ def main() -> int:
                    for run in (1, 0))
     ran, skipped = fresh_process_run(steps, mode), fresh_process_run(skip, mode)
     delta = {key: ran[key] - skipped[key] for key in ran}
-    qemu = qemu_seconds(steps) - qemu_seconds(skip)
+    qemu = qemu_seconds(steps, QEMU_RUNS) - qemu_seconds(skip, QEMU_RUNS)
     if qemu <= 0.002:
         raise SystemExit(f"QEMU ran the steps in {qemu * 1000:.1f} ms, within its start-up noise: "
                          "use more --functions")

@@ -16,17 +16,14 @@ time, measured with a zero-iteration build, is subtracted.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from polyvm import ExecMode, VmConfig
+from spike_runs import fresh_process, qemu_seconds, spike_run
+
+from polyvm import ExecMode
 from polyvm.devtools.baremetal import build_baremetal
-from polyvm.machine.spike import SpikeBoard
 
 GUESTS = Path(__file__).parent / "guests"
 QEMU_SECONDS = 1.5
@@ -35,35 +32,15 @@ QEMU_SECONDS = 1.5
 
 def polyvm_run(elf: Path, mode: ExecMode) -> tuple[int, float]:
     """(instructions, seconds) of one run in this process."""
-    board = SpikeBoard(VmConfig().with_exec_mode(mode).with_memory_size(64 << 20), elf)
-    started = time.perf_counter()
-    result = board.run(timeout=600)
-    elapsed = time.perf_counter() - started
-    if result.exit_code != 0:
-        raise SystemExit(f"{elf.name} failed in polyvm: {result}")
+    result, elapsed, _ = spike_run(elf, mode, timeout=600)
     return result.instructions, elapsed
 
 
 def fresh_process_run(elf: Path, mode: ExecMode, cold_cache: bool) -> tuple[int, float]:
     """``polyvm_run`` in a new Python process (optionally with an empty JIT code cache)."""
-    env = dict(os.environ)
-    if cold_cache:
-        env["POLYVM_CACHE"] = tempfile.mkdtemp(prefix="polyvm-cold-")
-    script = (f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-              f"from run import polyvm_run, ExecMode; "
-              f"print(json.dumps(polyvm_run(__import__('pathlib').Path({str(elf)!r}), "
-              f"ExecMode({mode.value!r}))))")
-    done = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True,
-                          text=True, timeout=1200)
-    instructions, seconds = json.loads(done.stdout.splitlines()[-1])
+    caches = tempfile.mkdtemp(prefix="polyvm-cold-") if cold_cache else None
+    instructions, seconds = fresh_process("run", elf, mode, caches)
     return instructions, seconds
-
-
-def qemu_seconds(elf: Path) -> float:
-    started = time.perf_counter()
-    subprocess.run(["qemu-system-riscv64", "-M", "spike", "-bios", "none", "-nographic",
-                    "-kernel", str(elf)], check=True, capture_output=True, timeout=600)
-    return time.perf_counter() - started
 
 
 def measure(source: Path, mode: ExecMode, paging: str, seconds: float,
@@ -86,12 +63,12 @@ def measure(source: Path, mode: ExecMode, paging: str, seconds: float,
     assert insns == fixed + n * per_iteration, "instruction count is not linear in ITERATIONS"
     polyvm_mips = insns / elapsed / 1e6
 
-    startup = min(qemu_seconds(build(0)) for _ in range(3))
+    startup = qemu_seconds(build(0), runs=3)
     qemu_n = n
     qemu_time = qemu_seconds(build(qemu_n)) - startup
     if qemu_time < QEMU_SECONDS:
         qemu_n = int(n * QEMU_SECONDS / max(qemu_time, 0.01)) + 1
-    qemu_time = min(qemu_seconds(build(qemu_n)) for _ in range(3)) - startup
+    qemu_time = qemu_seconds(build(qemu_n), runs=3) - startup
     qemu_mips = (fixed + qemu_n * per_iteration) / qemu_time / 1e6
     return {"instructions": insns, "seconds": elapsed, "polyvm_mips": polyvm_mips,
             "qemu_mips": qemu_mips, "ratio": polyvm_mips / qemu_mips}
