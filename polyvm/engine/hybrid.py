@@ -437,8 +437,9 @@ class HybridEngine(Interpreter):
                 entered.clear()
 
     def _drop_jumps(self, pcs: set[int]) -> None:
-        super()._drop_jumps(pcs)
-        self._drop_native_jumps(pcs)
+        if pcs:
+            super()._drop_jumps(pcs)
+            self._drop_native_jumps(pcs)
 
     def _drop_native_jumps(self, pcs: set[int]) -> None:
         """Forget ``pcs`` in the native jump tables that have them: those whose ``entered`` lists

@@ -374,6 +374,8 @@ class Interpreter:
 
     def _drop_jumps(self, pcs: set[int]) -> None:
         """Forget the jump-cache entries of these virtual pcs in every regime."""
+        if not pcs:
+            return  # most sfence.vma of a Linux boot: no block came through that leaf
         for cache in self._jump_caches.values():
             for pc in pcs:
                 cache.pop(pc, None)
