@@ -105,3 +105,27 @@ def test_a_store_file_that_is_not_a_database_is_started_afresh(tmp_path):
     _, regs, _ = run_block(first)
     first.translations.flush()
     assert regs == [0, 5, 10, 80] and first.stored_hits == 0
+
+
+def test_a_page_record_serves_a_later_run_and_rows_serve_what_it_lacks(monkeypatch):
+    """A run that finds a page with the bytes an earlier run recorded takes the blocks from the
+    record, without reading the page's rows; a block the record lacks comes from the rows."""
+    second_block = [ADDI_X1_5, JAL_X0_8]
+    program = PROGRAM + [0] + second_block  # a second block at RAM + 20
+    first = engine(program)
+    run_block(first)
+    first._lookup(RAM + 20)
+    first.translations.flush()  # rows for both blocks, a record with both for these bytes
+    changed_tail = program + [0x13] * 8  # same blocks, other bytes later in the page
+    monkeypatch.setattr(translation_store, "_stores", {})
+    only_first = engine(changed_tail)
+    run_block(only_first)
+    only_first.translations.flush()  # a record for the new bytes with the first block only
+    monkeypatch.setattr(translation_store, "_stores", {})
+    later = engine(changed_tail)
+    _, regs, _ = run_block(later)
+    store = later.translations
+    assert later.stored_hits == 1 and regs == [0, 5, 10, 80]
+    assert RAM >> 12 not in store.rows_read, "the record had the first block"
+    later._lookup(RAM + 20)
+    assert later.stored_hits == 2 and RAM >> 12 in store.rows_read, "the rows had the second"

@@ -12,11 +12,18 @@ on first use (only blocks the JIT compiles or side-exits from need them), and th
 unmarshalled code object run in the engine's namespace. Entries are kept in one SQLite file per
 code version under the polyvm cache (batched_table.py), read a virtual page at a time when a block
 of that page is first looked for.
+
+Page records make that read one query and one unmarshalling: at exit, the blocks a run used in a
+virtual page are written as one record, keyed by a hash of the page's bytes when the run first
+looked in it. A later run that finds the page with the same bytes takes the record; a block the
+record lacks sends it to the page's rows as before. (Reading rows took ~0.3 s of a warm Linux boot's
+~36,000 lookups; benchmarks/boot.py.)
 """
 
 from __future__ import annotations
 
 import array
+import atexit
 import hashlib
 import importlib.util
 import marshal
@@ -117,12 +124,46 @@ class TranslationStore:
                 "SELECT pc, code, tail, rowid FROM tails WHERE variant = ?", (variant,))
         }
         """(pc, code, instruction index) -> row id, or the code object of a tail this process added."""
+        self.records = BatchedTable(
+            path,
+            "CREATE TABLE IF NOT EXISTS pages (variant TEXT, page INTEGER, digest BLOB, entries BLOB,"
+            " PRIMARY KEY (variant, page, digest))",
+            "INSERT OR REPLACE INTO pages VALUES (?,?,?,?)",
+        )
+        self.page_digests: dict[int, bytes] = {}
+        """Virtual page -> hash of its bytes when this run first looked in it."""
+        self.recorded: dict[int, dict[tuple[int, bytes], tuple]] = {}
+        """Virtual page -> the entries of the record it was read from, by (pc, code)."""
+        self.rows_read: set[int] = set()
+        """Pages whose rows were read (all of them but those read from a record, until a block
+        their record lacks is looked for)."""
+        self.used: dict[int, dict[tuple[int, bytes], tuple]] = {}
+        """Virtual page -> the entries this run found or added there, by (pc, code): its record."""
+        atexit.register(self.flush)
 
     def find(self, pc: int, page_code: bytes | memoryview) -> Translation | None:
         """The stored translation at ``pc`` whose code is a prefix of the guest bytes at ``pc``,
         if any; ``page_code`` holds the bytes of ``pc``'s whole page."""
-        if pc >> 12 not in self.pages_read:
-            self._read_page(pc >> 12, page_code)
+        page = pc >> 12
+        if page not in self.pages_read:
+            self._read_page(page, page_code)
+        found = self._match(pc, page_code)
+        if found is None and page not in self.rows_read:
+            self._read_rows(page, page_code)  # the page's record lacks it
+            found = self._match(pc, page_code)
+        if found is None:
+            return None
+        code, (insn_count, byte_size, fused, resumable, successors, python) = found
+        self.used.setdefault(page, {})[pc, code] = found[1]
+        block = StoredIRBlock.__new__(StoredIRBlock)
+        block.__dict__.update(start_pc=pc, insn_count=insn_count, byte_size=byte_size,
+                              phys_page=0, phys_start=0, fused=fused, resumable=bool(resumable),
+                              stored_successors=successors)
+        return Translation(block, code, python)
+
+    def _match(self, pc: int, page_code: bytes | memoryview) -> tuple[bytes, tuple] | None:
+        """The indexed (code, fields) at ``pc`` whose code is at ``pc`` in ``page_code`` (fields
+        read and decoded now if they were not)."""
         entries = self.index.get(pc, ())
         code_at = page_code[pc & 0xFFF:]
         for position, (code, entry) in enumerate(entries):
@@ -133,22 +174,38 @@ class TranslationStore:
                         return None
                 insn_count, byte_size, fused, resumable, successors, python = entry
                 if type(python) is bytes:
-                    python = marshal.loads(python)
-                    successors = tuple(array.array("Q", successors))
-                    entries[position] = (code, (insn_count, byte_size, fused, resumable, successors, python))
-                block = StoredIRBlock.__new__(StoredIRBlock)
-                block.__dict__.update(start_pc=pc, insn_count=insn_count, byte_size=byte_size,
-                                      phys_page=0, phys_start=0, fused=fused, resumable=bool(resumable),
-                                      stored_successors=successors)
-                return Translation(block, code, python)
+                    entry = (insn_count, byte_size, fused, resumable, tuple(array.array("Q", successors)),
+                             marshal.loads(python))
+                    entries[position] = (code, entry)
+                return code, entry
         return None
 
     def _read_page(self, page: int, page_code: bytes | memoryview) -> None:
-        """Index the stored blocks starting in virtual page ``page`` and read the fields of those
-        whose code is in ``page_code`` now: two queries a page, whatever else the store holds for
-        those addresses (other guests' code, other builds of this one: reading every block of a
-        page of OpenSBI's took ~1 ms, reading the whole index ~0.3 s per run)."""
+        """Index the stored blocks of virtual page ``page``: from its record for these bytes if
+        there is one, else from its rows."""
         self.pages_read.add(page)
+        digest = self.page_digests[page] = hashlib.blake2b(page_code, digest_size=16).digest()
+        found = self.records.query("SELECT entries FROM pages WHERE variant = ? AND page = ? AND digest = ?",
+                                   (self.variant, sqlite_int(page), digest))
+        if not found:
+            self._read_rows(page, page_code)
+            return
+        recorded = self.recorded[page] = {}
+        index = self.index
+        for pc, code, *fields in marshal.loads(found[0][0]):
+            recorded[pc, code] = fields = tuple(fields)
+            entries = index.get(pc)
+            if entries is None:
+                index[pc] = [(code, fields)]
+            else:
+                entries.append((code, fields))
+
+    def _read_rows(self, page: int, page_code: bytes | memoryview) -> None:
+        """Index the stored rows of blocks starting in virtual page ``page`` and read the fields of
+        those whose code is in ``page_code`` now: two queries a page, whatever else the store holds
+        for those addresses (other guests' code, other builds of this one: reading every block of
+        a page of OpenSBI's took ~1 ms, reading the whole index ~0.3 s per run)."""
+        self.rows_read.add(page)
         first = page << 12
         index = self.index
         matching: dict[int, tuple[list, int]] = {}
@@ -182,6 +239,7 @@ class TranslationStore:
         successors = block.successors()
         fields = (block.insn_count, block.byte_size, block.fused, block.resumable)
         self.index.setdefault(block.start_pc, []).append((code, (*fields, successors, python)))
+        self.used.setdefault(block.start_pc >> 12, {})[block.start_pc, code] = (*fields, successors, python)
         self.table.add((self.variant, sqlite_int(block.start_pc), code, *fields,
                         array.array("Q", successors).tobytes(), marshal.dumps(python)))
 
@@ -199,8 +257,20 @@ class TranslationStore:
         self.tails.add((self.variant, sqlite_int(pc), code, index, marshal.dumps(python)))
 
     def flush(self) -> None:
+        """Write what waits: rows, tails, and the records of pages where this run used blocks its
+        record did not have."""
+        for page, used in self.used.items():
+            digest = self.page_digests.get(page)
+            recorded = self.recorded.setdefault(page, {})
+            if digest is None or used.keys() <= recorded.keys():
+                continue
+            recorded.update(used)
+            entries = [(pc, code, *fields) for (pc, code), fields in recorded.items()]
+            self.records.add((self.variant, sqlite_int(page), digest, marshal.dumps(entries)))
+        self.used.clear()
         self.table.flush()
         self.tails.flush()
+        self.records.flush()
 
 
 _stores: dict[str, TranslationStore] = {}
