@@ -22,6 +22,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import llvmlite.binding as llvm
 
@@ -38,9 +39,9 @@ PREFIX = "jit_"
 """Names of the functions (and their modules) the backend compiles."""
 
 
-@dataclass(frozen=True)
-class NativeCode:
-    """A compiled function: its native address, name, compile time and object file size."""
+class NativeCode(NamedTuple):
+    """A compiled function: its native address, name, compile time and object file size (a
+    NamedTuple: a warm Linux boot makes ~13,000, and a frozen dataclass is slower to build)."""
 
     address: int
     name: str
@@ -297,6 +298,8 @@ class LlvmBackend:
         self.disk_hits = 0
         self.names = _name_index(cache_dir) if cache_dir is not None else None
         self.bundle_folder = str(cache_dir / BUNDLES) if cache_dir is not None else ""
+        self.bundle_engine = self._engine(0)
+        """Where bundles are linked (see ``_bundled``)."""
         self.key_seed = hashlib.sha256(f"{self.engine.host.host}|{opt_level}|{jit_code_version()}".encode())
         """What starts every content key (copied per key)."""
         if cache_dir is not None:
@@ -384,7 +387,7 @@ class LlvmBackend:
             return None
         # A bundle holds functions of both code generator levels; every bundle is linked into the
         # level-0 engine, once per process (linking objects does not depend on the level).
-        known = self._engine(0).from_bundle(name, os.path.join(self.bundle_folder, entry[0]), entry[1])
+        known = self.bundle_engine.from_bundle(name, os.path.join(self.bundle_folder, entry[0]), entry[1])
         if known is not None:
             self.engine.functions.setdefault(name, known)
             self.disk_hits += 1
