@@ -113,6 +113,10 @@ class SoftMmu:
         self._regimes: OrderedDict[tuple, tuple[dict[int, int], dict[int, int]]] = OrderedDict()
         self.rd: dict[int, int] = {}
         self.wr: dict[int, int] = {}
+        self._fetch_maps: OrderedDict[tuple, dict[int, tuple[int, int, bool]]] = OrderedDict()
+        self.fx: dict[int, tuple[int, int, bool]] = {}
+        """The fetch map of the current fetch regime (``fetch_paddr``): virtual page -> (physical
+        minus virtual address, leaf level, leaf global)."""
         self._reservation = (ctypes.c_uint64 * 1)(NO_RESERVATION)
         """The LR reservation as a RAM offset (see ``reservation``), in memory native code may
         share (``share_reservation``)."""
@@ -203,6 +207,7 @@ class SoftMmu:
         return self._regime_key(not self.sum)
 
     def _select_regime(self) -> None:
+        self.fx = recently_used(self._fetch_maps, self.fetch_regime(), dict, MAX_REGIMES)
         key = self._regime_key(self.sum)
         self.regime = key
         maps = recently_used(self._regimes, key, _new_fast_maps, MAX_REGIMES)
@@ -243,19 +248,19 @@ class SoftMmu:
         self.forget_fast_pages({vpn} | self._superpage_pieces.pop_containing(vpn))
 
     def forget_fast_pages(self, pages: set[int]) -> None:
-        """Drop these virtual pages from the fast maps of every regime."""
-        for rd, wr in self._regimes.values():
-            for vpn in pages:
-                rd.pop(vpn, None)
-                wr.pop(vpn, None)
+        """Drop these virtual pages from the fast maps (and fetch maps) of every regime."""
+        for maps in (*self._regimes.values(), self._fetch_maps.values()):
+            for fast in maps:
+                for vpn in pages:
+                    fast.pop(vpn, None)
 
     def tlb_stats(self) -> TlbStats:
         return self.tlb.stats
 
     def _clear_fast_maps(self) -> None:
-        for rd, wr in self._regimes.values():
-            rd.clear()
-            wr.clear()
+        for maps in (*self._regimes.values(), self._fetch_maps.values()):
+            for fast in maps:
+                fast.clear()
         self._superpage_pieces.clear()
         self._store_frames.clear()
 
@@ -321,6 +326,27 @@ class SoftMmu:
         self.leaf_level = entry.level
         self.leaf_global = entry.global_
         return (entry.ppn << 12) | (vaddr & 0xFFF)
+
+    def fetch_paddr(self, vaddr: int) -> int:
+        """``access_paddr`` of a 2-byte instruction fetch at ``vaddr`` (and ``leaf_level`` and
+        ``leaf_global`` set), through the current regime's fetch map: pages of RAM whose
+        translation and PMP check hold for every fetch in them. The fast maps' invalidations
+        cover it (sfence.vma, satp and privilege changes, PMP writes). A warm Linux boot fetches
+        ~55,000 times through the interpreter's block lookup (benchmarks/boot.py)."""
+        entry = self.fx.get(vaddr >> 12)
+        if entry is not None:
+            delta, self.leaf_level, self.leaf_global = entry
+            return vaddr + delta
+        paddr = self.access_paddr(vaddr, Access.FETCH, 2)
+        ram = self.ram
+        if (
+            ram.base <= paddr < ram.end
+            and len(self.fx) < MAX_FAST_PAGES
+            and self.pmp.page_allows(paddr >> 12, Access.FETCH, self.fetch_priv)
+        ):
+            self.fx[vaddr >> 12] = ((paddr & ~0xFFF) - (vaddr & ~0xFFF), self.leaf_level, self.leaf_global)
+            self._filled(vaddr >> 12)
+        return paddr
 
     def access_paddr(self, vaddr: int, access: Access, size: int) -> int:
         """``translate``, and the access of ``size`` bytes there checked against the PMP (an

@@ -240,3 +240,30 @@ def test_a_page_becoming_code_drops_only_the_store_translations_into_it():
     assert set(t.mmu.wr) == set(), "in every regime"
     t.mmu.store(0x7000, 3, 8)
     assert 0x7 not in t.mmu.wr, "stores to code stay on the slow path"
+
+
+def test_fetch_map_serves_fetches_until_sfence_satp_or_privilege_change():
+    """fetch_paddr keeps a page's fetch translation per fetch regime: a remapped page is seen after
+    sfence.vma (of its address or of all), another address space or privilege has its own map,
+    and a PMP write (flush_tlb_all) empties them."""
+    t = Tables()
+    slot = t.map(0x5000, RAM + 0x6000, V | R | X | A)
+    t.map(0x4020_0000, RAM + 0x20_0000, V | R | X | A | G, level=1)
+    mmu = t.mmu
+    assert mmu.fetch_paddr(0x5010) == RAM + 0x6010 and 0x5 in mmu.fx
+    assert mmu.fetch_paddr(0x4030_0000) == RAM + 0x30_0000
+    assert (mmu.leaf_level, mmu.leaf_global) == (1, True)
+    assert mmu.fetch_paddr(0x5020) == RAM + 0x6020 and (mmu.leaf_level, mmu.leaf_global) == (0, False)
+    mmu.ram.write_int(slot, pte(RAM + 0x7000, V | R | X | A), 8)
+    assert mmu.fetch_paddr(0x5010) == RAM + 0x6010, "stale until sfence.vma, as the spec allows"
+    mmu.sfence_vma(0x5000, None)
+    assert mmu.fetch_paddr(0x5010) == RAM + 0x7010
+    mmu.sfence_vma(0x4020_0000, None)  # the superpage's pieces go with its leaf
+    assert 0x4030_0000 >> 12 not in mmu.fx
+    mmu.set_context(Priv.U, Priv.U, False, False)
+    with pytest.raises(PageFault):
+        mmu.fetch_paddr(0x5010)  # not a user page: U has its own map
+    mmu.set_context(Priv.S, Priv.S, False, False)
+    assert 0x5 in mmu.fx
+    mmu.flush_tlb_all()
+    assert not mmu.fx

@@ -218,7 +218,7 @@ class Interpreter:
         """Physical address of the instruction at ``pc``, or the guest's fetch fault."""
         mmu = self.mmu
         try:
-            phys = mmu.access_paddr(pc, Access.FETCH, 2)
+            phys = mmu.fetch_paddr(pc)
         except PageFault as fault:
             cause = Cause.FETCH_ACCESS if fault.access_fault else Cause.FETCH_PAGE_FAULT
             raise GuestTrap(cause, pc, pc, 0, in_block=False) from None
