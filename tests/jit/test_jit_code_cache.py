@@ -25,7 +25,7 @@ CHILD = textwrap.dedent("""
     from polyvm.engine.jit.jit import Jit
 
     object_bundles.BUNDLE_MIN = int(sys.argv[3])
-    code = build(list(range(9101, 9141, 2)))
+    code = build(list(range(int(sys.argv[4]), int(sys.argv[4]) + 40, 2)))
     blocks = [RiscvTranslator().translate(pc, parcels(code.text)) for pc in code.starts]
     jit = Jit(VmConfig(), opt_level=2, cache_dir=__import__("pathlib").Path(sys.argv[1]))
     handles = [jit.compile(block) for block in blocks]
@@ -42,11 +42,12 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def run_child(cache: Path, bundle_min: int = 1_000_000) -> dict:
-    """Compile (or load) the test blocks in a new process; it bundles the objects it linked loose
-    at exit if there were ``bundle_min``."""
+def run_child(cache: Path, bundle_min: int = 1_000_000, seed: int = 9101) -> dict:
+    """Compile (or load) the test blocks (20 sequences from ``seed`` on) in a new process; it
+    bundles the objects it linked loose at exit if there were ``bundle_min`` (and regroups what it
+    took from bundles if it needs to)."""
     here = str(Path(__file__).resolve().parent)
-    out = subprocess.run([sys.executable, "-c", CHILD, str(cache), here, str(bundle_min)],
+    out = subprocess.run([sys.executable, "-c", CHILD, str(cache), here, str(bundle_min), str(seed)],
                          capture_output=True, text=True, check=True, timeout=120)
     return json.loads(out.stdout)
 
@@ -134,6 +135,27 @@ def test_bundles_are_split_and_a_name_stays_with_the_first_bundle_on_disk(tmp_pa
     (tmp_path / "bundles" / made[0]).unlink()
     latest = make_bundle(tmp_path, index, names[:4])
     assert holders(index, names[:4]) == [latest] * 4, "a deleted bundle's names move on"
+
+
+def test_a_run_that_linked_mostly_other_functions_regroups_its_own(tmp_path):
+    """A run whose functions were spread over bundles mostly made of other runs' functions makes
+    bundles of the ones it used at exit, and they take those names over."""
+    first, index, names = compiled(tmp_path)
+    for seed in (7001, 7101, 7201):
+        run_child(tmp_path, seed=seed)
+    others = [path.stem for path in tmp_path.glob("*.o") if path.stem not in names]
+    half = len(others) // 2
+    (shared,) = make_bundles(tmp_path, index, [*others[:half], *names, *others[half:]])
+    assert set(holders(index, names)) == {shared}
+    again = run_child(tmp_path, bundle_min=1)
+    assert again["results"] == first["results"] and again["hits"] == first["blocks"] + 1
+    deadline = time.monotonic() + 60
+    while set(holders(index, names)) == {shared}:
+        assert time.monotonic() < deadline, "the run did not regroup its functions"
+        time.sleep(0.1)
+    (own,) = set(holders(index, names))
+    assert own != shared and set(holders(index, others)) == {shared}
+    assert run_child(tmp_path)["results"] == first["results"]
 
 
 def holders(index: Path, names: list[str]) -> list[str]:

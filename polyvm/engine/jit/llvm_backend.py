@@ -30,7 +30,7 @@ from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_pa
 from polyvm.engine.interpreter.translation_store import code_version, sources_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
 from polyvm.engine.jit.object_bundles import FOLDER as BUNDLES
-from polyvm.engine.jit.object_bundles import BundleIndex, note_loose
+from polyvm.engine.jit.object_bundles import BundleIndex, note_bundled, note_loose
 from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
 
@@ -387,10 +387,12 @@ class LlvmBackend:
             return None
         # A bundle holds functions of both code generator levels; every bundle is linked into the
         # level-0 engine, once per process (linking objects does not depend on the level).
-        known = self.bundle_engine.from_bundle(name, os.path.join(self.bundle_folder, entry[0]), entry[1])
+        bundle = os.path.join(self.bundle_folder, entry[0])
+        known = self.bundle_engine.from_bundle(name, bundle, entry[1])
         if known is not None:
             self.engine.functions.setdefault(name, known)
             self.disk_hits += 1
+            note_bundled(self.cache_dir, self.names.path, name, entry[1], bundle)
         return known
 
     def _add_loose(self, name: str, data: bytes) -> tuple[int, int]:

@@ -11,6 +11,11 @@ index which bundle holds each function (a name stays with the first bundle still
 bigger process does not scatter a boot's functions). A later process that needs a bundled function
 adds its whole bundle once (llvm_backend.py) and finds the others there.
 
+A process that took its functions from bundles mostly made of others' (a test suite's bundles held
+a Linux boot's functions, and the boot linked 32 bundles, 66 MB, for 27 MB of its own) regroups
+them at exit: the bundler merges the functions it used, in the order it used them, into bundles
+that take those names over (REGROUP_WASTE).
+
 A bundle is only an index over object files that exist anyway: one that is missing, unreadable or
 lacks a function sends the lookup back to the loose file (or to a compile). Bundles are pruned
 like object files (object_pruning.py).
@@ -38,6 +43,11 @@ linked them, so a later run that needs some of them does not link all (one bundl
 60,000 functions was 137 MB)."""
 FOLDER = "bundles"
 """Where bundles go in the object cache folder."""
+REGROUP_WASTE = 2.0
+"""A process regroups the functions it took from bundles (at least BUNDLE_MIN) when the bundles
+it linked were more than this many times as big as those functions' own object files."""
+REGROUP = "regroup"
+"""The bundler's fourth argument when its bundles take their names over."""
 
 
 class BundleIndex:
@@ -60,29 +70,63 @@ class BundleIndex:
 _loose: dict[tuple[Path, Path], dict[str, None]] = {}
 """Functions whose object files this process linked one by one, in link order, by (cache folder,
 name index database)."""
+_from_bundles: dict[tuple[Path, Path], dict[str, int]] = {}
+"""Functions this process took from bundles, in the order it took them, with the sizes of their own
+object files, by (cache folder, name index database)."""
+_bundles_linked: dict[tuple[Path, Path], set[str]] = {}
+"""The paths of the bundles this process linked, by (cache folder, name index database)."""
+
+
+def _noted(notes: dict, folder: Path, index: Path) -> dict:
+    """The notes of ``folder`` and ``index`` in ``notes`` (the first note starts the exit hook)."""
+    if not _loose and not _from_bundles:
+        atexit.register(bundle_at_exit)
+    return notes.setdefault((folder, index), {})
 
 
 def note_loose(folder: Path, index: Path, name: str) -> None:
     """``name``'s object file in ``folder`` was linked on its own (its bundle, if made, is recorded
     in the name index database ``index``)."""
-    if not _loose:
-        atexit.register(bundle_at_exit)
-    _loose.setdefault((folder, index), {})[name] = None
+    _noted(_loose, folder, index)[name] = None
+
+
+def note_bundled(folder: Path, index: Path, name: str, size: int, bundle: str) -> None:
+    """``name`` (its own object file ``size`` bytes) was taken from the bundle at path ``bundle``."""
+    _noted(_from_bundles, folder, index)[name] = size
+    _bundles_linked.setdefault((folder, index), set()).add(bundle)
 
 
 def bundle_at_exit() -> None:
-    """Start a detached bundler for each folder this process linked BUNDLE_MIN loose objects from
-    (the process exits at once; the bundler runs the linker after)."""
+    """Start a detached bundler for each folder this process linked BUNDLE_MIN loose objects from,
+    and one that regroups what it took from bundles if those were mostly others' functions (the
+    process exits at once; the bundlers run the linker after)."""
     if shutil.which("ld") is None:
         return
     for (folder, index), names in _loose.items():
         if len(names) >= BUNDLE_MIN:
             _start_bundler(folder, index, list(names))
+    for (folder, index), used in _from_bundles.items():
+        linked = _size(_bundles_linked[folder, index])
+        if len(used) >= BUNDLE_MIN and linked > REGROUP_WASTE * sum(used.values()):
+            _start_bundler(folder, index, list(used), REGROUP)
     _loose.clear()
+    _from_bundles.clear()
 
 
-def _start_bundler(folder: Path, index: Path, names: list[str]) -> None:
-    """Hand ``names`` to a detached bundler through a file (the process need not wait for it)."""
+def _size(paths: set[str]) -> int:
+    """The bytes of the files at ``paths`` that are there."""
+    total = 0
+    for path in paths:
+        try:
+            total += os.path.getsize(path)
+        except OSError:
+            pass
+    return total
+
+
+def _start_bundler(folder: Path, index: Path, names: list[str], *mode: str) -> None:
+    """Hand ``names`` to a detached bundler through a file (the process need not wait for it);
+    ``mode`` REGROUP makes its bundles take the names over."""
     bundles = folder / FOLDER
     try:
         bundles.mkdir(exist_ok=True)
@@ -90,20 +134,21 @@ def _start_bundler(folder: Path, index: Path, names: list[str]) -> None:
             listing.write("\n".join(names))
         subprocess.Popen(
             [sys.executable, "-m", "polyvm.engine.jit.object_bundles", str(folder), str(index),
-             listing.name],
+             listing.name, *mode],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
     except OSError:
         pass  # a cache: the objects stay loose
 
 
-def make_bundles(folder: Path, index: Path, names: list[str]) -> list[str]:
+def make_bundles(folder: Path, index: Path, names: list[str], take_over: bool = False) -> list[str]:
     """Merge the object files of ``names`` in ``folder`` (those still there), BUNDLE_MAX at a time
-    in the order given, and record the bundles in the name index ``index``; their file names."""
+    in the order given, and record the bundles in the name index ``index`` (``take_over``: see
+    ``make_bundle``); their file names."""
     unique = list(dict.fromkeys(names))
     made = []
     for first in range(0, len(unique), BUNDLE_MAX):
-        bundle = make_bundle(folder, index, unique[first: first + BUNDLE_MAX])
+        bundle = make_bundle(folder, index, unique[first: first + BUNDLE_MAX], take_over)
         if bundle is not None:
             made.append(bundle)
     return made
@@ -121,11 +166,11 @@ def _present(folder: Path, names: list[str]) -> list[tuple[str, Path, int]]:
     return present
 
 
-def make_bundle(folder: Path, index: Path, names: list[str]) -> str | None:
+def make_bundle(folder: Path, index: Path, names: list[str], take_over: bool = False) -> str | None:
     """Merge the object files of ``names`` in ``folder`` (those still there) into one bundle and
-    record it in the name index ``index`` for the names no other bundle on disk holds yet; the
-    bundle's file name, or None if there was nothing to merge or the linker failed (twice: the
-    second time without the files pruned meanwhile)."""
+    record it in the name index ``index`` for the names no other bundle on disk holds yet (for all
+    of them if ``take_over``); the bundle's file name, or None if there was nothing to merge or the
+    linker failed (twice: the second time without the files pruned meanwhile)."""
     for _ in range(2):
         present = _present(folder, names)
         if not present:
@@ -147,16 +192,17 @@ def make_bundle(folder: Path, index: Path, names: list[str]) -> str | None:
     recorded = BundleIndex(index)
     held = {bundle for bundle, _ in recorded.bundles.values() if (target.parent / bundle).exists()}
     recorded.add([(name, size) for name, _, size in present
-                  if recorded.bundles.get(name, ("",))[0] not in held], target.name)
+                  if take_over or recorded.bundles.get(name, ("",))[0] not in held], target.name)
     return target.name
 
 
 def main() -> None:
-    """The bundler: ``folder``, ``index`` and a file of function names (deleted once read)."""
+    """The bundler: ``folder``, ``index``, a file of function names (deleted once read) and
+    REGROUP if its bundles take the names over."""
     folder, index, listing = (Path(arg) for arg in sys.argv[1:4])
     names = listing.read_text().split()
     listing.unlink()
-    make_bundles(folder, index, names)
+    make_bundles(folder, index, names, take_over=sys.argv[4:] == [REGROUP])
 
 
 if __name__ == "__main__":
