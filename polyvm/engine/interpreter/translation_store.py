@@ -133,7 +133,9 @@ class TranslationStore:
         self.page_digests: dict[int, bytes] = {}
         """Virtual page -> hash of its bytes when this run first looked in it."""
         self.recorded: dict[int, dict[tuple[int, bytes], tuple]] = {}
-        """Virtual page -> the entries of the record it was read from, by (pc, code)."""
+        """Virtual page -> the entries of the record it was read from, by (pc, code), their fields
+        as rows hold them (a record may hold blocks of many runs: only those a run uses are
+        unmarshalled)."""
         self.rows_read: set[int] = set()
         """Pages whose rows were read (all of them but those read from a record, until a block
         their record lacks is looked for)."""
@@ -192,7 +194,7 @@ class TranslationStore:
             return
         recorded = self.recorded[page] = {}
         index = self.index
-        for pc, code, *fields in marshal.loads(found[0][0]):
+        for pc, code, *fields in marshal.loads(found[0][0]):  # fields as rows hold them: decoded when used
             recorded[pc, code] = fields = tuple(fields)
             entries = index.get(pc)
             if entries is None:
@@ -262,9 +264,13 @@ class TranslationStore:
         for page, used in self.used.items():
             digest = self.page_digests.get(page)
             recorded = self.recorded.setdefault(page, {})
-            if digest is None or used.keys() <= recorded.keys():
+            new = used.keys() - recorded.keys()
+            if digest is None or not new:
                 continue
-            recorded.update(used)
+            for key in new:
+                insn_count, byte_size, fused, resumable, successors, python = used[key]
+                recorded[key] = (insn_count, byte_size, fused, resumable,
+                                 array.array("Q", successors).tobytes(), marshal.dumps(python))
             entries = [(pc, code, *fields) for (pc, code), fields in recorded.items()]
             self.records.add((self.variant, sqlite_int(page), digest, marshal.dumps(entries)))
         self.used.clear()
