@@ -43,7 +43,7 @@ linked them, so a later run that needs some of them does not link all (one bundl
 60,000 functions was 137 MB)."""
 FOLDER = "bundles"
 """Where bundles go in the object cache folder."""
-REGROUP_WASTE = 2.0
+REGROUP_WASTE = 1.5
 """A process regroups the functions it took from bundles (at least BUNDLE_MIN) when the bundles
 it linked were more than this many times as big as those functions' own object files."""
 REGROUP = "regroup"
