@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from guest_code import tools_available
 
-from polyvm.engine.jit.object_bundles import BundleIndex, make_bundle, make_bundles
+from polyvm.engine.jit.object_bundles import BundleIndex, make_bundle, make_bundles, strays
 
 CHILD = textwrap.dedent("""
     import json, sys, time
@@ -24,7 +24,7 @@ CHILD = textwrap.dedent("""
     from polyvm.engine.jit import object_bundles
     from polyvm.engine.jit.jit import Jit
 
-    object_bundles.BUNDLE_MIN = int(sys.argv[3])
+    object_bundles.BUNDLE_MIN = object_bundles.REGROUP_MIN_WASTE = int(sys.argv[3])
     code = build(list(range(int(sys.argv[4]), int(sys.argv[4]) + 40, 2)))
     blocks = [RiscvTranslator().translate(pc, parcels(code.text)) for pc in code.starts]
     jit = Jit(VmConfig(), opt_level=2, cache_dir=__import__("pathlib").Path(sys.argv[1]))
@@ -44,8 +44,8 @@ CHILD = textwrap.dedent("""
 
 def run_child(cache: Path, bundle_min: int = 1_000_000, seed: int = 9101) -> dict:
     """Compile (or load) the test blocks (20 sequences from ``seed`` on) in a new process; it
-    bundles the objects it linked loose at exit if there were ``bundle_min`` (and regroups what it
-    took from bundles if it needs to)."""
+    bundles the objects it linked loose at exit if there were ``bundle_min``, and regroups the
+    functions it took from bundles it hardly used if those wasted ``bundle_min`` bytes."""
     here = str(Path(__file__).resolve().parent)
     out = subprocess.run([sys.executable, "-c", CHILD, str(cache), here, str(bundle_min), str(seed)],
                          capture_output=True, text=True, check=True, timeout=120)
@@ -175,3 +175,11 @@ def test_cut_objects_and_bundles_are_compiled_again_not_linked(tmp_path):
     second = run_child(tmp_path)
     assert second["hits"] == first["blocks"] + 1 - 6, "six functions compiled again"
     assert second["results"] == first["results"]
+
+
+def test_strays_are_the_functions_of_bundles_a_run_hardly_used(tmp_path):
+    full, sparse = tmp_path / "full.o", tmp_path / "sparse.o"
+    full.write_bytes(b"\0" * 1000)
+    sparse.write_bytes(b"\0" * 1000)
+    used = {"a": (600, str(full)), "b": (60, str(sparse)), "c": (300, str(full)), "d": (40, str(sparse))}
+    assert strays(used) == (["b", "d"], 900)

@@ -11,10 +11,11 @@ index which bundle holds each function (a name stays with the first bundle still
 bigger process does not scatter a boot's functions). A later process that needs a bundled function
 adds its whole bundle once (llvm_backend.py) and finds the others there.
 
-A process that took its functions from bundles mostly made of others' (a test suite's bundles held
-a Linux boot's functions, and the boot linked 32 bundles, 66 MB, for 27 MB of its own) regroups
-them at exit: the bundler merges the functions it used, in the order it used them, into bundles
-that take those names over (REGROUP_WASTE).
+A process that took functions from bundles mostly made of others' (a test suite's bundles held a
+Linux boot's functions, and the boot linked 32 bundles, 66 MB, for 27 MB of its own) regroups them
+at exit: the bundler merges the functions it took from such bundles, in the order it took them,
+into bundles that take those names over (``strays``). Bundles a process mostly used stay as they
+are, so the few functions each run adds or drops do not make it bundle everything again.
 
 A bundle is only an index over object files that exist anyway: one that is missing, unreadable or
 lacks a function sends the lookup back to the loose file (or to a compile). Bundles are pruned
@@ -43,9 +44,12 @@ linked them, so a later run that needs some of them does not link all (one bundl
 60,000 functions was 137 MB)."""
 FOLDER = "bundles"
 """Where bundles go in the object cache folder."""
-REGROUP_WASTE = 1.5
-"""A process regroups the functions it took from bundles (at least BUNDLE_MIN) when the bundles
-it linked were more than this many times as big as those functions' own object files."""
+STRAY_SHARE = 0.5
+"""A function taken from a bundle that the process used less than this share of (by the sizes of
+its functions' own object files against the bundle's) is a stray."""
+REGROUP_MIN_WASTE = 8 << 20
+"""A process regroups its strays when the bundles they came from held this many bytes it did not
+use (a few bundles' worth: a handful of strays in one bundle is not worth a linker run)."""
 REGROUP = "regroup"
 """The bundler's fourth argument when its bundles take their names over."""
 
@@ -70,11 +74,9 @@ class BundleIndex:
 _loose: dict[tuple[Path, Path], dict[str, None]] = {}
 """Functions whose object files this process linked one by one, in link order, by (cache folder,
 name index database)."""
-_from_bundles: dict[tuple[Path, Path], dict[str, int]] = {}
+_from_bundles: dict[tuple[Path, Path], dict[str, tuple[int, str]]] = {}
 """Functions this process took from bundles, in the order it took them, with the sizes of their own
-object files, by (cache folder, name index database)."""
-_bundles_linked: dict[tuple[Path, Path], set[str]] = {}
-"""The paths of the bundles this process linked, by (cache folder, name index database)."""
+object files and the bundles' paths, by (cache folder, name index database)."""
 
 
 def _noted(notes: dict, folder: Path, index: Path) -> dict:
@@ -92,8 +94,7 @@ def note_loose(folder: Path, index: Path, name: str) -> None:
 
 def note_bundled(folder: Path, index: Path, name: str, size: int, bundle: str) -> None:
     """``name`` (its own object file ``size`` bytes) was taken from the bundle at path ``bundle``."""
-    _noted(_from_bundles, folder, index)[name] = size
-    _bundles_linked.setdefault((folder, index), set()).add(bundle)
+    _noted(_from_bundles, folder, index)[name] = (size, bundle)
 
 
 def bundle_at_exit() -> None:
@@ -106,22 +107,30 @@ def bundle_at_exit() -> None:
         if len(names) >= BUNDLE_MIN:
             _start_bundler(folder, index, list(names))
     for (folder, index), used in _from_bundles.items():
-        linked = _size(_bundles_linked[folder, index])
-        if len(used) >= BUNDLE_MIN and linked > REGROUP_WASTE * sum(used.values()):
-            _start_bundler(folder, index, list(used), REGROUP)
+        names, wasted = strays(used)
+        if wasted >= REGROUP_MIN_WASTE:
+            _start_bundler(folder, index, names, REGROUP)
     _loose.clear()
     _from_bundles.clear()
 
 
-def _size(paths: set[str]) -> int:
-    """The bytes of the files at ``paths`` that are there."""
-    total = 0
-    for path in paths:
+def strays(used: dict[str, tuple[int, str]]) -> tuple[list[str], int]:
+    """The functions of ``used`` (name -> own object size, bundle path) taken from bundles the
+    process used less than STRAY_SHARE of, in order, and the bytes of those bundles it did not use."""
+    used_bytes: dict[str, int] = {}
+    for size, bundle in used.values():
+        used_bytes[bundle] = used_bytes.get(bundle, 0) + size
+    wasted = 0
+    sparse = set()
+    for bundle, size in used_bytes.items():
         try:
-            total += os.path.getsize(path)
+            whole = os.path.getsize(bundle)
         except OSError:
-            pass
-    return total
+            continue
+        if size < STRAY_SHARE * whole:
+            sparse.add(bundle)
+            wasted += whole - size
+    return [name for name, (_, bundle) in used.items() if bundle in sparse], wasted
 
 
 def _start_bundler(folder: Path, index: Path, names: list[str], *mode: str) -> None:
