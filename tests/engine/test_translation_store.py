@@ -129,3 +129,22 @@ def test_a_page_record_serves_a_later_run_and_rows_serve_what_it_lacks(monkeypat
     assert RAM >> 12 not in store.rows_read, "the record had the first block"
     later._lookup(RAM + 20)
     assert later.stored_hits == 2 and RAM >> 12 in store.rows_read, "the rows had the second"
+
+
+def test_a_record_far_bigger_than_what_a_run_used_is_cut_down_to_it(monkeypatch):
+    """Records gather the blocks of every run that saw the page's bytes; one that holds more than
+    RECORD_SLACK times what a run used is rewritten with just that."""
+    jumps = [0x0040006F] * 6  # jal x0, 4: six one-instruction blocks in a row
+    first = engine(jumps)
+    for index in range(6):
+        first._lookup(RAM + 4 * index)
+    first.translations.flush()
+    monkeypatch.setattr(translation_store, "_stores", {})
+    second = engine(jumps)
+    second._lookup(RAM)
+    assert len(second.translations.recorded[RAM >> 12]) == 6
+    second.translations.flush()
+    monkeypatch.setattr(translation_store, "_stores", {})
+    third = engine(jumps)
+    third._lookup(RAM)
+    assert third.stored_hits == 1 and len(third.translations.recorded[RAM >> 12]) == 1

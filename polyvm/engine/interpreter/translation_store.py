@@ -63,6 +63,10 @@ def code_version() -> str:
 
 
 M64 = (1 << 64) - 1
+RECORD_SLACK = 2
+"""A page's record is rewritten with just the blocks a run used there when it holds more than this
+many times as many: records had gathered the blocks of a whole test suite's runs, and a warm Linux
+boot read 135 MB of them for the 36,000 blocks it uses (benchmarks/boot.py)."""
 
 
 class StoredIRBlock(IRBlock):
@@ -260,13 +264,17 @@ class TranslationStore:
 
     def flush(self) -> None:
         """Write what waits: rows, tails, and the records of pages where this run used blocks its
-        record did not have."""
+        record did not have, or far fewer than it has (RECORD_SLACK)."""
         for page, used in self.used.items():
             digest = self.page_digests.get(page)
-            recorded = self.recorded.setdefault(page, {})
+            recorded = self.recorded.get(page, {})
             new = used.keys() - recorded.keys()
-            if digest is None or not new:
+            bloated = len(recorded) > RECORD_SLACK * len(used)
+            if digest is None or not (new or bloated):
                 continue
+            if bloated:
+                recorded = {key: recorded[key] for key in used.keys() & recorded.keys()}
+            self.recorded[page] = recorded
             for key in new:
                 insn_count, byte_size, fused, resumable, successors, python = used[key]
                 recorded[key] = (insn_count, byte_size, fused, resumable,
