@@ -418,7 +418,7 @@ class HybridEngine(Interpreter):
             # afresh when they come back: their lists go too.
             self._entered_by_regime = {key: blocks for key, blocks in entered.items()
                                        if key in state.jump_tables or key in state.global_tables}
-        self.jit.state.switch_tlbs(mmu.regime, mmu.sum_flipped_regime())
+        state.switch_tlbs(mmu.regime, mmu.sum_flipped_regime())
 
     def _flush_jump_caches(self) -> None:
         super()._flush_jump_caches()
@@ -437,9 +437,8 @@ class HybridEngine(Interpreter):
                 entered.clear()
 
     def _drop_jumps(self, pcs: set[int]) -> None:
-        if pcs:
-            super()._drop_jumps(pcs)
-            self._drop_native_jumps(pcs)
+        super()._drop_jumps(pcs)
+        self._drop_native_jumps(pcs)
 
     def _drop_native_jumps(self, pcs: set[int]) -> None:
         """Forget ``pcs`` in the native jump tables that have them: those whose ``entered`` lists

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ctypes
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import NamedTuple
 
 from polyvm.core.errors import ConfigError, InvalidAddress, MemoryAccessError, UnsupportedError
@@ -247,20 +247,25 @@ class SoftMmu:
         self.tlb.flush(vpn, asid)
         self.forget_fast_pages({vpn} | self._superpage_pieces.pop_containing(vpn))
 
+    def _all_fast_maps(self) -> Iterator[dict]:
+        """The read and write fast maps and the fetch maps of every regime kept."""
+        for rd, wr in self._regimes.values():
+            yield rd
+            yield wr
+        yield from self._fetch_maps.values()
+
     def forget_fast_pages(self, pages: set[int]) -> None:
         """Drop these virtual pages from the fast maps (and fetch maps) of every regime."""
-        for maps in (*self._regimes.values(), self._fetch_maps.values()):
-            for fast in maps:
-                for vpn in pages:
-                    fast.pop(vpn, None)
+        for fast in self._all_fast_maps():
+            for vpn in pages:
+                fast.pop(vpn, None)
 
     def tlb_stats(self) -> TlbStats:
         return self.tlb.stats
 
     def _clear_fast_maps(self) -> None:
-        for maps in (*self._regimes.values(), self._fetch_maps.values()):
-            for fast in maps:
-                fast.clear()
+        for fast in self._all_fast_maps():
+            fast.clear()
         self._superpage_pieces.clear()
         self._store_frames.clear()
 

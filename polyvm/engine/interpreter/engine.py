@@ -374,8 +374,6 @@ class Interpreter:
 
     def _drop_jumps(self, pcs: set[int]) -> None:
         """Forget the jump-cache entries of these virtual pcs in every regime."""
-        if not pcs:
-            return  # most sfence.vma of a Linux boot: no block came through that leaf
         for cache in self._jump_caches.values():
             for pc in pcs:
                 cache.pop(pc, None)
@@ -386,7 +384,9 @@ class Interpreter:
         fences single addresses thousands of times (benchmarks/boot.py). With only an ASID, the
         entries of that ASID's regimes (global ones stay, as the privileged spec says)."""
         if vaddr is not None:
-            self._drop_jumps(self._pcs_by_leaf.pop_containing(vaddr >> 12))
+            pcs = self._pcs_by_leaf.pop_containing(vaddr >> 12)
+            if pcs:  # most of a Linux boot's: no block came through that leaf
+                self._drop_jumps(pcs)
         elif asid is None:
             self._flush_jump_caches()
         else:

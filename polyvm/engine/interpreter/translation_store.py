@@ -69,6 +69,13 @@ many times as many: records had gathered the blocks of a whole test suite's runs
 boot read 135 MB of them for the 36,000 blocks it uses (benchmarks/boot.py)."""
 
 
+def _stored_fields(insn_count: int, byte_size: int, fused: int, resumable: bool,
+                   successors: tuple[int, ...], python: object) -> tuple:
+    """A block's fields as rows and page records hold them (successors packed, code marshalled)."""
+    packed = array.array("Q", successors).tobytes()
+    return insn_count, byte_size, fused, resumable, packed, marshal.dumps(python)
+
+
 class StoredIRBlock(IRBlock):
     """An IRBlock read from the store; ``stmts`` comes from ``rebuild`` (a translation of the same
     bytes) when first used. What the JIT asks of most blocks (``resumable``, ``successors``) is
@@ -241,13 +248,11 @@ class TranslationStore:
 
     def add(self, block: IRBlock, python: object) -> None:
         """Keep ``block`` (translated from ``block.code`` at its start pc) and its Python code."""
-        code = block.code
-        successors = block.successors()
-        fields = (block.insn_count, block.byte_size, block.fused, block.resumable)
-        self.index.setdefault(block.start_pc, []).append((code, (*fields, successors, python)))
-        self.used.setdefault(block.start_pc >> 12, {})[block.start_pc, code] = (*fields, successors, python)
-        self.table.add((self.variant, sqlite_int(block.start_pc), code, *fields,
-                        array.array("Q", successors).tobytes(), marshal.dumps(python)))
+        pc, code = block.start_pc, block.code
+        fields = (block.insn_count, block.byte_size, block.fused, block.resumable, block.successors(), python)
+        self.index.setdefault(pc, []).append((code, fields))
+        self.used.setdefault(pc >> 12, {})[pc, code] = fields
+        self.table.add((self.variant, sqlite_int(pc), code, *_stored_fields(*fields)))
 
     def find_tail(self, pc: int, code: bytes, index: int) -> object | None:
         """The Python code object of the tail from instruction ``index`` of the block at ``pc``
@@ -276,9 +281,7 @@ class TranslationStore:
                 recorded = {key: recorded[key] for key in used.keys() & recorded.keys()}
             self.recorded[page] = recorded
             for key in new:
-                insn_count, byte_size, fused, resumable, successors, python = used[key]
-                recorded[key] = (insn_count, byte_size, fused, resumable,
-                                 array.array("Q", successors).tobytes(), marshal.dumps(python))
+                recorded[key] = _stored_fields(*used[key])
             entries = [(pc, code, *fields) for (pc, code), fields in recorded.items()]
             self.records.add((self.variant, sqlite_int(page), digest, marshal.dumps(entries)))
         self.used.clear()

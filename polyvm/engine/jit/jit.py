@@ -281,10 +281,10 @@ class Jit:
         if reason is Exit.EXIT_CHECK:
             return self.namespace["XC"](pc)
         index = ctx[INDEX]
-        view = self.tlb_view()
+        view = self.tlb_view() if reason is Exit.MEMORY else None
         pc = compiled.tails.function(index)()
         ctx[ICOUNT] += compiled.block.insn_count - index
-        if reason is Exit.MEMORY:
+        if view is not None:
             self.refill(ctx[ADDR] >> 12, view)
         return pc
 
