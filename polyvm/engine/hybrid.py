@@ -128,6 +128,9 @@ class HybridEngine(Interpreter):
         self.slice_scale = 1 if config.icount else NATIVE_SLICE_SCALE
         self._recording_members = False
         """Set while ``_install_recorded_region`` translates a region's members."""
+        self.dropped: dict[tuple[int, int], CompiledBlock] = {}
+        """Blocks left the jump tables since native code was last entered, by (id of the entered
+        dict they left, pc): ``_dropped_while_running``."""
         super().__init__(config, hart)
         self.jit.bind(self.namespace, self.mmu.ram.host_address)
         self.jit.namespace = self.namespace
@@ -178,6 +181,7 @@ class HybridEngine(Interpreter):
         python = 0
         pending = 0  # instructions to count if an ExitSlice ends what runs (the interpreter's rule)
         pc = hart.pc
+        dropped = self.dropped
         try:
             while left > 0 and hart.instret < limit:
                 entry = self.jump_cache.get(pc)
@@ -197,6 +201,8 @@ class HybridEngine(Interpreter):
                     hart.instret += pending
                     continue
                 self._enter(pc, compiled, entry[3])
+                if dropped:
+                    dropped.clear()
                 ctx[ICOUNT] = 0
                 ctx[LIMIT] = limit - hart.instret
                 ctx[BLOCKS] = left
@@ -213,10 +219,13 @@ class HybridEngine(Interpreter):
                     pc = self.namespace["XC"](pc)
                 elif reason in SIDE_EXITS:
                     head = ctx[REGION]
-                    region = (self.entered if jit.state.uses_own_jump(head) else self.global_entered)[head]
+                    entered = self.entered if jit.state.uses_own_jump(head) else self.global_entered
+                    region = entered.get(head) or self._dropped_while_running(head)
                     tails = region.tails if ctx[BLOCK] == ctx[REGION] else region.members[ctx[BLOCK]]
                     index = ctx[INDEX]
                     hart.instret -= index
+                    if jit.pending_error is not None:
+                        jit.raise_pending()
                     pending = tails.block.insn_count
                     jit.exits[reason] += 1  # the int: Exit(reason) costs ~1 us a side exit
                     if reason == Exit.MEMORY:
@@ -237,6 +246,13 @@ class HybridEngine(Interpreter):
         self.python_blocks += python
         self.dispatches += budget - left
         self._sample(hart.pc)
+
+    def _dropped_while_running(self, head: int) -> CompiledBlock:
+        """The region ``head`` that a load or store native code had ``memory_call`` do dropped from
+        the jump tables while it ran (a store into its own code): its side exit still finishes in
+        its tails, as the interpreter finishes a block whose code it overwrote."""
+        dropped = self.dropped
+        return dropped.get((id(self.entered), head)) or dropped[id(self.global_entered), head]
 
     def _enter(self, pc: int, compiled: CompiledBlock, shared: bool) -> None:
         """Let native code enter ``compiled`` at ``pc``: put it in the current regime's jump
@@ -444,11 +460,13 @@ class HybridEngine(Interpreter):
         """Forget ``pcs`` in the native jump tables that have them: those whose ``entered`` lists
         them (``_enter`` is the only writer of the tables). Probing every table for every pc took
         ~0.15 s of a warm Linux boot, mostly for sfence.vma (benchmarks/boot.py)."""
-        drop = self.jit.state.drop_jump
+        drop, dropped = self.jit.state.drop_jump, self.dropped
         for key, entered in self._entered_by_regime.items():
             for pc in pcs:
-                if entered.pop(pc, None) is not None:
+                compiled = entered.pop(pc, None)
+                if compiled is not None:
                     drop(key, pc)
+                    dropped[id(entered), pc] = compiled
 
     def _release(self, dropped: list[CachedBlock]) -> None:
         """Dropped translations take their native code with them; compiles still in flight for
@@ -479,5 +497,6 @@ class HybridEngine(Interpreter):
                 "compile_time_ms": round(jit.total_compile_time_ms, 1),
                 "code_cache_size": self.code_cache_size,
                 "exits": {Exit(reason).name: n for reason, n in self.jit.exits.items()},
+                "memory_calls": self.jit.memory_calls,
             },
         )

@@ -258,4 +258,5 @@ def test_amo_loop_in_the_jit_engine_matches_the_interpreter():
     assert (pc, mepc, mcause, mtval) == (HANDLER, RAM + 32, Cause.STORE_MISALIGNED, DATA + 4)
     assert instret == 2 + 6 * LOOPS, "the slice ends at the trap, the misaligned AMO not retired"
     assert engine.native_blocks >= LOOPS
-    assert engine.jit.exits == Counter({Exit.MEMORY: 2}), "the store's TLB miss and the misaligned AMO"
+    assert engine.jit.exits == Counter({Exit.MEMORY: 1}), "the misaligned AMO"
+    assert engine.jit.memory_calls == 1, "the store's TLB miss"

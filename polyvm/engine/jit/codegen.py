@@ -12,7 +12,10 @@ Guest slots live in SSA values inside the block and are stored back at its end. 
 take an inline fast path through the direct-mapped TLBs in the context block. What the native
 code does not do itself leaves it through a *side exit*:
 
-* a TLB miss or a misaligned access (size > 1) -> ``Exit.MEMORY`` with the guest address;
+* a load or store that misses the TLB or is misaligned (size > 1) first calls the context's
+  MEMORY_CALL (jit.py ``memory_call``: the Python slow path, device registers included) and goes
+  on; only when that fails (a fault) does it leave -> ``Exit.MEMORY`` with the guest address; so
+  do atomics (AMO, LR, SC) on a miss;
 * a CALL of a helper -> ``Exit.HELPER``, except the AMO, LR and SC helpers (``INLINE_HELPERS``):
   an AMO runs inline as one ``atomicrmw`` on a write-TLB hit, LR on a read-TLB hit and SC on a
   write-TLB hit with the reservation in the context block; they take the memory side exit otherwise.
@@ -60,6 +63,7 @@ from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
     BLOCKS,
+    CALL_VALUE,
     FLIPPED_TLBS,
     GLOBAL_JUMP_ENTRIES,
     GLOBAL_JUMPS,
@@ -68,6 +72,7 @@ from polyvm.engine.jit.context import (
     JUMP_ENTRIES,
     JUMPS,
     LIMIT,
+    MEMORY_CALL,
     PC,
     READ_TLB,
     REASON,
@@ -103,6 +108,8 @@ LIKELY = "!0"
 METADATA = f'{LIKELY} = !{{!"branch_weights", i32 1000, i32 1}}'
 ARGS = "ptr noalias %regs, ptr noalias %ram, ptr noalias %ctx"
 COUNTERS = "i64 %icount, i64 %blocks"
+STORE_CALL = 16
+"""Set in MEMORY_CALL's ``op`` argument (the access size otherwise) for a store."""
 REGION_COPIES = 6
 """Copies of member blocks one region function may inline (its code grows with each)."""
 
@@ -214,8 +221,9 @@ class _BlockCodegen:
         result = self.new(f"musttail call i64 {code}({ARGS}, i64 {icount}, i64 {left})")
         self.put(f"ret i64 {result}")
 
-    def side_exit(self, ok: str | None, reason: Exit, addr: Value) -> None:
-        """Leave at the last instruction boundary unless ``ok`` (always leave if ``ok`` is None)."""
+    def side_exit(self, ok: str | None, reason: Exit, addr: Value) -> str | None:
+        """Leave at the last instruction boundary unless ``ok`` (always leave if ``ok`` is None);
+        the label the code goes on at (None if it always leaves)."""
         cont = None
         if ok is not None:
             out, cont = self.label("exit"), self.label("ok")
@@ -229,6 +237,7 @@ class _BlockCodegen:
         self.stop(self.new(f"add i64 {self.icount}, {index}") if index else self.icount, reason, pc)
         if cont is not None:
             self.lines.append(f"{cont}:")
+        return cont
 
     # --- statements ----------------------------------------------------------------------------
 
@@ -353,8 +362,9 @@ class _BlockCodegen:
         self.body()
         self.block, self.icount, self.blocks, self.temps, self.resume = saved
 
-    def host_pointer(self, addr: Value, size: int, tlb: int) -> str:
-        """The host address of a ``size``-byte access at ``addr`` (fast path; else a side exit)."""
+    def tlb_entry(self, addr: Value, size: int, tlb: int) -> tuple[str, str]:
+        """(hit, TLB entry pointer) of a ``size``-byte access at ``addr``: hit when the entry's tag
+        is ``addr``'s page and the access is aligned."""
         a = lit(addr)
         vpn = self.new(f"lshr i64 {a}, 12")
         slot = self.new(f"shl i64 {self.new(f'and i64 {vpn}, {TLB_ENTRIES - 1}')}, 1")
@@ -364,25 +374,62 @@ class _BlockCodegen:
         if size > 1:
             aligned = self.new(f"icmp eq i64 {self.new(f'and i64 {a}, {size - 1}')}, 0")
             ok = self.new(f"and i1 {ok}, {aligned}")
-        self.side_exit(ok, Exit.MEMORY, addr)
+        return ok, entry
+
+    def ram_pointer(self, addr: Value, entry: str) -> str:
+        """The host address of ``addr`` through its (hit) TLB ``entry``."""
         delta = self.new(f"load i64, ptr {self.new(f'getelementptr i64, ptr {entry}, i64 1')}, align 8")
-        return self.new(f"getelementptr i8, ptr %ram, i64 {self.new(f'add i64 {a}, {delta}')}")
+        return self.new(f"getelementptr i8, ptr %ram, i64 {self.new(f'add i64 {lit(addr)}, {delta}')}")
+
+    def host_pointer(self, addr: Value, size: int, tlb: int) -> str:
+        """The host address of a ``size``-byte access at ``addr`` (fast path; else a side exit)."""
+        ok, entry = self.tlb_entry(addr, size, tlb)
+        self.side_exit(ok, Exit.MEMORY, addr)
+        return self.ram_pointer(addr, entry)
+
+    def access(self, addr: Value, size: int, value: Value | None = None) -> str | None:
+        """A load (``value`` None; returns the i{8*size} it read) or a store of ``value``: through
+        the TLB, else through the context's MEMORY_CALL, else (it failed) the memory side exit.
+        The call gets ``%ctx`` and ``%ram``, so LLVM assumes it reads and writes both (the Python
+        side does: device writes into RAM, the reservation word, CALL_VALUE)."""
+        bits = 8 * size
+        ok, entry = self.tlb_entry(addr, size, WRITE_TLB if value is not None else READ_TLB)
+        fast, slow, joined = self.label("fast"), self.label("slow"), self.label("joined")
+        self.put(f"br i1 {ok}, label %{fast}, label %{slow}, !prof {LIKELY}")
+        self.lines.append(f"{slow}:")
+        call = self.new(f"inttoptr i64 {self.load_word(MEMORY_CALL)} to ptr")
+        op = size | (STORE_CALL if value is not None else 0)
+        status = self.new(f"call i64 {call}(ptr %ctx, ptr %ram, i64 {lit(addr)}, i64 {op}, "
+                          f"i64 {lit(value if value is not None else 0)}, i64 {lit(self.icount)})")
+        came_from = self.side_exit(self.new(f"icmp eq i64 {status}, 0"), Exit.MEMORY, addr)
+        called = None
+        if value is None:
+            called = self.load_word(CALL_VALUE)
+            if size < 8:
+                called = self.new(f"trunc i64 {called} to i{bits}")
+        self.put(f"br label %{joined}")
+        self.lines.append(f"{fast}:")
+        ptr = self.ram_pointer(addr, entry)
+        if value is None:
+            read = self.new(f"load i{bits}, ptr {ptr}, align {size}")
+        else:
+            stored = lit(value) if size == 8 else self.new(f"trunc i64 {lit(value)} to i{bits}")
+            self.put(f"store i{bits} {stored}, ptr {ptr}, align {size}")
+        self.put(f"br label %{joined}")
+        self.lines.append(f"{joined}:")
+        if value is None:
+            return self.new(f"phi i{bits} [ {read}, %{fast} ], [ {called}, %{came_from} ]")
+        return None
 
     def load(self, stmt: Stmt) -> None:
         size, signed = stmt.aux
-        ptr = self.host_pointer(self.val(stmt.args[0]), size, READ_TLB)
-        value = self.new(f"load i{8 * size}, ptr {ptr}, align {size}")
+        value = self.access(self.val(stmt.args[0]), size)
         if size < 8:
             value = self.new(f"{'sext' if signed else 'zext'} i{8 * size} {value} to i64")
         self.temps[stmt.dst] = value
 
     def store(self, stmt: Stmt) -> None:
-        size = stmt.aux
-        ptr = self.host_pointer(self.val(stmt.args[0]), size, WRITE_TLB)
-        value = lit(self.val(stmt.args[1]))
-        if size < 8:
-            value = self.new(f"trunc i64 {value} to i{8 * size}")
-        self.put(f"store i{8 * size} {value}, ptr {ptr}, align {size}")
+        self.access(self.val(stmt.args[0]), stmt.aux, self.val(stmt.args[1]))
 
     def amo(self, stmt: Stmt) -> None:
         """``CALL amoX_size(addr, value, pc, index)`` inline: hart.amo's result, the old value

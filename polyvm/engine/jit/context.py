@@ -25,7 +25,11 @@ address. The context block, in u64 words::
     [13] FLIPPED_TLBS  host address of the TLBs of the data regime that differs from the current
                  one only in mstatus.SUM, or 0 (none given): native code that flips SUM swaps TLBS
                  and FLIPPED_TLBS itself instead of leaving to Python (``switch_tlbs``)
-    [14 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
+    [14] MEMORY_CALL  host address of the function native code calls for a load or store that
+                 misses the TLB (``i64 call(addr, op, value, icount)``, op = size | 16 for a store;
+                 it returns 0 once the access is done, else the code takes the memory side exit)
+    [15] CALL_VALUE  the value a load through MEMORY_CALL read
+    [16 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
@@ -44,6 +48,10 @@ when FLIPPED_TLBS is set (codegen's ``csr``); whoever runs native code then brin
 up to date from mstatus when it returns (``HybridEngine.run_slice``). As a helper side exit each
 toggle had cost ~30 us of Python (the exit, the tail, ``csr_op`` and the regime switch), 8,400 a
 Linux boot (benchmarks/boot.py).
+
+Plain loads and stores that miss the TLB call back into Python (MEMORY_CALL, jit.py ``memory_call``)
+and go on natively: the slow path, device registers (the console's) and TLB refills no longer end
+the native run. Only an access that faults, or raises something else, takes the side exit.
 """
 
 from __future__ import annotations
@@ -76,8 +84,8 @@ TLBS_KEPT = 16
 """TLBs of the most recently used data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
 (REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS,
- TLBS, FLIPPED_TLBS) = range(14)
-CELLS = 14
+ TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE) = range(16)
+CELLS = 16
 CONTEXT_WORDS = CELLS + len(HART_CELLS)
 READ_TLB, WRITE_TLB = 0, 2 * TLB_ENTRIES
 """Where the read and write TLBs start in a regime's TLB array (TLBS)."""
@@ -88,7 +96,8 @@ class Exit(enum.IntEnum):
 
     NONE = 0
     MEMORY = 1
-    """A load or store missed the TLB or was misaligned: resume at INSN in Python (slow path)."""
+    """A load or store missed the TLB or was misaligned and MEMORY_CALL did not do it (a fault,
+    or an atomic access): resume at INSN in Python (slow path)."""
     HELPER = 2
     """The instruction at INDEX needs a Python helper (CALL): resume there in Python."""
     EXIT_CHECK = 3

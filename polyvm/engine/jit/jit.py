@@ -19,13 +19,16 @@ from pathlib import Path
 from polyvm.arch.riscv64.hart import HART_CELLS
 from polyvm.core.config import VmConfig
 from polyvm.engine.jit.background import BackgroundCompiler
+from polyvm.engine.jit.codegen import STORE_CALL
 from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
+    CALL_VALUE,
     CELLS,
     ICOUNT,
     INDEX,
     LIMIT,
+    MEMORY_CALL,
     REASON,
     RESERVATION,
     Exit,
@@ -34,12 +37,17 @@ from polyvm.engine.jit.context import (
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
+from polyvm.mem.paging import PageFault
+from polyvm.mem.softmmu import BusError
 
 BLOCK_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                   ctypes.c_uint64, ctypes.c_uint64)
 RUN_FUNCTION = ctypes.PYFUNCTYPE(
     ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64
 )
+MEMORY_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64,
+                                        ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
+"""``memory_call`` as native code calls it (context.py MEMORY_CALL)."""
 F0 = 32
 BOX32 = 0xFFFF_FFFF_0000_0000
 CANONICAL_NAN32 = 0x7FC0_0000
@@ -131,6 +139,14 @@ class Jit:
         self.exits: collections.Counter[int] = collections.Counter()
         """Side exits finished in Python, by reason (``Exit`` values; dispatch-loop stops are not
         counted)."""
+        self.memory_calls = 0
+        """Loads and stores native code had ``memory_call`` do."""
+        self.hart = None
+        self.pending_error: BaseException | None = None
+        """What a ``memory_call`` access raised besides a guest fault: native code took the memory
+        side exit, and whoever ran it raises this (``raise_pending``) instead of running the tail."""
+        self._memory_call = MEMORY_CALL_FUNCTION(self.memory_call)
+        self.state.context[MEMORY_CALL] = ctypes.cast(self._memory_call, ctypes.c_void_p).value
         self._run = RUN_FUNCTION(self.backend.compile_dispatch_loop().address)
         self._background: BackgroundCompiler | None = None
         self.bind(namespace or {}, ram_address)
@@ -143,7 +159,7 @@ class Jit:
         """Use ``namespace`` (the interpreter's generated-code names) and guest RAM at ``ram_address``."""
         self.namespace = dict(namespace, X=self.state.regs)
         self.ram_address = ram_address
-        hart = namespace.get("H")
+        hart = self.hart = namespace.get("H")
         if hart is not None:  # LR in native code and SC in Python (or the reverse) see one reservation
             address = self.state.context_address
             hart.mmu.share_reservation((ctypes.c_uint64 * 1).from_address(address + 8 * RESERVATION))
@@ -280,6 +296,7 @@ class Jit:
         self.exits[reason] += 1
         if reason is Exit.EXIT_CHECK:
             return self.namespace["XC"](pc)
+        self.raise_pending()
         index = ctx[INDEX]
         view = self.tlb_view() if reason is Exit.MEMORY else None
         pc = compiled.tails.function(index)()
@@ -287,6 +304,43 @@ class Jit:
         if view is not None:
             self.refill(ctx[ADDR] >> 12, view)
         return pc
+
+    def memory_call(self, _ctx: int, _ram: int, addr: int, op: int, value: int, icount: int) -> int:
+        """Native code's slow path for a load or store (context.py MEMORY_CALL): the hart's MMU
+        does the access with the hart's instret at the block's start, as the Python tail would
+        have it, and the native TLBs take the page (``refill``). 0 when done (a load's value in
+        CALL_VALUE); 1 when native code must take the memory side exit instead: a guest fault
+        (the tail repeats the access and traps; nothing happened yet), or another error, kept in
+        ``pending_error``. Through here, a console write or a TLB miss costs a few microseconds
+        instead of a side exit and a Python tail (benchmarks/boot.py)."""
+        hart = self.hart
+        if hart is None or self.pending_error is not None:
+            return 1
+        ctx = self.state.context
+        size = op & (STORE_CALL - 1)
+        ahead = icount - ctx[ICOUNT]  # ICOUNT holds the count native code was entered with
+        hart.instret += ahead
+        try:
+            if op & STORE_CALL:
+                hart.mmu.store(addr, value & ((1 << (8 * size)) - 1), size)
+            else:
+                ctx[CALL_VALUE] = hart.mmu.load(addr, size)
+        except (PageFault, BusError):
+            return 1
+        except BaseException as error:  # a ctypes callback would print it and go on
+            self.pending_error = error
+            return 1
+        finally:
+            hart.instret -= ahead
+        self.memory_calls += 1
+        self.refill(addr >> 12)
+        return 0
+
+    def raise_pending(self) -> None:
+        """Raise what a ``memory_call`` access raised, if anything (after its side exit)."""
+        error, self.pending_error = self.pending_error, None
+        if error is not None:
+            raise error
 
     def tlb_view(self) -> TlbView:
         """The current data regime's fast maps and native TLBs, for ``refill`` after a memory side
