@@ -45,6 +45,7 @@ from polyvm.core.config import VmConfig
 from polyvm.devtools.cache import cache_dir
 from polyvm.engine.interpreter.block_cache import CachedBlock
 from polyvm.engine.interpreter.engine import SLICE_BLOCKS, SLICE_INSTRUCTIONS, Interpreter
+from polyvm.engine.interpreter.pycodegen import DeferredFunction
 from polyvm.engine.jit.background import BackgroundCompiler
 from polyvm.engine.jit.context import (
     ADDR,
@@ -267,6 +268,8 @@ class HybridEngine(Interpreter):
         cached = super()._translate(pc, phys)
         if self.config.enable_jit and self._install_recorded_region(cached):
             return cached
+        if type(cached.function) is DeferredFunction:
+            cached.function = cached.function.resolve()
         if self.compile_all:
             block = cached.block
             try:
@@ -275,6 +278,13 @@ class HybridEngine(Interpreter):
             except ValueError:
                 pass
         return cached
+
+    def _stored_function(self, python: object) -> Callable[[], int]:
+        """Stored Python code stays marshalled until the block runs in the Python tier: blocks
+        that get native code at translation (``_translate``) never need it."""
+        if type(python) is bytes:
+            return DeferredFunction(python, self.namespace)
+        return super()._stored_function(python)
 
     def _install_recorded_region(self, cached: CachedBlock) -> bool:
         """Install the region an earlier run compiled with ``cached`` as its head (optimised if it

@@ -12,6 +12,7 @@ enter the jump cache, so only ``_lookup`` checks them.
 
 from __future__ import annotations
 
+import marshal
 import struct
 import time
 from collections import OrderedDict
@@ -265,7 +266,13 @@ class Interpreter:
         block.phys_page = phys >> 12
         block.code = found.code
         block.rebuild = lambda: self._retranslate(pc, found.code)
-        return block, python_function(found.python, self.namespace)
+        return block, self._stored_function(found.python)
+
+    def _stored_function(self, python: object) -> Callable[[], int]:
+        """The function of a stored translation's Python code (a code object, or marshalled)."""
+        if type(python) is bytes:
+            python = marshal.loads(python)
+        return python_function(python, self.namespace)
 
     def _retranslate(self, pc: int, code: bytes) -> list[Stmt]:
         """The statements of a stored block: a translation of the bytes it was stored with."""

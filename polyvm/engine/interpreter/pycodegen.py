@@ -23,6 +23,7 @@ trap exception), ``XC`` (exit check), slow-path loads ``L1``..``L8``/``L1s``..``
 
 from __future__ import annotations
 
+import marshal
 from collections import Counter
 from types import CodeType, FunctionType
 
@@ -330,6 +331,27 @@ def block_code(block: IRBlock, loops: bool = True) -> CodeType:
 def python_function(code: CodeType, namespace: dict) -> FunctionType:
     """The function of ``code`` (from ``block_code``) with ``namespace`` as its globals."""
     return FunctionType(code, namespace)
+
+
+class DeferredFunction:
+    """The function of a marshalled code object, unmarshalled when first called or ``resolve``d:
+    a warm Linux boot runs ~16,000 of its stored blocks natively from their first execution, and
+    their Python functions are never needed (benchmarks/boot.py)."""
+
+    __slots__ = ("marshalled", "namespace", "function")
+
+    def __init__(self, marshalled: bytes, namespace: dict) -> None:
+        self.marshalled = marshalled
+        self.namespace = namespace
+        self.function: FunctionType | None = None
+
+    def __call__(self) -> int:
+        return self.resolve()()
+
+    def resolve(self) -> FunctionType:
+        if self.function is None:
+            self.function = python_function(marshal.loads(self.marshalled), self.namespace)
+        return self.function
 
 
 assert COMPARE_OPS == set(UNSIGNED_COMPARE) | set(SIGNED_COMPARE)

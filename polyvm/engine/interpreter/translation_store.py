@@ -71,9 +71,11 @@ boot read 135 MB of them for the 36,000 blocks it uses (benchmarks/boot.py)."""
 
 def _stored_fields(insn_count: int, byte_size: int, fused: int, resumable: bool,
                    successors: tuple[int, ...], python: object) -> tuple:
-    """A block's fields as rows and page records hold them (successors packed, code marshalled)."""
+    """A block's fields as rows and page records hold them (successors packed, code marshalled:
+    ``python`` may be already)."""
     packed = array.array("Q", successors).tobytes()
-    return insn_count, byte_size, fused, resumable, packed, marshal.dumps(python)
+    code = python if type(python) is bytes else marshal.dumps(python)
+    return insn_count, byte_size, fused, resumable, packed, code
 
 
 class StoredIRBlock(IRBlock):
@@ -97,7 +99,7 @@ class StoredIRBlock(IRBlock):
 
 class Translation(NamedTuple):
     """What ``find`` returns: the block (phys fields and ``rebuild`` not set), the guest bytes it
-    was translated from and its Python code object."""
+    was translated from and its Python code object (marshalled if read from the store)."""
 
     block: StoredIRBlock
     code: bytes
@@ -176,7 +178,7 @@ class TranslationStore:
 
     def _match(self, pc: int, page_code: bytes | memoryview) -> tuple[bytes, tuple] | None:
         """The indexed (code, fields) at ``pc`` whose code is at ``pc`` in ``page_code`` (fields
-        read and decoded now if they were not)."""
+        read and decoded now if they were not; the Python code stays marshalled)."""
         entries = self.index.get(pc, ())
         code_at = page_code[pc & 0xFFF:]
         for position, (code, entry) in enumerate(entries):
@@ -186,9 +188,9 @@ class TranslationStore:
                     if entry is None:
                         return None
                 insn_count, byte_size, fused, resumable, successors, python = entry
-                if type(python) is bytes:
+                if type(successors) is bytes:
                     entry = (insn_count, byte_size, fused, resumable, tuple(array.array("Q", successors)),
-                             marshal.loads(python))
+                             python)
                     entries[position] = (code, entry)
                 return code, entry
         return None
