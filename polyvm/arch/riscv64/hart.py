@@ -377,7 +377,6 @@ class RiscvHart:
         address, space = vaddr if rs1 else None, asid & 0xFFFF if rs2 else None
         self.mmu.sfence_vma(address, space)
         self.on_sfence(address, space)
-        self.exit_pending = True
 
     def fence_i(self, next_pc: int, pc: int, index: int) -> None:
         """Nothing to flush: stores and DMA into translated code already dropped it (CodeTracker).
