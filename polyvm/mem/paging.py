@@ -15,6 +15,11 @@ from polyvm.mem.tlb import TlbEntry
 
 
 class PagingMode(enum.Enum):
+    """(These enums hash in C, as ``object`` and ``int`` do: ``Enum.__hash__`` is Python code, and
+    translation-regime keys hold them. Walking the per-regime state of an ``OrderedDict`` hashes
+    every key, 355,000 enum hashes in a warm Linux boot; benchmarks/boot.py.)"""
+
+    __hash__ = object.__hash__  # members compare by identity
     NONE = "none"
     SV39 = "sv39"
     SV48 = "sv48"
@@ -23,12 +28,14 @@ class PagingMode(enum.Enum):
 
 
 class Access(enum.IntEnum):
+    __hash__ = int.__hash__
     FETCH = 0
     LOAD = 1
     STORE = 2
 
 
 class Priv(enum.IntEnum):
+    __hash__ = int.__hash__
     U = 0
     S = 1
     M = 3
