@@ -69,6 +69,7 @@ MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps", "set_slow_pages")
 """SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
 (``forget_fast_pages``, which drops single pages, is followed page by page)."""
 SIDE_EXITS = (int(Exit.MEMORY), int(Exit.HELPER))
+EXIT_CHECK, MEMORY = int(Exit.EXIT_CHECK), int(Exit.MEMORY)
 STATUS = cell("mstatus")
 NATIVE_SLICE_SCALE = 4
 """Without the instruction-count clock, slices are this many times longer than the interpreter's:
@@ -183,6 +184,7 @@ class HybridEngine(Interpreter):
         pending = 0  # instructions to count if an ExitSlice ends what runs (the interpreter's rule)
         pc = hart.pc
         dropped = self.dropped
+        has_jump = jit.state.has_jump
         try:
             while left > 0 and hart.instret < limit:
                 entry = self.jump_cache.get(pc)
@@ -201,7 +203,8 @@ class HybridEngine(Interpreter):
                     pc = entry[0]()
                     hart.instret += pending
                     continue
-                self._enter(pc, compiled, entry[3])
+                if not has_jump(pc, compiled.address, entry[3]):  # entered: the lists have it
+                    self._enter(pc, compiled, entry[3])
                 if dropped:
                     dropped.clear()
                 ctx[ICOUNT] = 0
@@ -215,7 +218,7 @@ class HybridEngine(Interpreter):
                 self.native_blocks += left - ctx[BLOCKS]
                 left = ctx[BLOCKS]
                 hart.instret += ctx[ICOUNT]
-                if reason == Exit.EXIT_CHECK:
+                if reason == EXIT_CHECK:
                     pending = 0
                     pc = self.namespace["XC"](pc)
                 elif reason in SIDE_EXITS:
@@ -229,7 +232,7 @@ class HybridEngine(Interpreter):
                         jit.raise_pending()
                     pending = tails.block.insn_count
                     jit.exits[reason] += 1  # the int: Exit(reason) costs ~1 us a side exit
-                    if reason == Exit.MEMORY:
+                    if reason == MEMORY:
                         view = jit.tlb_view()
                         pc = tails.function(index)()
                         jit.refill(ctx[ADDR] >> 12, view)

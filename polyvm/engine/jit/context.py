@@ -226,6 +226,12 @@ class NativeState:
         jumps[slot] = pc
         jumps[slot + 1] = address
 
+    def has_jump(self, pc: int, address: int, shared: bool = False) -> bool:
+        """Whether ``set_jump(pc, address, shared)`` would change nothing."""
+        jumps = self.global_jumps if shared else self.jumps
+        slot = _jump_slot(jumps, pc)
+        return jumps[slot] == pc and jumps[slot + 1] == address
+
     def uses_own_jump(self, pc: int) -> bool:
         """Whether native code entering ``pc`` now takes the regime's own entry (it is probed
         before the global pages' table)."""
