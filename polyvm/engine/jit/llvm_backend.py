@@ -168,15 +168,17 @@ class NameIndex:
                                   "INSERT OR IGNORE INTO names VALUES (?, ?)")
         self.names: dict[str, str] = dict(self.table.query("SELECT key, name FROM names"))
         self.region_table = BatchedTable(
-            path, "CREATE TABLE IF NOT EXISTS regions (head TEXT PRIMARY KEY, pc INTEGER, members BLOB)",
-            "INSERT OR REPLACE INTO regions VALUES (?, ?, ?)")
+            path, "CREATE TABLE IF NOT EXISTS regions (head TEXT PRIMARY KEY, level INTEGER, pc INTEGER,"
+            " members BLOB)", "INSERT OR REPLACE INTO regions VALUES (?, ?, ?, ?)")
         self.regions: dict[str, bytes] = {}
         """Head key -> pickled [(pc, code)] of the members."""
-        self.head_pcs: set[int] = set()
-        """The pcs of all recorded heads: most blocks are none, and this tells without a key."""
-        for head, pc, members in self.region_table.query("SELECT head, pc, members FROM regions"):
+        self.head_pcs: dict[int, set[int]] = {}
+        """The pcs of the recorded heads by optimisation level: most blocks are none, and this
+        tells without a key."""
+        rows = self.region_table.query("SELECT head, level, pc, members FROM regions")
+        for head, level, pc, members in rows:
             self.regions[head] = members
-            self.head_pcs.add(pc & M64)
+            self.head_pcs.setdefault(level, set()).add(pc & M64)
         self.bundles = BundleIndex(path)
 
     def get(self, key: str) -> str | None:
@@ -191,12 +193,12 @@ class NameIndex:
         members = self.regions.get(head)
         return pickle.loads(members) if members is not None else None
 
-    def put_members(self, head: str, pc: int, members: list[tuple[int, bytes]]) -> None:
+    def put_members(self, head: str, level: int, pc: int, members: list[tuple[int, bytes]]) -> None:
         data = pickle.dumps(members)
         if self.regions.get(head) != data:
             self.regions[head] = data
-            self.head_pcs.add(pc)
-            self.region_table.add((head, sqlite_int(pc), data))
+            self.head_pcs.setdefault(level, set()).add(pc)
+            self.region_table.add((head, level, sqlite_int(pc), data))
 
 
 @functools.cache
@@ -298,10 +300,14 @@ class LlvmBackend:
         self.disk_hits = 0
         self.names = _name_index(cache_dir) if cache_dir is not None else None
         self.bundle_folder = str(cache_dir / BUNDLES) if cache_dir is not None else ""
+        self.notes = (str(cache_dir), str(self.names.path)) if cache_dir is not None else ("", "")
+        """The cache folder and name index paths the object bundles' notes go under."""
         self.bundle_engine = self._engine(0)
         """Where bundles are linked (see ``_bundled``)."""
         self.key_seed = hashlib.sha256(f"{self.engine.host.host}|{opt_level}|{jit_code_version()}".encode())
         """What starts every content key (copied per key)."""
+        self._last_head: tuple[IRBlock | None, str | None] = (None, None)
+        """The block ``_head_key`` last keyed, and its key."""
         if cache_dir is not None:
             prune_daily(cache_dir)
 
@@ -321,7 +327,7 @@ class LlvmBackend:
     def known_code(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode | None:
         """``block``'s code if this process or the disk cache has it under the name its content
         key leads to (the text is not made)."""
-        key = self._content_key(block, members)
+        key = self._content_key(block, members) if members else self._head_key(block)
         name = self.names.get(key) if key is not None else None
         return self.lookup(name) if name is not None else None
 
@@ -342,16 +348,25 @@ class LlvmBackend:
         key = self._content_key(block, members)
         if key is not None:
             self.names.put(key, name)
-            self.names.put_members(self._content_key(block, ()), block.start_pc,
+            self.names.put_members(self._head_key(block), self.opt_level, block.start_pc,
                                    [(m.start_pc, m.code) for m in members])
 
     def recorded_members(self, block: IRBlock) -> list[tuple[int, bytes]] | None:
         """(pc, code) of the members ``block`` was last compiled with as a region head, if ever
         (so a later run can set up the same region before the block runs)."""
-        if self.names is None or block.start_pc not in self.names.head_pcs:
+        if self.names is None or block.start_pc not in self.names.head_pcs.get(self.opt_level, ()):
             return None
-        head = self._content_key(block, ())
+        head = self._head_key(block)
         return self.names.members(head) if head is not None else None
+
+    def _head_key(self, block: IRBlock) -> str | None:
+        """``_content_key`` of ``block`` alone, kept for the block last asked about: a recorded head
+        is asked for by ``recorded_members`` and then, with no members, by ``known_code``."""
+        last, key = self._last_head
+        if last is not block:
+            key = self._content_key(block, ())
+            self._last_head = (block, key)
+        return key
 
     def _content_key(self, block: IRBlock, members: Sequence[IRBlock]) -> str | None:
         """A hash of what determines the text of ``block``'s function, or None if a block does not
@@ -392,13 +407,13 @@ class LlvmBackend:
         if known is not None:
             self.engine.functions.setdefault(name, known)
             self.disk_hits += 1
-            note_bundled(self.cache_dir, self.names.path, name, entry[1], bundle)
+            note_bundled(*self.notes, name, entry[1], bundle)
         return known
 
     def _add_loose(self, name: str, data: bytes) -> tuple[int, int]:
         """Link one function's own object file (and note it for a bundle at exit)."""
         if self.names is not None:
-            note_loose(self.cache_dir, self.names.path, name)
+            note_loose(*self.notes, name)
         return self.engine.add(name, data)
 
     def load(self, name: str, data: bytes, compile_ms: float, stored: bool = False) -> NativeCode:

@@ -71,28 +71,29 @@ class BundleIndex:
         self.table.flush()
 
 
-_loose: dict[tuple[Path, Path], dict[str, None]] = {}
+_loose: dict[tuple[str, str], dict[str, None]] = {}
 """Functions whose object files this process linked one by one, in link order, by (cache folder,
-name index database)."""
-_from_bundles: dict[tuple[Path, Path], dict[str, tuple[int, str]]] = {}
+name index database) paths (strings: a warm Linux boot notes ~13,000 functions, and hashing Path
+objects for each cost microseconds)."""
+_from_bundles: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
 """Functions this process took from bundles, in the order it took them, with the sizes of their own
-object files and the bundles' paths, by (cache folder, name index database)."""
+object files and the bundles' paths, by (cache folder, name index database) paths."""
 
 
-def _noted(notes: dict, folder: Path, index: Path) -> dict:
+def _noted(notes: dict, folder: str, index: str) -> dict:
     """The notes of ``folder`` and ``index`` in ``notes`` (the first note starts the exit hook)."""
     if not _loose and not _from_bundles:
         atexit.register(bundle_at_exit)
     return notes.setdefault((folder, index), {})
 
 
-def note_loose(folder: Path, index: Path, name: str) -> None:
-    """``name``'s object file in ``folder`` was linked on its own (its bundle, if made, is recorded
-    in the name index database ``index``)."""
+def note_loose(folder: str, index: str, name: str) -> None:
+    """``name``'s object file in cache folder ``folder`` was linked on its own (its bundle, if
+    made, is recorded in the name index database ``index``)."""
     _noted(_loose, folder, index)[name] = None
 
 
-def note_bundled(folder: Path, index: Path, name: str, size: int, bundle: str) -> None:
+def note_bundled(folder: str, index: str, name: str, size: int, bundle: str) -> None:
     """``name`` (its own object file ``size`` bytes) was taken from the bundle at path ``bundle``."""
     _noted(_from_bundles, folder, index)[name] = (size, bundle)
 
@@ -105,11 +106,11 @@ def bundle_at_exit() -> None:
         return
     for (folder, index), names in _loose.items():
         if len(names) >= BUNDLE_MIN:
-            _start_bundler(folder, index, list(names))
+            _start_bundler(Path(folder), Path(index), list(names))
     for (folder, index), used in _from_bundles.items():
         names, wasted = strays(used)
         if wasted >= REGROUP_MIN_WASTE:
-            _start_bundler(folder, index, names, REGROUP)
+            _start_bundler(Path(folder), Path(index), names, REGROUP)
     _loose.clear()
     _from_bundles.clear()
 
