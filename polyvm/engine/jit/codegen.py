@@ -15,7 +15,7 @@ code does not do itself leaves it through a *side exit*:
 * a load or store that misses the TLB or is misaligned (size > 1) first calls the context's
   MEMORY_CALL (jit.py ``memory_call``: the Python slow path, device registers included) and goes
   on; only when that fails (a fault) does it leave -> ``Exit.MEMORY`` with the guest address; so
-  do atomics (AMO, LR, SC) on a miss;
+  do atomics (AMO, LR, SC) on a miss, and every access of a region function (see ``access``);
 * a CALL of a helper -> ``Exit.HELPER``, except the AMO, LR and SC helpers (``INLINE_HELPERS``):
   an AMO runs inline as one ``atomicrmw`` on a write-TLB hit, LR on a read-TLB hit and SC on a
   write-TLB hit with the reservation in the context block; they take the memory side exit otherwise.
@@ -144,6 +144,8 @@ class _BlockCodegen:
         self.blocks = "%blocks"
         """The counters at the start of the block being emitted (SSA names)."""
         self.copies = 0
+        self.loops = False
+        """Whether this is a region function (``region``): loads and stores leave on a miss."""
         self.latches: list[tuple[str, str, str, dict[int, Value]]] = []
         """Back edges to the region's head: (label, icount, blocks, slots)."""
 
@@ -263,6 +265,7 @@ class _BlockCodegen:
         region touches and the counters are phis at ``head``, so they stay in host registers
         across passes. Every block still counts as one and checks the budget before it starts,
         as when it was chained (benchmarks/run.py: cpu_mix's hot loops are one or two blocks)."""
+        self.loops = True
         stmts = [stmt for block in (self.head, *self.members.values()) for stmt in block.stmts]
         touched = sorted({s.aux for s in stmts if s.op in (Op.GET, Op.SET)})
         written = {s.aux for s in stmts if s.op is Op.SET}
@@ -391,9 +394,16 @@ class _BlockCodegen:
         """A load (``value`` None; returns the i{8*size} it read) or a store of ``value``: through
         the TLB, else through the context's MEMORY_CALL, else (it failed) the memory side exit.
         The call gets ``%ctx`` and ``%ram``, so LLVM assumes it reads and writes both (the Python
-        side does: device writes into RAM, the reservation word, CALL_VALUE)."""
+        side does: device writes into RAM, the reservation word, CALL_VALUE).
+
+        Region functions (loops) take the side exit at once: a call in a loop, even on its cold
+        path, keeps LLVM from hoisting the context and TLB loads out of it (benchmarks/run.py
+        --mode jit: cpu_mix 0.57 -> 0.45 of QEMU's speed with calls in its loops)."""
+        tlb = WRITE_TLB if value is not None else READ_TLB
+        if self.loops:
+            return self.direct(self.host_pointer(addr, size, tlb), size, value)
         bits = 8 * size
-        ok, entry = self.tlb_entry(addr, size, WRITE_TLB if value is not None else READ_TLB)
+        ok, entry = self.tlb_entry(addr, size, tlb)
         fast, slow, joined = self.label("fast"), self.label("slow"), self.label("joined")
         self.put(f"br i1 {ok}, label %{fast}, label %{slow}, !prof {LIKELY}")
         self.lines.append(f"{slow}:")
@@ -409,16 +419,21 @@ class _BlockCodegen:
                 called = self.new(f"trunc i64 {called} to i{bits}")
         self.put(f"br label %{joined}")
         self.lines.append(f"{fast}:")
-        ptr = self.ram_pointer(addr, entry)
-        if value is None:
-            read = self.new(f"load i{bits}, ptr {ptr}, align {size}")
-        else:
-            stored = lit(value) if size == 8 else self.new(f"trunc i64 {lit(value)} to i{bits}")
-            self.put(f"store i{bits} {stored}, ptr {ptr}, align {size}")
+        read = self.direct(self.ram_pointer(addr, entry), size, value)
         self.put(f"br label %{joined}")
         self.lines.append(f"{joined}:")
         if value is None:
             return self.new(f"phi i{bits} [ {read}, %{fast} ], [ {called}, %{came_from} ]")
+        return None
+
+    def direct(self, ptr: str, size: int, value: Value | None) -> str | None:
+        """Load the i{8*size} at host pointer ``ptr`` (``value`` None; returns it), or store
+        ``value`` there."""
+        bits = 8 * size
+        if value is None:
+            return self.new(f"load i{bits}, ptr {ptr}, align {size}")
+        stored = lit(value) if size == 8 else self.new(f"trunc i64 {lit(value)} to i{bits}")
+        self.put(f"store i{bits} {stored}, ptr {ptr}, align {size}")
         return None
 
     def load(self, stmt: Stmt) -> None:
