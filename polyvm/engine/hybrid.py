@@ -58,9 +58,8 @@ from polyvm.engine.jit.context import (
     REGION,
     Exit,
 )
-from polyvm.engine.jit.jit import CompiledBlock, Jit
+from polyvm.engine.jit.jit import STATUS, CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
-from polyvm.engine.jit.native_csrs import cell
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
 from polyvm.mem.softmmu import in_address_space
@@ -70,7 +69,6 @@ MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps", "set_slow_pages")
 (``forget_fast_pages``, which drops single pages, is followed page by page)."""
 SIDE_EXITS = (int(Exit.MEMORY), int(Exit.HELPER))
 EXIT_CHECK, MEMORY = int(Exit.EXIT_CHECK), int(Exit.MEMORY)
-STATUS = cell("mstatus")
 NATIVE_SLICE_SCALE = 4
 """Without the instruction-count clock, slices are this many times longer than the interpreter's:
 native code runs a 2,048-block slice in a few microseconds, about what the Python work around each
@@ -223,8 +221,7 @@ class HybridEngine(Interpreter):
                     pc = self.namespace["XC"](pc)
                 elif reason in SIDE_EXITS:
                     head = ctx[REGION]
-                    entered = self.entered if jit.state.uses_own_jump(head) else self.global_entered
-                    region = entered.get(head) or self._dropped_while_running(head)
+                    region = self.entered[head] if jit.state.uses_own_jump(head) else self._ran(head)
                     tails = region.tails if ctx[BLOCK] == ctx[REGION] else region.members[ctx[BLOCK]]
                     index = ctx[INDEX]
                     hart.instret -= index
@@ -251,12 +248,16 @@ class HybridEngine(Interpreter):
         self.dispatches += budget - left
         self._sample(hart.pc)
 
-    def _dropped_while_running(self, head: int) -> CompiledBlock:
-        """The region ``head`` that a load or store native code had ``memory_call`` do dropped from
-        the jump tables while it ran (a store into its own code): its side exit still finishes in
-        its tails, as the interpreter finishes a block whose code it overwrote."""
+    def _ran(self, head: int) -> CompiledBlock:
+        """The region function ``head`` that native code ran, when the regime's own jump table no
+        longer has it: the global pages' one, or one that a load or store native code had
+        ``memory_call`` do dropped from the tables while it ran (a store into its own code). Its
+        side exit still finishes in its tails, as the interpreter finishes a block whose code it
+        overwrote. (Native code looks in the own table first, and nothing enters blocks while it
+        runs: an own entry dropped during the run is the one that ran.)"""
         dropped = self.dropped
-        return dropped.get((id(self.entered), head)) or dropped[id(self.global_entered), head]
+        return (dropped.get((id(self.entered), head)) or dropped.get((id(self.global_entered), head))
+                or self.global_entered[head])
 
     def _enter(self, pc: int, compiled: CompiledBlock, shared: bool) -> None:
         """Let native code enter ``compiled`` at ``pc``: put it in the current regime's jump
@@ -271,23 +272,25 @@ class HybridEngine(Interpreter):
         cached = super()._translate(pc, phys)
         if self.config.enable_jit and self._install_recorded_region(cached):
             return cached
-        if type(cached.function) is DeferredFunction:
-            cached.function = cached.function.resolve()
         if self.compile_all:
             block = cached.block
             try:
                 check_boundaries(block)
                 self._install(cached, self.jit.backend.compile_block(block), optimised=False)
+                return cached
             except ValueError:
                 pass
+        if type(cached.function) is DeferredFunction:
+            cached.function = cached.function.resolve()
         return cached
 
-    def _stored_function(self, python: object) -> Callable[[], int]:
+    def _stored_function(self, pc: int, code: bytes, python: object) -> Callable[[], int]:
         """Stored Python code stays marshalled until the block runs in the Python tier: blocks
         that get native code at translation (``_translate``) never need it."""
         if type(python) is bytes:
-            return DeferredFunction(python, self.namespace)
-        return super()._stored_function(python)
+            return DeferredFunction(functools.partial(self.translations.code_object, pc, code),
+                                    self.namespace)
+        return super()._stored_function(pc, code, python)
 
     def _install_recorded_region(self, cached: CachedBlock) -> bool:
         """Install the region an earlier run compiled with ``cached`` as its head (optimised if it

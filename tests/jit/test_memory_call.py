@@ -1,18 +1,25 @@
 """Loads and stores that native code hands to Python (jit.py ``memory_call``): device registers and
 TLB misses go on natively, a fault leaves at the instruction's boundary without doing the access
-twice, and an error a device raises reaches whoever ran the code."""
+twice, an error a device raises reaches whoever ran the code, and a mstatus.SUM flip native code
+made itself is seen (found in review: the MMU still had the old SUM, and a fault was lost)."""
 
 from __future__ import annotations
+
+import struct
 
 import pytest
 from guest_code import RAM, link, machine, parcels, tools_available
 
-from polyvm import VmConfig
+from polyvm import ExecMode, InstructionLimit, RiscvHart, SoftMmu, VmConfig
+from polyvm.arch.riscv64 import csr as C
 from polyvm.arch.riscv64.translate import RiscvTranslator
 from polyvm.arch.riscv64.traps import Cause, GuestTrap
+from polyvm.engine.hybrid import HybridEngine
+from polyvm.engine.interpreter.engine import Interpreter
 from polyvm.engine.interpreter.pycodegen import compile_block
 from polyvm.engine.jit.context import Exit
 from polyvm.engine.jit.jit import Jit
+from polyvm.mem.paging import PagingMode, Priv
 
 DEVICE = 0x1000_0000
 DATA = RAM + 0x10_0000
@@ -119,3 +126,78 @@ def test_an_error_a_device_raises_reaches_the_caller_once(code):
     with pytest.raises(RuntimeError, match="device broke"):
         _run(code, device, DATA + 0x1000, native=True)
     assert device.reads == 1, "the access is not repeated by the Python tail"
+
+
+SUM_FLIP = """
+.option norvc
+.text
+.globl start
+start:
+    lui t0, 0x40
+    csrs sstatus, t0
+    lui a1, 0x1
+    li t1, 0
+    li s0, 2
+loop:
+    csrc sstatus, t1
+.globl load
+load:
+    ld a0, 0(a1)
+    mv t1, t0
+    addi s0, s0, -1
+    bnez s0, loop
+    ebreak
+.balign 256
+.globl handler
+handler:
+    j handler
+"""
+"""In S-mode with SUM set, load from the user page at 0x1000, then clear SUM (natively: the write
+only flips SUM) and load from it again: that load must fault."""
+
+
+@pytest.mark.parametrize("mode", [ExecMode.INTERPRETER, ExecMode.HYBRID, ExecMode.JIT])
+def test_a_sum_flip_in_native_code_is_seen_by_memory_calls(mode, tmp_path, monkeypatch):
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
+    text, symbols = link(SUM_FLIP)
+    mmu = SoftMmu(1 << 22, PagingMode.NONE, ram_base=RAM)
+    mmu.ram.write(RAM, text)
+    root, middle, leaves, user_page = RAM + 0x20000, RAM + 0x21000, RAM + 0x22000, RAM + 0x10000
+    for address, value in ((root + 8 * 2, (RAM >> 12) << 10 | 0xCF),  # kernel gigapage: RAM
+                           (root, (middle >> 12) << 10 | 1), (middle, (leaves >> 12) << 10 | 1),
+                           (leaves + 8, (user_page >> 12) << 10 | 0xD7)):  # 0x1000: a user page
+        mmu.ram.write(address, struct.pack("<Q", value))
+    hart = RiscvHart(0, mmu, lambda: 0)
+    hart.mtvec = symbols["handler"]
+    config = VmConfig().with_exec_mode(mode)
+    engine = (Interpreter(config, hart) if mode is ExecMode.INTERPRETER
+              else HybridEngine(config, hart, compile_all=mode is ExecMode.JIT))
+    hart.priv = Priv.S
+    hart.csr_op(4, C.SATP, 8 << 60 | root >> 12, 0, 0)
+    hart.pc = RAM
+    for _ in range(20):
+        engine.run(InstructionLimit(50))
+        if hart.priv == Priv.M:
+            break
+    assert (hart.mcause, hart.mepc, hart.mtval) == (Cause.LOAD_PAGE_FAULT, symbols["load"], 0x1000)
+
+
+def test_an_access_crossing_into_a_fault_reaches_the_device_once(code):
+    """A load whose first bytes are a device's and whose last bytes fault: memory_call leaves page
+    crossings to the Python tail, which reads the first part once and then traps."""
+    text, symbols = link(".option norvc\n.text\n.globl start\nstart:\n    lw a0, 0(s1)\n"
+                         "    j done\ndone:\n    ebreak\n")
+    hart, namespace = machine()
+    device = Register(0x55)
+    hart.mmu.bus.register(DEVICE + 0xFF0, 0x10, device, "register")
+    hart.mmu.ram.write(RAM, text)
+    jit = Jit(VmConfig())
+    jit.bind(namespace, hart.mmu.ram.host_address)
+    compiled = jit.compile(RiscvTranslator().translate(symbols["start"], parcels(text)))
+    jit.state.regs[S1] = DEVICE + 0xFFE
+    with pytest.raises(GuestTrap) as trap:
+        jit.execute(compiled)
+    assert (trap.value.cause, trap.value.pc) == (Cause.LOAD_ACCESS, symbols["start"])
+    assert device.reads == 1

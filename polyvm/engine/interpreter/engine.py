@@ -12,7 +12,6 @@ enter the jump cache, so only ``_lookup`` checks them.
 
 from __future__ import annotations
 
-import marshal
 import struct
 import time
 from collections import OrderedDict
@@ -266,12 +265,13 @@ class Interpreter:
         block.phys_page = phys >> 12
         block.code = found.code
         block.rebuild = lambda: self._retranslate(pc, found.code)
-        return block, self._stored_function(found.python)
+        return block, self._stored_function(pc, found.code, found.python)
 
-    def _stored_function(self, python: object) -> Callable[[], int]:
-        """The function of a stored translation's Python code (a code object, or marshalled)."""
+    def _stored_function(self, pc: int, code: bytes, python: object) -> Callable[[], int]:
+        """The function of the stored translation at ``pc`` made from ``code``, whose Python code
+        ``find`` gave (a code object, or still marshalled)."""
         if type(python) is bytes:
-            python = marshal.loads(python)
+            python = self.translations.code_object(pc, code)
         return python_function(python, self.namespace)
 
     def _retranslate(self, pc: int, code: bytes) -> list[Stmt]:

@@ -23,8 +23,8 @@ trap exception), ``XC`` (exit check), slow-path loads ``L1``..``L8``/``L1s``..``
 
 from __future__ import annotations
 
-import marshal
 from collections import Counter
+from collections.abc import Callable
 from types import CodeType, FunctionType
 
 from polyvm.ir.block import COMPARE_OPS, IRBlock, Op, Stmt, Temp
@@ -334,14 +334,14 @@ def python_function(code: CodeType, namespace: dict) -> FunctionType:
 
 
 class DeferredFunction:
-    """The function of a marshalled code object, unmarshalled when first called or ``resolve``d:
-    a warm Linux boot runs ~16,000 of its stored blocks natively from their first execution, and
-    their Python functions are never needed (benchmarks/boot.py)."""
+    """The function of a code object that ``load`` gives (unmarshalling it), made when first
+    called or ``resolve``d: a warm Linux boot runs ~12,500 of its stored blocks natively from their
+    first execution, and their Python functions are never needed (benchmarks/boot.py)."""
 
-    __slots__ = ("marshalled", "namespace", "function")
+    __slots__ = ("load", "namespace", "function")
 
-    def __init__(self, marshalled: bytes, namespace: dict) -> None:
-        self.marshalled = marshalled
+    def __init__(self, load: Callable[[], CodeType], namespace: dict) -> None:
+        self.load = load
         self.namespace = namespace
         self.function: FunctionType | None = None
 
@@ -350,7 +350,7 @@ class DeferredFunction:
 
     def resolve(self) -> FunctionType:
         if self.function is None:
-            self.function = python_function(marshal.loads(self.marshalled), self.namespace)
+            self.function = python_function(self.load(), self.namespace)
         return self.function
 
 

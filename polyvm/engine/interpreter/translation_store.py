@@ -29,6 +29,7 @@ import importlib.util
 import marshal
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import CodeType
 from typing import NamedTuple
 
 import polyvm
@@ -194,6 +195,20 @@ class TranslationStore:
                     entries[position] = (code, entry)
                 return code, entry
         return None
+
+    def code_object(self, pc: int, code: bytes) -> CodeType:
+        """The Python code object of the block ``find`` found at ``pc`` made from ``code``,
+        unmarshalled once per process (every hart's block cache, and a block translated again
+        after a code write, share it; records keep the marshalled bytes)."""
+        entries = self.index[pc]
+        for position, (stored, fields) in enumerate(entries):
+            if stored == code:
+                python = fields[5]
+                if type(python) is bytes:
+                    python = marshal.loads(python)
+                    entries[position] = (stored, (*fields[:5], python))
+                return python
+        raise KeyError(f"no stored block at 0x{pc:x} made from those bytes")
 
     def _read_page(self, page: int, page_code: bytes | memoryview) -> None:
         """Index the stored blocks of virtual page ``page``: from its record for these bytes if

@@ -16,6 +16,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from polyvm.arch.riscv64.csr import SUM
 from polyvm.arch.riscv64.hart import HART_CELLS
 from polyvm.core.config import VmConfig
 from polyvm.engine.jit.background import BackgroundCompiler
@@ -35,6 +36,7 @@ from polyvm.engine.jit.context import (
     NativeState,
 )
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
+from polyvm.engine.jit.native_csrs import cell
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
 from polyvm.mem.paging import PageFault
@@ -48,6 +50,7 @@ RUN_FUNCTION = ctypes.PYFUNCTYPE(
 MEMORY_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64,
                                         ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
 """``memory_call`` as native code calls it (context.py MEMORY_CALL)."""
+STATUS = cell("mstatus")
 F0 = 32
 BOX32 = 0xFFFF_FFFF_0000_0000
 CANONICAL_NAN32 = 0x7FC0_0000
@@ -308,32 +311,36 @@ class Jit:
     def memory_call(self, _ctx: int, _ram: int, addr: int, op: int, value: int, icount: int) -> int:
         """Native code's slow path for a load or store (context.py MEMORY_CALL): the hart's MMU
         does the access with the hart's instret at the block's start, as the Python tail would
-        have it, and the native TLBs take the page (``refill``). 0 when done (a load's value in
-        CALL_VALUE); 1 when native code must take the memory side exit instead: a guest fault
-        (the tail repeats the access and traps; nothing happened yet), or another error, kept in
-        ``pending_error``. Through here, a console write or a TLB miss costs a few microseconds
-        instead of a side exit and a Python tail (benchmarks/boot.py)."""
-        hart = self.hart
-        if hart is None or self.pending_error is not None:
-            return 1
-        ctx = self.state.context
-        size = op & (STORE_CALL - 1)
-        ahead = icount - ctx[ICOUNT]  # ICOUNT holds the count native code was entered with
-        hart.instret += ahead
+        have it (``icount`` counts from where ICOUNT was last reset, which the hybrid loop does at
+        each native entry), and the native TLBs take the page (``refill``). 0 when done (a load's
+        value in CALL_VALUE); 1 when native code must take the memory side exit instead, before
+        anything happened: a guest fault (the tail repeats the access and traps), an access that
+        crosses a page (its first half could reach a device before the second faults), native
+        code having flipped mstatus.SUM (the MMU learns of it when native code returns), or another
+        error, kept in ``pending_error``. Through here, a console write or a TLB miss costs a few
+        microseconds instead of a side exit and a Python tail (benchmarks/boot.py)."""
         try:
-            if op & STORE_CALL:
-                hart.mmu.store(addr, value & ((1 << (8 * size)) - 1), size)
-            else:
-                ctx[CALL_VALUE] = hart.mmu.load(addr, size)
+            hart = self.hart
+            size = op & (STORE_CALL - 1)
+            ctx = self.state.context
+            if (hart is None or self.pending_error is not None or (addr & 0xFFF) + size > 4096
+                    or bool(ctx[STATUS] & SUM) != hart.mmu.sum):
+                return 1
+            hart.instret += icount
+            try:
+                if op & STORE_CALL:
+                    hart.mmu.store(addr, value & ((1 << (8 * size)) - 1), size)
+                else:
+                    ctx[CALL_VALUE] = hart.mmu.load(addr, size)
+            finally:
+                hart.instret -= icount
+            self.memory_calls += 1
+            self.refill(addr >> 12)
         except (PageFault, BusError):
             return 1
         except BaseException as error:  # a ctypes callback would print it and go on
             self.pending_error = error
             return 1
-        finally:
-            hart.instret -= ahead
-        self.memory_calls += 1
-        self.refill(addr >> 12)
         return 0
 
     def raise_pending(self) -> None:
