@@ -16,14 +16,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from polyvm.core.config import VmConfig
 from polyvm.core.errors import ConfigError, DeviceError, UnsupportedError
 from polyvm.core.types import GuestArch
-from polyvm.machine.microvm import MicrovmBoard
-from polyvm.machine.spike import SpikeBoard
-from polyvm.machine.virt import Drive, VirtBoard
-from polyvm.net.cli_spec import NicSpec
+
+if TYPE_CHECKING:  # each board's module is imported when a board of it is made
+    from polyvm.machine.microvm import MicrovmBoard
+    from polyvm.machine.spike import SpikeBoard
+    from polyvm.machine.virt import Drive, VirtBoard
+    from polyvm.net.cli_spec import NicSpec
 
 BOARDS = ("spike", "virt", "microvm")
 DEFAULT_BOARDS = {GuestArch.RISCV64: "spike", GuestArch.X86_64: "microvm"}
@@ -71,6 +74,8 @@ def create_board(config: VmConfig, name: str, images: BootImages, drives: Sequen
     if name != "microvm" and not acpi:
         raise ConfigError(f"acpi=off is a microvm option; the {name} board has no ACPI tables")
     if name == "spike":
+        from polyvm.machine.spike import SpikeBoard
+
         if images.initrd is not None or images.bios is not None or images.append:
             raise ConfigError("the spike board boots bare-metal programs: it takes no initrd, firmware "
                               "or command line")
@@ -78,11 +83,15 @@ def create_board(config: VmConfig, name: str, images: BootImages, drives: Sequen
             raise ConfigError("the spike board needs a kernel (an ELF with tohost/fromhost)")
         return SpikeBoard(config, images.kernel, tohost=tohost, fromhost=fromhost)
     if name == "virt":
+        from polyvm.machine.virt import VirtBoard
+
         return VirtBoard(config, kernel=images.kernel, bios=images.bios, initrd=images.initrd,
                          append=images.append, drives=list(drives), nics=list(nics))
     if images.bios is not None:
         raise ConfigError("the microvm board has no firmware: boot a bzImage as the kernel, without bios")
     if images.kernel is None:
         raise ConfigError("the microvm board needs a kernel (a bzImage)")
+    from polyvm.machine.microvm import MicrovmBoard
+
     return MicrovmBoard(config, kernel=images.kernel, initrd=images.initrd, append=images.append,
                         drives=list(drives), nics=list(nics), acpi=acpi)
