@@ -44,7 +44,7 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("mode, iterations", [("HYBRID", 3), ("JIT", 60)])
+@pytest.mark.parametrize("mode, iterations", [("HYBRID", 12), ("JIT", 60)])
 def test_second_run_starts_hot_code_natively(tmp_path, mode, iterations):
     """(JIT mode promotes blocks to regions by sampling where slices end: it needs a longer run.)"""
     elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": iterations}, paging="bare", isa="rv64imac")
