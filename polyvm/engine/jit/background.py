@@ -66,7 +66,7 @@ class BackgroundCompiler:
             # its code was compiled before for another reason (JIT mode compiles every block alone,
             # as HYBRID's quick compiles do: without this, a JIT-mode run stopped HYBRID from ever
             # recording those blocks, and warm Linux boots ran ~0.6M Python-tier blocks, not ~0.1M).
-            self.backend.remember_region(block, members, known.name)
+            self.backend.remember_region(block, members)
             self._done.append((self.generation, block, known))
             return True
         request_id = next(_request_ids)
@@ -74,7 +74,8 @@ class BackgroundCompiler:
         if not _server:
             _server.append(CompileServer())
         folder = str(self.backend.cache_dir) if self.backend.cache_dir is not None else None
-        region = (_portable(block), [_portable(member) for member in members], folder)
+        region = (_portable(block), [_portable(member) for member in members], folder,
+                  self.backend.function_name(block, members))
         _server[0].submit(request_id, region, self.backend.opt_level, self._replies)
         return True
 
@@ -115,7 +116,7 @@ class BackgroundCompiler:
                     self.errors.append(error)
                     self._done.append((generation, ir_block, None))
                 else:
-                    self.backend.remember_region(ir_block, members, name)
+                    self.backend.remember_region(ir_block, members)
                     native = self.backend.load(name, data, compile_ms, stored=True)
                     self._done.append((generation, ir_block, native))
         except queue.Empty:

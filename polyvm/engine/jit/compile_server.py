@@ -7,10 +7,10 @@ thread spent most of its time inside LLVM; in a separate process compiling is ne
 guest thread, which only links the finished object code (about 0.03 ms per block).
 
 Protocol, both directions: frames of a 4-byte little-endian length and a pickle. Requests are
-``(request_id, (block, members, cache folder or None), opt_level)``: the child makes the LLVM IR
-text itself (codegen.py; that was a tenth of a cold Linux boot in the guest's process), names it,
-and compiles it and stores the object code in the disk cache unless the cache has that name
-(regions offered different members often inline the same ones: codegen.py's REGION_COPIES).
+``(request_id, (block, members, cache folder or None, name or None), opt_level)``: the child makes
+the LLVM IR text itself (codegen.py; that was a tenth of a cold Linux boot in the guest's process),
+names it (the given name, else a hash of the text), and compiles it and stores the object code in
+the disk cache unless the cache has that name.
 Replies are ``(request_id, name, object_code or None, milliseconds, error)``. The child reads
 requests on a thread of its own so the parent's writes never wait for a compile, and compiles
 waiting requests lowest optimisation level first: the first tier's quick compiles (a few ms) are
@@ -56,8 +56,9 @@ def read_frame(stream: BinaryIO) -> object | None:
 
 
 Reply = tuple[int, str, "bytes | None", float, str]
-Region = tuple["IRBlock", "Sequence[IRBlock]", "str | None"]
-"""A request's payload: a block, its region members and the disk cache folder."""
+Region = tuple["IRBlock", "Sequence[IRBlock]", "str | None", "str | None"]
+"""A request's payload: a block, its region members, the disk cache folder and the function's name
+(None: named by a hash of its text)."""
 
 
 class CompileServer:
@@ -136,11 +137,11 @@ def serve() -> None:
 
     threading.Thread(target=read_requests, daemon=True).start()
     while (request := requests.get()) is not end:
-        opt_level, _, request_id, (block, members, folder) = request
+        opt_level, _, request_id, (block, members, folder, given_name) = request
         start = time.perf_counter()
         name, data, error = "", None, ""
         try:
-            name, text = named_module(block_function(block, "NAME", members), opt_level)
+            name, text = named_module(block_function(block, "NAME", members), opt_level, given_name)
             # the same text may have come from other members before
             data = cached_object(Path(folder), name) if folder is not None else None
             if data is None:

@@ -3,8 +3,10 @@
 MCJIT engines live for the whole process (freeing one crashed this host); each compile adds one
 module to one of them. codegen.py writes the text.
 
-Functions are named by a hash of their text, the optimisation level and the host (LLVM version,
-CPU, features): compiling the same block twice in a process returns the first address, and with a
+Functions are named by their content key: a hash of the guest bytes and pcs of their blocks, the
+optimisation level, the host (LLVM version, CPU, features) and the code that makes their text
+(functions of blocks that do not know their bytes, and the dispatch loop, by a hash of their text).
+Compiling the same block twice in a process returns the first address, and with a
 ``cache_dir`` the object code is kept on disk under that name, so a later process (a second boot
 of the same guest) links it instead of running LLVM's passes and code generator. Object code is
 linked with MCJIT's add_object_file (about 0.03 ms), whoever compiled it; the functions a run linked
@@ -97,12 +99,13 @@ def codegen_level(opt_level: int) -> int:
     return 0 if opt_level == 0 else 2
 
 
-def named_module(function: str, opt_level: int) -> tuple[str, str]:
-    """The name of ``function`` (text with ``@NAME(``; a hash of it, the level and the host) and
-    the module text defining it under that name."""
+def named_module(function: str, opt_level: int, name: str | None = None) -> tuple[str, str]:
+    """The name of ``function`` (text with ``@NAME(``): ``name`` if given, else a hash of the
+    text, the level and the host; and the module text defining it under that name."""
     host = host_target(codegen_level(opt_level))
-    digest = hashlib.sha256(f"{host.host}|{opt_level}|{function}".encode()).hexdigest()
-    name = f"{PREFIX}{digest[:32]}"
+    if name is None:
+        digest = hashlib.sha256(f"{host.host}|{opt_level}|{function}".encode()).hexdigest()
+        name = f"{PREFIX}{digest[:32]}"
     return name, f"{host.header}{function.replace('@NAME(', f'@{name}(', 1)}\n{METADATA}\n"
 
 
@@ -156,17 +159,14 @@ def jit_code_version() -> str:
 
 
 class NameIndex:
-    """Function names by content key, and the members each region head was last compiled with,
-    kept in the disk cache's folder for this code version (all read when opened: a few hundred
-    kilobytes)."""
+    """The members each region head was last compiled with, and which bundle holds each function,
+    kept in the disk cache's folder for this code version (read whole when opened). Functions
+    need no index to be found: a block's is named by its content key (``LlvmBackend.function_name``)."""
 
     def __init__(self, folder: Path) -> None:
         index = folder / "index"  # not among the object files: globbing those is slow
         index.mkdir(exist_ok=True)
         path = self.path = versioned_path(index, "names", jit_code_version())
-        self.table = BatchedTable(path, "CREATE TABLE IF NOT EXISTS names (key TEXT PRIMARY KEY, name TEXT)",
-                                  "INSERT OR IGNORE INTO names VALUES (?, ?)")
-        self.names: dict[str, str] = dict(self.table.query("SELECT key, name FROM names"))
         self.region_table = BatchedTable(
             path, "CREATE TABLE IF NOT EXISTS regions (head TEXT PRIMARY KEY, level INTEGER, pc INTEGER,"
             " members BLOB)", "INSERT OR REPLACE INTO regions VALUES (?, ?, ?, ?)")
@@ -180,14 +180,6 @@ class NameIndex:
             self.regions[head] = members
             self.head_pcs.setdefault(level, set()).add(pc & M64)
         self.bundles = BundleIndex(path)
-
-    def get(self, key: str) -> str | None:
-        return self.names.get(key)
-
-    def put(self, key: str, name: str) -> None:
-        if key not in self.names:
-            self.names[key] = name
-            self.table.add((key, name))
 
     def members(self, head: str) -> list[tuple[int, bytes]] | None:
         members = self.regions.get(head)
@@ -325,30 +317,34 @@ class LlvmBackend:
         return self._finish(*named_module(dispatch_loop("NAME"), self.opt_level), start)
 
     def known_code(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode | None:
-        """``block``'s code if this process or the disk cache has it under the name its content
-        key leads to (the text is not made)."""
-        key = self._content_key(block, members) if members else self._head_key(block)
-        name = self.names.get(key) if key is not None else None
+        """``block``'s code if this process or the disk cache has it under its content-key name
+        (the text is not made)."""
+        name = self.function_name(block, members)
         return self.lookup(name) if name is not None else None
 
-    def prepare(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> tuple[str, str]:
-        """The function name (a hash of its text and the host) and module text of ``block``
-        (noted for ``known_code``)."""
-        name, text = named_module(block_function(block, "NAME", members), self.opt_level)
-        key = self._content_key(block, members)
-        if key is not None:
-            self.names.put(key, name)
-        return name, text
+    def function_name(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> str | None:
+        """The name of ``block``'s function (with ``members``): its content key, which determines
+        its text (None without a disk cache, or for a block that does not know its guest bytes:
+        such functions are named by a hash of their text). Named so, a function needs no index to
+        be found: a table of text-hash names by content key took a third of the start-up of every
+        ``polyvm run`` once test runs had filled it (benchmarks/boot.py)."""
+        key = self._content_key(block, members) if members else self._head_key(block)
+        return f"{PREFIX}{key}" if key is not None else None
 
-    def remember_region(self, block: IRBlock, members: Sequence[IRBlock], name: str) -> None:
-        """Note that hot ``block`` compiled with ``members`` to ``name``: for ``known_code``, and as
-        its recorded members (``recorded_members``). Only regions compiled because they were hot
-        are recorded: JIT mode's compile of every block (``compile_block``) is not, else a later
-        run would install native code for every block it translates."""
-        key = self._content_key(block, members)
-        if key is not None:
-            self.names.put(key, name)
-            self.names.put_members(self._head_key(block), self.opt_level, block.start_pc,
+    def prepare(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> tuple[str, str]:
+        """The function name (``function_name``, else a hash of the text) and module text of
+        ``block``."""
+        return named_module(block_function(block, "NAME", members), self.opt_level,
+                            self.function_name(block, members))
+
+    def remember_region(self, block: IRBlock, members: Sequence[IRBlock]) -> None:
+        """Note that hot ``block`` was compiled with ``members``: its recorded members
+        (``recorded_members``). Only regions compiled because they were hot are recorded: JIT
+        mode's compile of every block (``compile_block``) is not, else a later run would install
+        native code for every block it translates."""
+        head = self._head_key(block)
+        if head is not None:
+            self.names.put_members(head, self.opt_level, block.start_pc,
                                    [(m.start_pc, m.code) for m in members])
 
     def recorded_members(self, block: IRBlock) -> list[tuple[int, bytes]] | None:
