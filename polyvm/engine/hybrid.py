@@ -129,8 +129,8 @@ class HybridEngine(Interpreter):
         self._recording_members = False
         """Set while ``_install_recorded_region`` translates a region's members."""
         self.dropped: dict[tuple[int, int], CompiledBlock] = {}
-        """Blocks left the jump tables since native code was last entered, by (id of the entered
-        dict they left, pc): ``_dropped_while_running``."""
+        """Blocks that left the jump tables since native code was last entered, by (id of the
+        entered dict they left, pc): see ``_ran``."""
         super().__init__(config, hart)
         self.jit.bind(self.namespace, self.mmu.ram.host_address)
         self.jit.namespace = self.namespace
