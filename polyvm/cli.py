@@ -279,6 +279,9 @@ def _print_stats(board, elapsed: float) -> None:
                 f"{tiers['python_blocks']}, compiled {jit['blocks_compiled']} in "
                 f"{jit['compile_time_ms']:.1f} ms, code cache {jit['code_cache_size']} bytes"
             )
+            exits = ", ".join(f"{reason.lower()} {count}" for reason, count in sorted(jit["exits"].items()))
+            lines.append(f"{name}: native side exits: {exits or 'none'}; loads and stores called back "
+                         f"from native code {jit['memory_calls']}")
     print("\n".join("polyvm: " + line for line in lines), file=sys.stderr)
 
 

@@ -32,3 +32,13 @@ def test_bad_host_input_is_a_clear_error(args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+def test_stats_report_tiers_and_native_exits():
+    result = run_cli("run", "-M", "spike", "--bios", "none", "--kernel", str(DEMO_IMAGE), "--stats")
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.decode().splitlines()
+    tiers = next(line for line in lines if "blocks run natively" in line)
+    assert " in python " in tiers and " compiled " in tiers and "code cache" in tiers
+    exits = next(line for line in lines if "native side exits" in line)
+    assert "loads and stores called back from native code" in exits
