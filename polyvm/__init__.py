@@ -62,6 +62,10 @@ _LAZY = {"VirtualMachine": "polyvm.core.vm", "VmService": "polyvm.service",
          "VmState": "polyvm.service", "PerformanceStats": "polyvm.service"}
 
 
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
