@@ -5,6 +5,7 @@ made itself is seen (found in review: the MMU still had the old SUM, and a fault
 
 from __future__ import annotations
 
+import functools
 import struct
 
 import pytest
@@ -201,3 +202,59 @@ def test_an_access_crossing_into_a_fault_reaches_the_device_once(code):
         jit.execute(compiled)
     assert (trap.value.cause, trap.value.pc) == (Cause.LOAD_ACCESS, symbols["start"])
     assert device.reads == 1
+
+
+COUNTERS = """
+.option norvc
+.text
+.globl start
+start:
+    nop
+    nop
+    rdcycle a0
+    rdinstret a1
+    rdtime a2
+    j done
+done:
+    ebreak
+"""
+
+
+@pytest.mark.parametrize("permitted", [True, False])
+def test_counter_reads_stay_native_and_trap_where_not_permitted(permitted):
+    """Reads of cycle, instret and time (each ends its block) call back (context.py COUNTER_CALL)
+    with the instret a Python tail would see; a read the privilege level may not make takes the
+    helper side exit, and the tail traps at that instruction."""
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    text, symbols = link(COUNTERS)
+    results = []
+    for native in (False, True):
+        hart, namespace = machine()
+        hart.mmu.ram.write(RAM, text)
+        hart.instret = 1000
+        if not permitted:
+            hart.priv = Priv.U  # mcounteren and scounteren are 0: no counter may be read
+        jit = Jit(VmConfig())
+        jit.bind(namespace, hart.mmu.ram.host_address)
+        regs = jit.state.regs if native else hart.x
+        pc, outcome = symbols["start"], None
+        while pc != symbols["done"] and outcome is None:
+            block = RiscvTranslator().translate(pc, parcels(text))
+            run = (functools.partial(jit.execute, jit.compile(block)) if native
+                   else compile_block(block, namespace))
+            try:
+                pc = run()
+            except GuestTrap as trap:
+                outcome = (trap.cause, trap.pc)
+            if not native:  # the run loop's count (native code counts in ICOUNT, which calls add)
+                hart.instret += block.insn_count
+        results.append((outcome, list(regs)))
+        if native:
+            assert jit.exits[Exit.HELPER] == (0 if permitted else 1)
+    assert results[0] == results[1]
+    outcome, regs = results[1]
+    if permitted:
+        assert outcome is None and (regs[A0], regs[A1], regs[A2]) == (1002, 1003, 0)
+    else:
+        assert outcome == (Cause.ILLEGAL_INSTRUCTION, symbols["start"] + 8)

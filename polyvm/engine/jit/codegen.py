@@ -16,7 +16,8 @@ code does not do itself leaves it through a *side exit*:
   MEMORY_CALL (jit.py ``memory_call``: the Python slow path, device registers included) and goes
   on; only when that fails (a fault) does it leave -> ``Exit.MEMORY`` with the guest address; so
   do atomics (AMO, LR, SC) on a miss, and every access of a region function (see ``access``);
-* a CALL of a helper -> ``Exit.HELPER``, except the AMO, LR and SC helpers (``INLINE_HELPERS``):
+* a CALL of a helper -> ``Exit.HELPER``, except reads of the counter CSRs (a call, ``counter``) and
+  the AMO, LR and SC helpers (``INLINE_HELPERS``):
   an AMO runs inline as one ``atomicrmw`` on a write-TLB hit, LR on a read-TLB hit and SC on a
   write-TLB hit with the reservation in the context block; they take the memory side exit otherwise.
   Accesses to the status and trap CSRs (native_csrs.py) run inline too unless they need Python.
@@ -64,6 +65,7 @@ from polyvm.engine.jit.context import (
     BLOCK,
     BLOCKS,
     CALL_VALUE,
+    COUNTER_CALL,
     FLIPPED_TLBS,
     GLOBAL_JUMP_ENTRIES,
     GLOBAL_JUMPS,
@@ -108,6 +110,8 @@ LIKELY = "!0"
 METADATA = f'{LIKELY} = !{{!"branch_weights", i32 1000, i32 1}}'
 ARGS = "ptr noalias %regs, ptr noalias %ram, ptr noalias %ctx"
 COUNTERS = "i64 %icount, i64 %blocks"
+COUNTER_CSRS = (C.CYCLE, C.TIME, C.INSTRET)
+"""Counter CSRs native code reads through COUNTER_CALL instead of leaving."""
 STORE_CALL = 16
 """Set in MEMORY_CALL's ``op`` argument (the access size otherwise) for a store."""
 REGION_COPIES = 6
@@ -308,6 +312,8 @@ class _BlockCodegen:
                 self.store(stmt)
             elif op is Op.CALL and stmt.aux in INLINE_HELPERS:
                 getattr(self, INLINE_HELPERS[stmt.aux])(stmt)
+            elif op is Op.CALL and stmt.aux == "csr" and _reads_counter(stmt):
+                self.counter(stmt)
             elif op is Op.CALL and stmt.aux == "csr" and stmt.args[1] in NATIVE_CSRS:
                 self.csr(stmt, NATIVE_CSRS[stmt.args[1]])
             elif op is Op.CALL:
@@ -536,6 +542,21 @@ class _BlockCodegen:
         self.set_word(TLBS, self.new(f"select i1 {flips}, i64 {flipped}, i64 {current}"))
         self.set_word(FLIPPED_TLBS, self.new(f"select i1 {flips}, i64 {current}, i64 {flipped}"))
 
+    def counter(self, stmt: Stmt) -> None:
+        """``CALL csr(mode, number, source, pc, index)`` that only reads a counter (COUNTER_CSRS):
+        hart.csr_op's result through the context's COUNTER_CALL (jit.py ``counter_call``, which
+        gives the hart the instret a Python tail would), or the helper side exit when that fails
+        (a counter the privilege level may not read: the tail traps). A read changes nothing, so
+        the block's EXIT after it needs no exit check. (A Linux boot reads the time ~5,000 times;
+        each was a side exit: benchmarks/boot.py.)"""
+        mode, number, _, pc, index = stmt.args
+        call = self.new(f"inttoptr i64 {self.load_word(COUNTER_CALL)} to ptr")
+        status = self.new(f"call i64 {call}(ptr %ctx, i64 {number}, i64 {mode}, i64 {lit(pc)}, "
+                          f"i64 {index}, i64 {lit(self.icount)})")
+        self.side_exit(self.new(f"icmp eq i64 {status}, 0"), Exit.HELPER, 0)
+        self.temps[stmt.dst] = self.load_word(CALL_VALUE)
+        self.checked_exit = False
+
     def status_view(self, status: str, view: int) -> str:
         """hart._mstatus_value (SD set when FS or XS is all ones) masked by ``view``."""
         dirty = [self.new(f"icmp eq i64 {self.new(f'and i64 {status}, {mask}')}, {mask}")
@@ -623,6 +644,12 @@ class _BlockCodegen:
             return self.new(f"select i1 {zero}, i64 -1, i64 {result}")
         result = self.new(f"select i1 {overflow}, i64 0, i64 {self.new(f'srem i64 {a}, {safe}')}")
         return self.new(f"select i1 {zero}, i64 {a}, i64 {result}")
+
+
+def _reads_counter(stmt: Stmt) -> bool:
+    """Whether ``CALL csr(mode, number, ...)`` only reads one of COUNTER_CSRS (no write bit)."""
+    mode, number = stmt.args[0], stmt.args[1]
+    return number in COUNTER_CSRS and not mode & 4
 
 
 def block_function(block: IRBlock, name: str, members: Sequence[IRBlock] = ()) -> str:

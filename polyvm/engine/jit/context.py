@@ -28,8 +28,10 @@ address. The context block, in u64 words::
     [14] MEMORY_CALL  host address of the function native code calls for a load or store that
                  misses the TLB (``i64 call(addr, op, value, icount)``, op = size | 16 for a store;
                  it returns 0 once the access is done, else the code takes the memory side exit)
-    [15] CALL_VALUE  the value a load through MEMORY_CALL read
-    [16 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
+    [15] CALL_VALUE  the value a load through MEMORY_CALL or a COUNTER_CALL read
+    [16] COUNTER_CALL  host address of the function native code calls to read a counter CSR (time,
+                 cycle, instret: ``i64 call(ctx, number, mode, pc, index, icount)``, 0 once done)
+    [17 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
@@ -84,8 +86,8 @@ TLBS_KEPT = 16
 """TLBs of the most recently used data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
 (REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS,
- TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE) = range(16)
-CELLS = 16
+ TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE, COUNTER_CALL) = range(17)
+CELLS = 17
 CONTEXT_WORDS = CELLS + len(HART_CELLS)
 READ_TLB, WRITE_TLB = 0, 2 * TLB_ENTRIES
 """Where the read and write TLBs start in a regime's TLB array (TLBS)."""

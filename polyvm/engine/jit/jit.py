@@ -18,6 +18,7 @@ from pathlib import Path
 
 from polyvm.arch.riscv64.csr import SUM
 from polyvm.arch.riscv64.hart import HART_CELLS
+from polyvm.arch.riscv64.traps import GuestTrap
 from polyvm.core.config import VmConfig
 from polyvm.engine.jit.background import BackgroundCompiler
 from polyvm.engine.jit.codegen import STORE_CALL
@@ -26,6 +27,7 @@ from polyvm.engine.jit.context import (
     BLOCK,
     CALL_VALUE,
     CELLS,
+    COUNTER_CALL,
     ICOUNT,
     INDEX,
     LIMIT,
@@ -49,7 +51,8 @@ RUN_FUNCTION = ctypes.PYFUNCTYPE(
 )
 MEMORY_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64,
                                         ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
-"""``memory_call`` as native code calls it (context.py MEMORY_CALL)."""
+"""``memory_call`` and ``counter_call`` as native code calls them (context.py MEMORY_CALL,
+COUNTER_CALL): a context pointer and five u64s."""
 STATUS = cell("mstatus")
 F0 = 32
 BOX32 = 0xFFFF_FFFF_0000_0000
@@ -148,8 +151,10 @@ class Jit:
         self.pending_error: BaseException | None = None
         """What a ``memory_call`` access raised besides a guest fault: native code took the memory
         side exit, and whoever ran it raises this (``raise_pending``) instead of running the tail."""
-        self._memory_call = MEMORY_CALL_FUNCTION(self.memory_call)
-        self.state.context[MEMORY_CALL] = ctypes.cast(self._memory_call, ctypes.c_void_p).value
+        self._calls = [MEMORY_CALL_FUNCTION(self.memory_call), MEMORY_CALL_FUNCTION(self.counter_call)]
+        """The ctypes functions native code calls (kept alive with the JIT)."""
+        for word, function in zip((MEMORY_CALL, COUNTER_CALL), self._calls, strict=True):
+            self.state.context[word] = ctypes.cast(function, ctypes.c_void_p).value
         self._run = RUN_FUNCTION(self.backend.compile_dispatch_loop().address)
         self._background: BackgroundCompiler | None = None
         self.bind(namespace or {}, ram_address)
@@ -337,6 +342,27 @@ class Jit:
             self.memory_calls += 1
             self.refill(addr >> 12)
         except (PageFault, BusError):
+            return 1
+        except BaseException as error:  # a ctypes callback would print it and go on
+            self.pending_error = error
+            return 1
+        return 0
+
+    def counter_call(self, _ctx: int, number: int, mode: int, pc: int, index: int, icount: int) -> int:
+        """Native code reading a counter CSR (context.py COUNTER_CALL, codegen.py ``counter``):
+        hart.csr_op's value in CALL_VALUE with the hart's instret as in ``memory_call``; 0 when
+        done, 1 when native code must take the helper side exit instead (the read traps: the
+        tail traps again; or another error, kept in ``pending_error``)."""
+        try:
+            hart = self.hart
+            if hart is None or self.pending_error is not None:
+                return 1
+            hart.instret += icount
+            try:
+                self.state.context[CALL_VALUE] = hart.csr_op(mode, number, 0, pc, index)
+            finally:
+                hart.instret -= icount
+        except GuestTrap:
             return 1
         except BaseException as error:  # a ctypes callback would print it and go on
             self.pending_error = error
