@@ -50,10 +50,10 @@ def polyvm_boot(images, mode: ExecMode, smp: int, timeout: float) -> tuple[float
     return seen[0], board.instructions_executed()
 
 
-def time_to_prompt(command: list[str], timeout: float, env: dict[str, str] | None = None) -> float:
+def time_to_prompt(command: list[str], timeout: float) -> float:
     """Seconds from starting ``command`` until the shell prompt appears on its stdout."""
     started = time.perf_counter()
-    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     output = b""
     try:
         while PROMPT not in output:
@@ -84,7 +84,7 @@ def polyvm_command_boot(images, mode: ExecMode, smp: int, timeout: float) -> flo
     return time_to_prompt(
         [sys.executable, "-m", "polyvm", "run", "-M", "virt", "-m", "256M", "-smp", str(smp),
          "--exec-mode", mode.value, "--nographic", "--bios", FW_JUMP, "--kernel", str(images.image),
-         "--initrd", str(images.initramfs), "--append", "console=ttyS0"], timeout, dict(os.environ))
+         "--initrd", str(images.initramfs), "--append", "console=ttyS0"], timeout)
 
 
 def main() -> int:
@@ -92,7 +92,8 @@ def main() -> int:
     parser.add_argument("--mode", default="hybrid", choices=[m.value for m in ExecMode])
     parser.add_argument("--smp", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=900)
-    parser.add_argument("--cold-cache", action="store_true", help="start with an empty JIT code cache")
+    parser.add_argument("--cold-cache", action="store_true",
+                        help="give each polyvm run empty caches (translations and JIT code)")
     args = parser.parse_args()
     images = linux_images()
     qemu_s = min(qemu_boot(images, args.smp, args.timeout) for _ in range(3))

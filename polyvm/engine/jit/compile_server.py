@@ -142,7 +142,7 @@ def serve() -> None:
         name, data, error = "", None, ""
         try:
             name, text = named_module(block_function(block, "NAME", members), opt_level, given_name)
-            # the same text may have come from other members before
+            # another process (or an earlier run) may have compiled it
             data = cached_object(Path(folder), name) if folder is not None else None
             if data is None:
                 data = compile_object(text, opt_level, host_target(codegen_level(opt_level)).target)

@@ -26,8 +26,9 @@ address. The context block, in u64 words::
                  one only in mstatus.SUM, or 0 (none given): native code that flips SUM swaps TLBS
                  and FLIPPED_TLBS itself instead of leaving to Python (``switch_tlbs``)
     [14] MEMORY_CALL  host address of the function native code calls for a load or store that
-                 misses the TLB (``i64 call(addr, op, value, icount)``, op = size | 16 for a store;
-                 it returns 0 once the access is done, else the code takes the memory side exit)
+                 misses the TLB (``i64 call(ctx, ram, addr, op, value, icount)``, op = size | 16
+                 for a store; it returns 0 once the access is done, else the code takes the memory
+                 side exit)
     [15] CALL_VALUE  the value a load through MEMORY_CALL or a COUNTER_CALL read
     [16] COUNTER_CALL  host address of the function native code calls to read a counter CSR (time,
                  cycle, instret: ``i64 call(ctx, number, mode, pc, index, icount)``, 0 once done)

@@ -13,11 +13,12 @@ import collections
 import ctypes
 import functools
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from polyvm.arch.riscv64.csr import SUM
-from polyvm.arch.riscv64.hart import HART_CELLS
+from polyvm.arch.riscv64.hart import HART_CELLS, RiscvHart
 from polyvm.arch.riscv64.traps import GuestTrap
 from polyvm.core.config import VmConfig
 from polyvm.engine.jit.background import BackgroundCompiler
@@ -147,10 +148,11 @@ class Jit:
         counted)."""
         self.memory_calls = 0
         """Loads and stores native code had ``memory_call`` do."""
-        self.hart = None
+        self.hart: RiscvHart | None = None
         self.pending_error: BaseException | None = None
-        """What a ``memory_call`` access raised besides a guest fault: native code took the memory
-        side exit, and whoever ran it raises this (``raise_pending``) instead of running the tail."""
+        """What a call back from native code raised besides a guest fault (``_in_python``): native
+        code took its side exit, and whoever ran it raises this (``raise_pending``) instead of
+        running the tail."""
         self._calls = [MEMORY_CALL_FUNCTION(self.memory_call), MEMORY_CALL_FUNCTION(self.counter_call)]
         """The ctypes functions native code calls (kept alive with the JIT)."""
         for word, function in zip((MEMORY_CALL, COUNTER_CALL), self._calls, strict=True):
@@ -315,62 +317,63 @@ class Jit:
 
     def memory_call(self, _ctx: int, _ram: int, addr: int, op: int, value: int, icount: int) -> int:
         """Native code's slow path for a load or store (context.py MEMORY_CALL): the hart's MMU
-        does the access with the hart's instret at the block's start, as the Python tail would
-        have it (``icount`` counts from where ICOUNT was last reset, which the hybrid loop does at
-        each native entry), and the native TLBs take the page (``refill``). 0 when done (a load's
-        value in CALL_VALUE); 1 when native code must take the memory side exit instead, before
-        anything happened: a guest fault (the tail repeats the access and traps), an access that
-        crosses a page (its first half could reach a device before the second faults), native
-        code having flipped mstatus.SUM (the MMU learns of it when native code returns), or another
-        error, kept in ``pending_error``. Through here, a console write or a TLB miss costs a few
-        microseconds instead of a side exit and a Python tail (benchmarks/boot.py)."""
-        try:
-            hart = self.hart
-            size = op & (STORE_CALL - 1)
-            ctx = self.state.context
-            if (hart is None or self.pending_error is not None or (addr & 0xFFF) + size > 4096
-                    or bool(ctx[STATUS] & SUM) != hart.mmu.sum):
-                return 1
-            hart.instret += icount
-            try:
-                if op & STORE_CALL:
-                    hart.mmu.store(addr, value & ((1 << (8 * size)) - 1), size)
-                else:
-                    ctx[CALL_VALUE] = hart.mmu.load(addr, size)
-            finally:
-                hart.instret -= icount
-            self.memory_calls += 1
-            self.refill(addr >> 12)
-        except (PageFault, BusError):
-            return 1
-        except BaseException as error:  # a ctypes callback would print it and go on
-            self.pending_error = error
-            return 1
-        return 0
+        does the access, and the native TLBs take the page (``refill``). A load's value goes in
+        CALL_VALUE. Refused (the memory side exit, before anything happened): an access that
+        crosses a page (its first half could reach a device before the second faults), and one
+        after native code flipped mstatus.SUM (the MMU learns of it when native code returns).
+        Through here, a console write or a TLB miss costs a few microseconds instead of a side
+        exit and a Python tail (benchmarks/boot.py). See ``_in_python`` for the rest."""
+        return self._in_python(icount, (PageFault, BusError), self._access, addr, op, value)
+
+    def _access(self, hart: RiscvHart, addr: int, op: int, value: int) -> bool:
+        size = op & (STORE_CALL - 1)
+        ctx = self.state.context
+        if (addr & 0xFFF) + size > 4096 or bool(ctx[STATUS] & SUM) != hart.mmu.sum:
+            return False
+        if op & STORE_CALL:
+            hart.mmu.store(addr, value & ((1 << (8 * size)) - 1), size)
+        else:
+            ctx[CALL_VALUE] = hart.mmu.load(addr, size)
+        self.memory_calls += 1
+        self.refill(addr >> 12)
+        return True
 
     def counter_call(self, _ctx: int, number: int, mode: int, pc: int, index: int, icount: int) -> int:
         """Native code reading a counter CSR (context.py COUNTER_CALL, codegen.py ``counter``):
-        hart.csr_op's value in CALL_VALUE with the hart's instret as in ``memory_call``; 0 when
-        done, 1 when native code must take the helper side exit instead (the read traps: the
-        tail traps again; or another error, kept in ``pending_error``)."""
+        hart.csr_op's value in CALL_VALUE; a read that traps takes the helper side exit, and the
+        tail traps again. See ``_in_python``."""
+        return self._in_python(icount, (GuestTrap,), self._read_counter, number, mode, pc, index)
+
+    def _read_counter(self, hart: RiscvHart, number: int, mode: int, pc: int, index: int) -> bool:
+        self.state.context[CALL_VALUE] = hart.csr_op(mode, number, 0, pc, index)
+        return True
+
+    def _in_python(self, icount: int, faults: tuple[type[BaseException], ...],
+                   work: Callable[..., bool], *args: int) -> int:
+        """What native code calls back for: ``work(hart, *args)`` with the hart's instret at the
+        block's start, as a Python tail would have it (``icount`` counts from where ICOUNT was
+        last reset, which the hybrid loop does at each native entry). 0 when done; 1 when native
+        code must take its side exit instead: ``work`` refused (returned False), raised one of
+        ``faults`` (nothing happened yet: the tail repeats it and traps), or raised anything else,
+        kept in ``pending_error`` (a ctypes callback would print it and go on)."""
         try:
             hart = self.hart
             if hart is None or self.pending_error is not None:
                 return 1
             hart.instret += icount
             try:
-                self.state.context[CALL_VALUE] = hart.csr_op(mode, number, 0, pc, index)
+                done = work(hart, *args)
             finally:
                 hart.instret -= icount
-        except GuestTrap:
+        except faults:
             return 1
-        except BaseException as error:  # a ctypes callback would print it and go on
+        except BaseException as error:
             self.pending_error = error
             return 1
-        return 0
+        return 0 if done else 1
 
     def raise_pending(self) -> None:
-        """Raise what a ``memory_call`` access raised, if anything (after its side exit)."""
+        """Raise what a call back from native code raised, if anything (after its side exit)."""
         error, self.pending_error = self.pending_error, None
         if error is not None:
             raise error
