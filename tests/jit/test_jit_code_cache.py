@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from guest_code import tools_available
 
+from polyvm.engine.jit.llvm_backend import _Engine
 from polyvm.engine.jit.object_bundles import BundleIndex, make_bundle, make_bundles, strays
 
 CHILD = textwrap.dedent("""
@@ -85,7 +86,7 @@ def test_a_bundle_made_at_exit_replaces_the_object_files(tmp_path):
     while len(BundleIndex(index).bundles) < first["blocks"] + 1:
         assert time.monotonic() < deadline, "the bundler recorded no names"
         time.sleep(0.1)
-    assert {name for name, _ in BundleIndex(index).bundles.values()} == {bundle.name}
+    assert {place.bundle for place in BundleIndex(index).bundles.values()} == {bundle.name}
     assert not list((tmp_path / "bundles").glob("*.names")), "the bundler took its list"
     for loose in tmp_path.glob("*.o"):
         loose.unlink()
@@ -117,11 +118,40 @@ def bundle_instead_of_files(cache: Path, index: Path, names: list[str]) -> str:
 def test_functions_a_bundle_lacks_come_from_their_own_files(tmp_path):
     first, index, names = compiled(tmp_path)
     bundle_instead_of_files(tmp_path, index, names[:5])
-    BundleIndex(index).add([(name, 1) for name in names[5:8]], "missing.o")
+    BundleIndex(index).add([(name, 1, None) for name in names[5:8]], "missing.o")
     second = run_child(tmp_path)
     assert second["hits"] == first["blocks"] + 1, "five from the bundle, the rest from their files"
     assert second["results"] == first["results"]
     assert len(list(tmp_path.glob("*.o"))) == len(names) - 5, "nothing was compiled again"
+
+
+def test_addresses_from_bundle_offsets_are_those_mcjit_gives(tmp_path):
+    """A bundled function's address comes from its offset once its section's start is known: it
+    must be the address the linker itself resolves for every function of the bundle."""
+    _, index, names = compiled(tmp_path)
+    bundle = tmp_path / "bundles" / bundle_instead_of_files(tmp_path, index, names)
+    places = BundleIndex(index).bundles
+    assert all(places[name].offset is not None for name in names), "the bundler recorded offsets"
+    engine = _Engine(0)
+    derived = {name: engine.from_bundle(name, str(bundle), places[name]) for name in names}
+    assert len(engine.sections) == len({places[name].section for name in names})
+    told = {name: (engine.engine.get_function_address(name), places[name].size) for name in names}
+    assert derived == told
+    assert len(set(derived.values())) == len(names)
+
+
+def test_placements_are_asked_for_one_by_one_then_read_whole(tmp_path, monkeypatch):
+    index = tmp_path / "names.sqlite3"
+    BundleIndex(index).add([(f"f{n}", n, (2, 16 * n)) for n in range(5)] + [("loose", 9, None)], "b.o")
+    monkeypatch.setattr(BundleIndex, "QUERIES_BEFORE_ALL", 4)
+    reader = BundleIndex(index)
+    assert reader.place("f1") == ("b.o", 1, 2, 16)
+    assert reader.place("nowhere") is None
+    assert reader.place("loose") == ("b.o", 9, None, None)
+    assert not reader.complete and set(reader.known) == {"f1", "nowhere", "loose"}
+    assert reader.place("f4") == ("b.o", 4, 2, 64)
+    assert reader.complete and len(reader.known) == 7, "the fourth query read the table"
+    assert reader.place("f0") == ("b.o", 0, 2, 0) and reader.place("other") is None
 
 
 def test_bundles_are_split_and_a_name_stays_with_the_first_bundle_on_disk(tmp_path, monkeypatch):

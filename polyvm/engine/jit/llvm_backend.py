@@ -32,7 +32,7 @@ from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_pa
 from polyvm.engine.interpreter.translation_store import code_version, sources_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
 from polyvm.engine.jit.object_bundles import FOLDER as BUNDLES
-from polyvm.engine.jit.object_bundles import BundleIndex, note_bundled, note_loose
+from polyvm.engine.jit.object_bundles import BundleIndex, Placement, note_bundled, note_loose
 from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
 
@@ -159,8 +159,10 @@ def jit_code_version() -> str:
 
 
 class NameIndex:
-    """The members each region head was last compiled with, and which bundle holds each function,
-    kept in the disk cache's folder for this code version (read whole when opened). Functions
+    """The members each region head was last compiled with (and the name of that region's
+    function), and which bundle holds each function, kept in the disk cache's folder for this code
+    version. The regions are read whole when opened, with the bundle placements of their
+    functions; other placements are asked for one by one (object_bundles.BundleIndex). Functions
     need no index to be found: a block's is named by its content key (``LlvmBackend.function_name``)."""
 
     def __init__(self, folder: Path) -> None:
@@ -169,28 +171,34 @@ class NameIndex:
         path = self.path = versioned_path(index, "names", jit_code_version())
         self.region_table = BatchedTable(
             path, "CREATE TABLE IF NOT EXISTS regions (head TEXT PRIMARY KEY, level INTEGER, pc INTEGER,"
-            " members BLOB)", "INSERT OR REPLACE INTO regions VALUES (?, ?, ?, ?)")
+            " members BLOB, function TEXT)", "INSERT OR REPLACE INTO regions VALUES (?, ?, ?, ?, ?)")
         self.regions: dict[str, bytes] = {}
         """Head key -> pickled [(pc, code)] of the members."""
         self.head_pcs: dict[int, set[int]] = {}
         """The pcs of the recorded heads by optimisation level: most blocks are none, and this
         tells without a key."""
-        rows = self.region_table.query("SELECT head, level, pc, members FROM regions")
-        for head, level, pc, members in rows:
+        self.bundles = BundleIndex(path)
+        known = self.bundles.known
+        rows = self.region_table.query(
+            "SELECT head, level, pc, members, function, bundle, size, section, offset"
+            " FROM regions LEFT JOIN bundled ON bundled.name = regions.function")
+        for head, level, pc, members, function, *place in rows:
             self.regions[head] = members
             self.head_pcs.setdefault(level, set()).add(pc & M64)
-        self.bundles = BundleIndex(path)
+            if place[0] is not None:
+                known[function] = Placement(*place)
 
     def members(self, head: str) -> list[tuple[int, bytes]] | None:
         members = self.regions.get(head)
         return pickle.loads(members) if members is not None else None
 
-    def put_members(self, head: str, level: int, pc: int, members: list[tuple[int, bytes]]) -> None:
+    def put_members(self, head: str, level: int, pc: int, members: list[tuple[int, bytes]],
+                    function: str) -> None:
         data = pickle.dumps(members)
         if self.regions.get(head) != data:
             self.regions[head] = data
             self.head_pcs.setdefault(level, set()).add(pc)
-            self.region_table.add((head, level, sqlite_int(pc), data))
+            self.region_table.add((head, level, sqlite_int(pc), data, function))
 
 
 @functools.cache
@@ -215,6 +223,8 @@ class _Engine:
         microseconds, and a warm Linux boot asks ~16k times; benchmarks/boot.py)."""
         self.broken: set[str] = set()
         """Bundles that could not be read or were not whole (never tried again)."""
+        self.sections: dict[tuple[str, int | None], int] = {}
+        """Where each (bundle path, section index) linked starts in memory."""
 
     def add(self, name: str, data: bytes) -> tuple[int, int]:
         """Link object code defining ``name`` (once per name) and return (address, size)."""
@@ -225,10 +235,12 @@ class _Engine:
                 known = self.functions[name] = (self.engine.get_function_address(name), len(data))
         return known
 
-    def from_bundle(self, name: str, bundle: str, size: int) -> tuple[int, int] | None:
-        """``name``'s (address, size) from ``bundle``, linked first if it is not yet; None if the
-        bundle cannot be read or does not define ``name``. (A function the process linked on its
-        own before keeps that address: both copies are the same code.)"""
+    def from_bundle(self, name: str, bundle: str, place: Placement) -> tuple[int, int] | None:
+        """``name``'s (address, size) from ``bundle`` (where ``place`` says), linked first if it is
+        not yet; None if the bundle cannot be read or does not define ``name``. (A function the
+        process linked on its own before keeps that address: both copies are the same code.) Its
+        address is that of its section's start in memory plus its offset there, once MCJIT told
+        one function's address in that section (object_bundles.function_offsets)."""
         with self.lock:
             known = self.functions.get(name)
             if known is not None:
@@ -246,10 +258,17 @@ class _Engine:
                 touch(Path(bundle))
                 self._link(data)
                 self.bundles.add(bundle)
-            address = self.engine.get_function_address(name)
-            if not address:
-                return None
-            known = self.functions[name] = (address, size)
+            section = (bundle, place.section)
+            base = self.sections.get(section) if place.offset is not None else None
+            if base is not None:
+                address = base + place.offset
+            else:
+                address = self.engine.get_function_address(name)
+                if not address:
+                    return None
+                if place.offset is not None:
+                    self.sections[section] = address - place.offset
+            known = self.functions[name] = (address, place.size)
         return known
 
     def _link(self, data: bytes) -> None:
@@ -344,8 +363,9 @@ class LlvmBackend:
         native code for every block it translates."""
         head = self._head_key(block)
         if head is not None:
-            self.names.put_members(head, self.opt_level, block.start_pc,
-                                   [(m.start_pc, m.code) for m in members])
+            recorded = [(member.start_pc, member.code) for member in members]
+            self.names.put_members(head, self.opt_level, block.start_pc, recorded,
+                                   self.function_name(block, members))
 
     def recorded_members(self, block: IRBlock) -> list[tuple[int, bytes]] | None:
         """(pc, code) of the members ``block`` was last compiled with as a region head, if ever
@@ -393,17 +413,17 @@ class LlvmBackend:
         """``name`` from the bundle the name index says holds it, if any (object_bundles.py)."""
         if self.names is None:
             return None
-        entry = self.names.bundles.bundles.get(name)
-        if entry is None:
+        place = self.names.bundles.place(name)
+        if place is None:
             return None
         # A bundle holds functions of both code generator levels; every bundle is linked into the
         # level-0 engine, once per process (linking objects does not depend on the level).
-        bundle = os.path.join(self.bundle_folder, entry[0])
-        known = self.bundle_engine.from_bundle(name, bundle, entry[1])
+        bundle = os.path.join(self.bundle_folder, place.bundle)
+        known = self.bundle_engine.from_bundle(name, bundle, place)
         if known is not None:
             self.engine.functions.setdefault(name, known)
             self.disk_hits += 1
-            note_bundled(*self.notes, name, entry[1], bundle)
+            note_bundled(*self.notes, name, place.size, bundle)
         return known
 
     def _add_loose(self, name: str, data: bytes) -> tuple[int, int]:

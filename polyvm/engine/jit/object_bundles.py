@@ -32,6 +32,9 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
+
+from elftools.elf.elffile import ELFFile
 
 from polyvm.devtools.batched_table import BatchedTable
 
@@ -54,20 +57,61 @@ REGROUP = "regroup"
 """The bundler's fourth argument when its bundles take their names over."""
 
 
+class Placement(NamedTuple):
+    """Where a bundle holds a function: the bundle's file name, the size of the function's own
+    object file, and the function's section index and offset in the bundle (None if unknown)."""
+
+    bundle: str
+    size: int
+    section: int | None
+    offset: int | None
+
+
 class BundleIndex:
-    """Which bundle holds each function, in the name index's database ``path``."""
+    """Which bundle holds each function, in the name index's database ``path``: ``place`` asks
+    for one function (those in ``known``, which the name index fills with the placements of its
+    regions' functions, need no query);
+    ``bundles`` reads them all (the bundler; a test suite's runs record ~100,000, and reading those
+    at start-up cost ~0.1 s of every ``polyvm run``; benchmarks/boot.py)."""
+
+    QUERIES_BEFORE_ALL = 1000
 
     def __init__(self, path: Path) -> None:
         self.table = BatchedTable(
-            path, "CREATE TABLE IF NOT EXISTS bundled (name TEXT PRIMARY KEY, bundle TEXT, size INTEGER)",
-            "INSERT OR REPLACE INTO bundled VALUES (?, ?, ?)")
-        rows = self.table.query("SELECT name, bundle, size FROM bundled")
-        self.bundles: dict[str, tuple[str, int]] = {name: (bundle, size) for name, bundle, size in rows}
-        """Function name -> (bundle file name, size of the function's own object file)."""
+            path, "CREATE TABLE IF NOT EXISTS bundled (name TEXT PRIMARY KEY, bundle TEXT, size INTEGER,"
+            " section INTEGER, offset INTEGER)", "INSERT OR REPLACE INTO bundled VALUES (?, ?, ?, ?, ?)")
+        self.known: dict[str, Placement | None] = {}
+        """Placements read so far (None: not bundled when asked)."""
+        self.queries = 0
+        self.complete = False
+        """Whether the whole table was read into ``known``."""
 
-    def add(self, names_and_sizes: list[tuple[str, int]], bundle: str) -> None:
-        for name, size in names_and_sizes:
-            self.table.add((name, bundle, size))
+    def place(self, name: str) -> Placement | None:
+        """Where a bundle holds ``name``, if one does (once QUERIES_BEFORE_ALL names were asked
+        for one by one, the rest of the table is read whole: JIT mode asks for every block)."""
+        known = self.known
+        if name in known or self.complete:
+            return known.get(name)
+        self.queries += 1
+        if self.queries == self.QUERIES_BEFORE_ALL:
+            known.update(self.bundles)
+            self.complete = True
+            return known.get(name)
+        rows = self.table.query("SELECT bundle, size, section, offset FROM bundled WHERE name = ?",
+                                (name,))
+        place = known[name] = Placement(*rows[0]) if rows else None
+        return place
+
+    @property
+    def bundles(self) -> dict[str, Placement]:
+        """Every function name -> its placement."""
+        rows = self.table.query("SELECT name, bundle, size, section, offset FROM bundled")
+        return {name: Placement(*fields) for name, *fields in rows}
+
+    def add(self, placements: list[tuple[str, int, tuple[int, int] | None]], bundle: str) -> None:
+        """Record that ``bundle`` holds these (name, own object size, (section, offset) or None)."""
+        for name, size, where in placements:
+            self.table.add((name, bundle, size, *(where or (None, None))))
         self.table.flush()
 
 
@@ -199,11 +243,26 @@ def make_bundle(folder: Path, index: Path, names: list[str], take_over: bool = F
     with open(partial, "rb") as written:
         os.fsync(written.fileno())  # whole on disk before its name is: a cut bundle is never linked
     partial.replace(target)
+    placed = function_offsets(target)
     recorded = BundleIndex(index)
-    held = {bundle for bundle, _ in recorded.bundles.values() if (target.parent / bundle).exists()}
-    recorded.add([(name, size) for name, _, size in present
-                  if take_over or recorded.bundles.get(name, ("",))[0] not in held], target.name)
+    holders = {name: place.bundle for name, place in recorded.bundles.items()}
+    held = {bundle for bundle in set(holders.values()) if (target.parent / bundle).exists()}
+    recorded.add([(name, size, placed.get(name)) for name, _, size in present
+                  if take_over or holders.get(name) not in held], target.name)
     return target.name
+
+
+def function_offsets(bundle: Path) -> dict[str, tuple[int, int]]:
+    """(section index, offset in that section) of each function the object file ``bundle``
+    defines. The loader places each section whole, so once one function's address is known, those
+    of the others in its section follow from their offsets (llvm_backend.py: asking MCJIT for each
+    function's address cost ~7 us, ~0.12 s of a warm Linux boot; benchmarks/boot.py)."""
+    with open(bundle, "rb") as stream:
+        symbols = ELFFile(stream).get_section_by_name(".symtab")
+        if symbols is None:
+            return {}
+        return {symbol.name: (symbol["st_shndx"], symbol["st_value"]) for symbol in symbols.iter_symbols()
+                if symbol["st_info"]["type"] == "STT_FUNC" and isinstance(symbol["st_shndx"], int)}
 
 
 def main() -> None:
