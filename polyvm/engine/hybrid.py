@@ -59,10 +59,13 @@ from polyvm.engine.jit.context import (
     Exit,
 )
 from polyvm.engine.jit.jit import STATUS, CompiledBlock, Jit
-from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
+from polyvm.engine.jit.llvm_backend import PREFIX, LlvmBackend, NativeCode
+from polyvm.engine.jit.native_pages import NativeEntry, page_digest
+from polyvm.engine.jit.precompile import note_cold_pages
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
-from polyvm.mem.softmmu import in_address_space
+from polyvm.mem.paging import PageFault
+from polyvm.mem.softmmu import BusError, in_address_space
 
 MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps", "set_slow_pages")
 """SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
@@ -85,6 +88,33 @@ PROMOTE_SAMPLES = 4
 it (benchmarks/run.py --mode jit: cpu_mix's loops are promoted within a few milliseconds, and an
 optimised region runs them about 2.5x faster than unoptimised code)."""
 PAGE = 12
+
+
+def _in_page(page_code: bytes, block: IRBlock) -> bool:
+    """Whether ``block``'s bytes are still where it was made from in ``page_code`` (its page's)."""
+    return page_code[block.phys_start & 0xFFF:][:len(block.code)] == block.code
+
+
+class Prefill:
+    """The functions ``HybridEngine._prefill`` entered from one native page record into one
+    regime's jump table: the physical page, its bytes then, and the pcs entered."""
+
+    def __init__(self, ppn: int, page_code: bytes) -> None:
+        self.ppn = ppn
+        self.page_code = page_code
+        self.pcs: set[int] = set()
+
+
+class PrefilledBlock:
+    """What the entered lists hold for a prefilled function until the Python side of its blocks is
+    needed (a side exit: ``HybridEngine._materialize``)."""
+
+    __slots__ = ("entry", "prefill", "native")
+
+    def __init__(self, entry: NativeEntry, prefill: Prefill, native: NativeCode) -> None:
+        self.entry = entry
+        self.prefill = prefill
+        self.native = native
 
 
 class HybridEngine(Interpreter):
@@ -128,9 +158,31 @@ class HybridEngine(Interpreter):
         self.slice_scale = 1 if config.icount else NATIVE_SLICE_SCALE
         self._recording_members = False
         """Set while ``_install_recorded_region`` translates a region's members."""
-        self.dropped: dict[tuple[int, int], CompiledBlock] = {}
+        self.dropped: dict[tuple[int, int], CompiledBlock | PrefilledBlock] = {}
         """Blocks that left the jump tables since native code was last entered, by (id of the
         entered dict they left, pc): see ``_ran``."""
+        names = self.jit.backend.names
+        self.native_pages = names.native_pages if names is not None and config.enable_jit else None
+        """The native page records (native_pages.py), if there is a disk cache."""
+        self._prefilled_by_regime: dict[Hashable, set[int]] = {}
+        """Virtual pages looked for in the native page records, by the regime (or global pages'
+        key) whose jump table their functions went to (kept like ``_entered_by_regime``)."""
+        self.prefilled: set[int] = set()
+        self.global_prefilled: set[int] = set()
+        self._prefills: dict[int, dict[Hashable, Prefill]] = {}
+        """Prefills by physical page and regime: a store into the page drops their functions."""
+        self._unrecorded: list[CachedBlock] = []
+        """Blocks given native code since ``record_native_pages`` last ran."""
+        self._first_seen: dict[tuple[int, int], tuple[bytes, bytes]] = {}
+        """(virtual, physical) page -> its bytes and their hash when first looked up in."""
+        self._noted_cold: set[tuple[int, int]] = set()
+        """(pc, physical pc) of the Python-tier blocks noted for the precompiler."""
+        self.prefilled_blocks = 0
+        """Functions entered from native page records."""
+        self.materialised = 0
+        """Prefilled functions whose Python side a side exit needed (``_materialise``)."""
+        self.prefills_dropped = 0
+        """Prefills a store into their page dropped."""
         super().__init__(config, hart)
         self.jit.bind(self.namespace, self.mmu.ram.host_address)
         self.jit.namespace = self.namespace
@@ -222,6 +274,8 @@ class HybridEngine(Interpreter):
                 elif reason in SIDE_EXITS:
                     head = ctx[REGION]
                     region = self.entered[head] if jit.state.uses_own_jump(head) else self._ran(head)
+                    if type(region) is PrefilledBlock:
+                        region = self._materialise(region)
                     tails = region.tails if ctx[BLOCK] == ctx[REGION] else region.members[ctx[BLOCK]]
                     index = ctx[INDEX]
                     hart.instret -= index
@@ -259,6 +313,172 @@ class HybridEngine(Interpreter):
         return (dropped.get((id(self.entered), head)) or dropped.get((id(self.global_entered), head))
                 or self.global_entered[head])
 
+    # --- native page records (native_pages.py) ------------------------------------------------
+
+    def _lookup(self, pc: int) -> tuple:
+        """The interpreter's lookup; the first in a virtual page (per jump table) also enters
+        the functions the native page records have for the page's bytes (``_prefill``)."""
+        entry = super()._lookup(pc)
+        if self.native_pages is not None:
+            pages = self.global_prefilled if entry[3] else self.prefilled
+            if pc >> PAGE not in pages:
+                pages.add(pc >> PAGE)
+                self._prefill(pc, entry[2].block.phys_page, entry[3])
+        return entry
+
+    def _prefill(self, pc: int, ppn: int, shared: bool) -> None:
+        """Enter in the current regime's jump table (or the global pages' one if ``shared``) the
+        functions recorded for ``pc``'s page with its bytes now (physical page ``ppn``), except at
+        pcs entered already (and nothing while breakpoints are set); the page becomes code for them
+        (a store into it drops them). The bytes a page had when first seen here are kept: what
+        a later run records for it is what matches them (``record_native_pages``)."""
+        mmu = self.mmu
+        ram = mmu.ram
+        if mmu.pmp.splits(ppn) or not ram.contains(ppn << PAGE, 1 << PAGE):
+            return
+        try:
+            mmu.fetch_paddr(pc)  # the leaf that maps the page, for sfence.vma (_pcs_by_leaf)
+        except (PageFault, BusError):
+            return
+        level = mmu.leaf_level
+        start = (ppn << PAGE) - ram.base
+        page_code = bytes(ram.u8[start: start + (1 << PAGE)])
+        digest = page_digest(page_code)
+        self._first_seen.setdefault((pc >> PAGE, ppn), (page_code, digest))
+        entries = self.native_pages.find(pc >> PAGE, digest)
+        if not entries or self.breakpoints:
+            return
+        entered = self.global_entered if shared else self.entered
+        key = self.regime_keys[shared]
+        prefills = self._prefills.setdefault(ppn, {})
+        prefill = prefills.get(key)
+        if prefill is None:
+            prefill = prefills[key] = Prefill(ppn, page_code)
+            mmu.code.ref(ppn)
+        elif prefill.page_code != page_code:
+            prefill.page_code = page_code
+        set_jump, pcs_by_leaf = self.jit.state.set_jump, self._pcs_by_leaf
+        for entry in entries:
+            if entry.pc in entered:
+                continue
+            native = (self.region_backend if entry.optimised else self.quick_backend).lookup(entry.name)
+            if native is None:
+                continue
+            entered[entry.pc] = PrefilledBlock(entry, prefill, native)
+            set_jump(entry.pc, native.address, shared)
+            pcs_by_leaf.add(entry.pc >> PAGE, level, entry.pc)
+            prefill.pcs.add(entry.pc)
+            self.prefilled_blocks += 1
+
+    def _install_prefilled(self, cached: CachedBlock) -> bool:
+        """Give a new translation the function prefilled at its pc (if its bytes are those the
+        function was entered for), and its members' translations; the handle replaces the
+        placeholder in the entered list."""
+        block = cached.block
+        pc = block.start_pc
+        entered = self.entered if type(self.entered.get(pc)) is PrefilledBlock else self.global_entered
+        prefilled = entered.get(pc)
+        if type(prefilled) is not PrefilledBlock or self._recording_members:
+            return False
+        entry, prefill = prefilled.entry, prefilled.prefill
+        page_code = prefill.page_code
+        if prefill.ppn != block.phys_page or block.code != page_code[pc & 0xFFF:][:entry.length]:
+            return False
+        members = []
+        self._recording_members = True
+        try:
+            for member_pc, length in entry.members:
+                member = (self.jump_cache.get(member_pc) or self._lookup(member_pc))[2]
+                if member.block.code != page_code[member_pc & 0xFFF:][:length]:
+                    return False
+                members.append(member)
+        except GuestTrap:
+            return False
+        finally:
+            self._recording_members = False
+        self._install(cached, prefilled.native, members, entry.optimised)
+        entered[pc] = cached.native
+        return True
+
+    def _materialise(self, prefilled: PrefilledBlock) -> CompiledBlock:
+        """The handle of a prefilled function, its blocks translated from the page's bytes it
+        was entered for (they may have been overwritten since, while it ran); it replaces the
+        placeholder in the entered lists."""
+        entry, page_code = prefilled.entry, prefilled.prefill.page_code
+        ppn = prefilled.prefill.ppn
+        block = self._page_block(entry.pc, entry.length, ppn, page_code)
+        compiled = CompiledBlock(block, prefilled.native, self._tails(block), entry.optimised)
+        for pc, length in entry.members:
+            compiled.members[pc] = self._tails(self._page_block(pc, length, ppn, page_code))
+        for entered in (self.entered, self.global_entered):
+            if entered.get(entry.pc) is prefilled:
+                entered[entry.pc] = compiled
+        self.materialised += 1
+        return compiled
+
+    def _page_block(self, pc: int, length: int, ppn: int, page_code: bytes) -> IRBlock:
+        """The translation of the ``length`` bytes at ``pc`` in ``page_code`` (physical page
+        ``ppn``): the translation store's if it has it, else a new one."""
+        offset = pc & 0xFFF
+        code = page_code[offset: offset + length]
+        found = self.translations.find(pc, page_code)
+        if found is not None and found.code == code:
+            block = found.block
+            block.rebuild = lambda: self._retranslate(pc, code)
+        else:
+            block = self.translator.translate_bytes(pc, code)
+        block.phys_page = ppn
+        block.phys_start = (ppn << PAGE) | offset
+        block.code = code
+        return block
+
+    def run_ended(self) -> None:
+        self.record_native_pages()
+
+    def record_native_pages(self) -> None:
+        """Record the functions of the blocks given native code since the last call (those still
+        current) in the native page records of their pages, by the bytes each page had when first
+        seen, if the functions' blocks were made from those bytes: the next run enters them when
+        it first sees the same bytes there (Linux overwrites its init code once booted, and
+        patches some of its code while booting). In HYBRID, note the blocks that only ran in the
+        Python tier for the precompiler (precompile.py)."""
+        installed, self._unrecorded = self._unrecorded, []
+        if self.native_pages is None:
+            return
+        pages: dict[tuple[int, int], tuple[list[tuple[NativeEntry, list[IRBlock]]], list[IRBlock]]] = {}
+        peek = self.block_cache.peek
+        for cached in installed:
+            block, compiled = cached.block, cached.native
+            if (compiled is None or not compiled.native.name.startswith(PREFIX)
+                    or peek(block.start_pc, block.phys_start) is not cached):
+                continue
+            blocks = [block, *(tails.block for tails in compiled.members.values())]
+            if any(each.code is None for each in blocks):
+                continue
+            entry = NativeEntry(block.start_pc, compiled.native.name, compiled.optimised, len(block.code),
+                                tuple((each.start_pc, len(each.code)) for each in blocks[1:]))
+            pages.setdefault((block.start_pc >> PAGE, block.phys_page), ([], []))[0].append((entry, blocks))
+        if not self.compile_all:
+            for cached in self.block_cache.blocks():
+                block = cached.block
+                key = (block.start_pc, block.phys_start)
+                if cached.native is None and block.code is not None and key not in self._noted_cold:
+                    self._noted_cold.add(key)
+                    pages.setdefault((block.start_pc >> PAGE, block.phys_page), ([], []))[1].append(block)
+        cold = []
+        for (vpn, ppn), (natives, python) in pages.items():
+            if (vpn, ppn) not in self._first_seen:
+                continue
+            page_code, digest = self._first_seen[vpn, ppn]
+            whole = [entry for entry, blocks in natives if all(_in_page(page_code, each) for each in blocks)]
+            if whole:
+                self.native_pages.record(vpn, digest, whole)
+            python = [(block.start_pc, block.code) for block in python if _in_page(page_code, block)]
+            if python:
+                cold.append((vpn, digest, python))
+        if cold:
+            note_cold_pages(str(self.jit.backend.cache_dir), cold)
+
     def _enter(self, pc: int, compiled: CompiledBlock, shared: bool) -> None:
         """Let native code enter ``compiled`` at ``pc``: put it in the current regime's jump
         table, or in the global pages' table if ``shared``."""
@@ -270,7 +490,8 @@ class HybridEngine(Interpreter):
         In both modes a block that an earlier run compiled as a region gets that region's code from
         the disk cache before it first runs (``_install_recorded_region``)."""
         cached = super()._translate(pc, phys)
-        if self.config.enable_jit and self._install_recorded_region(cached):
+        if self.config.enable_jit and (self._install_prefilled(cached)
+                                       or self._install_recorded_region(cached)):
             return cached
         if self.compile_all:
             block = cached.block
@@ -418,6 +639,7 @@ class HybridEngine(Interpreter):
             self._drop_native_jumps({block.start_pc})
         tails = self._tails
         cached.native = compiled = CompiledBlock(block, native, tails(block), optimised)
+        self._unrecorded.append(cached)
         if not optimised:
             cached.exec_count = 0
         for member in members:
@@ -440,16 +662,22 @@ class HybridEngine(Interpreter):
         super()._regime_changed()
         mmu = self.mmu
         regime, shared = mmu.fetch_regime(), mmu.global_fetch_regime()
+        self.regime_keys = (regime, shared)
         state = self.jit.state
         state.select_jumps(regime, shared)
         entered = self._entered_by_regime
         self.entered = entered.setdefault(regime, {})
         self.global_entered = entered.setdefault(shared, {})
+        prefilled = self._prefilled_by_regime
+        self.prefilled = prefilled.setdefault(regime, set())
+        self.global_prefilled = prefilled.setdefault(shared, set())
         if len(entered) > len(state.jump_tables) + len(state.global_tables):
             # Regimes whose native jump tables were dropped (context.py JUMP_TABLES_KEPT) start
             # afresh when they come back: their lists go too.
-            self._entered_by_regime = {key: blocks for key, blocks in entered.items()
-                                       if key in state.jump_tables or key in state.global_tables}
+            kept = {key for key in entered if key in state.jump_tables or key in state.global_tables}
+            self._entered_by_regime = {key: entered[key] for key in kept}
+            self._prefilled_by_regime = {key: pages for key, pages in prefilled.items() if key in kept}
+            self._release_prefills(lambda key: key not in kept)
         state.switch_tlbs(mmu.regime, mmu.sum_flipped_regime())
 
     def _flush_jump_caches(self) -> None:
@@ -460,6 +688,9 @@ class HybridEngine(Interpreter):
         for entered in self._entered_by_regime.values():
             entered.clear()
         self.jit.state.flush_jumps()
+        for pages in self._prefilled_by_regime.values():
+            pages.clear()
+        self._release_prefills(lambda key: True)
 
     def _flush_address_space(self, asid: int) -> None:
         super()._flush_address_space(asid)
@@ -467,10 +698,42 @@ class HybridEngine(Interpreter):
         for regime, entered in self._entered_by_regime.items():
             if in_address_space(regime, asid):
                 entered.clear()
+                self._prefilled_by_regime.get(regime, set()).clear()
+        self._release_prefills(functools.partial(in_address_space, asid=asid))
 
     def _drop_jumps(self, pcs: set[int]) -> None:
         super()._drop_jumps(pcs)
         self._drop_native_jumps(pcs)
+        pages = {pc >> PAGE for pc in pcs}
+        for prefilled in self._prefilled_by_regime.values():
+            prefilled -= pages  # looked for again at their next lookup (sfence.vma remaps pages)
+
+    def _code_written(self, paddr: int, size: int) -> None:
+        """A store into a prefilled page drops its prefills' functions (only those of blocks it
+        overlaps go from the translations, but a page's record holds for its bytes as they were)."""
+        super()._code_written(paddr, size)
+        if not self._prefills:
+            return
+        for ppn in range(paddr >> PAGE, ((paddr + size - 1) >> PAGE) + 1):
+            prefills = self._prefills.pop(ppn, None)
+            if prefills is not None:
+                for prefill in prefills.values():
+                    self._drop_native_jumps(prefill.pcs)
+                    self.mmu.code.unref(ppn)
+                    self.prefills_dropped += 1
+                pages = {pc >> PAGE for prefill in prefills.values() for pc in prefill.pcs}
+                for prefilled in self._prefilled_by_regime.values():
+                    prefilled -= pages
+
+    def _release_prefills(self, regimes: Callable[[Hashable], bool]) -> None:
+        """Forget the prefills of the regimes ``regimes`` accepts (their jump tables were emptied):
+        their pages stop being code for them."""
+        for ppn, prefills in list(self._prefills.items()):
+            for key in [key for key in prefills if regimes(key)]:
+                del prefills[key]
+                self.mmu.code.unref(ppn)
+            if not prefills:
+                del self._prefills[ppn]
 
     def _drop_native_jumps(self, pcs: set[int]) -> None:
         """Forget ``pcs`` in the native jump tables that have them: those whose ``entered`` lists
@@ -507,7 +770,9 @@ class HybridEngine(Interpreter):
         jit = self.jit.compile_stats()
         return dict(
             super().stats(),
-            tiers={"native_blocks": self.native_blocks, "python_blocks": self.python_blocks},
+            tiers={"native_blocks": self.native_blocks, "python_blocks": self.python_blocks,
+                   "prefilled_functions": self.prefilled_blocks, "materialised": self.materialised,
+                   "prefills_dropped": self.prefills_dropped},
             jit={
                 "blocks_compiled": jit.blocks_compiled,
                 "compile_time_ms": round(jit.total_compile_time_ms, 1),

@@ -141,6 +141,8 @@ class RiscvMachine:
             return RunResult(ExitReason.HALTED, halt.exit_code, self.instructions_executed(), halt.reason)
         finally:
             self.running = False
+            for engine in self.engines:
+                engine.run_ended()
 
     def _take_turn(self, engine: Interpreter) -> bool:
         """Run ``engine``'s hart for its turn (see TURN_SLICES); False if it only waited in wfi."""

@@ -14,7 +14,10 @@ import pytest
 from guest_code import tools_available
 
 from polyvm.engine.jit.llvm_backend import _Engine
-from polyvm.engine.jit.object_bundles import BundleIndex, make_bundle, make_bundles, strays
+from polyvm.engine.jit.object_bundles import BundleIndex, anchor_name, make_bundle, make_bundles, strays
+
+ENGINES: list[_Engine] = []
+"""Engines the tests made, kept alive with the process (llvm_backend._Engine)."""
 
 CHILD = textwrap.dedent("""
     import json, sys, time
@@ -126,18 +129,27 @@ def test_functions_a_bundle_lacks_come_from_their_own_files(tmp_path):
 
 
 def test_addresses_from_bundle_offsets_are_those_mcjit_gives(tmp_path):
-    """A bundled function's address comes from its offset once its section's start is known: it
-    must be the address the linker itself resolves for every function of the bundle."""
+    """A bundled function's address comes from its offset and its bundle's anchor: it must be the
+    address the linker itself resolves for every function of the bundle, even when a bundle linked
+    before defines the same functions (MCJIT may answer a name with either copy)."""
     _, index, names = compiled(tmp_path)
-    bundle = tmp_path / "bundles" / bundle_instead_of_files(tmp_path, index, names)
+    earlier = tmp_path / "bundles" / make_bundle(tmp_path, index, names[::-1])
+    bundle = tmp_path / "bundles" / make_bundle(tmp_path, index, names, take_over=True)
     places = BundleIndex(index).bundles
-    assert all(places[name].offset is not None for name in names), "the bundler recorded offsets"
+    assert all(places[name].offset is not None and places[name].bundle == bundle.name for name in names)
+    anchor = anchor_name(bundle.stem)
     engine = _Engine(0)
-    derived = {name: engine.from_bundle(name, str(bundle), places[name]) for name in names}
-    assert len(engine.sections) == len({places[name].section for name in names})
-    told = {name: (engine.engine.get_function_address(name), places[name].size) for name in names}
-    assert derived == told
-    assert len(set(derived.values())) == len(names)
+    ENGINES.append(engine)  # never freed: freeing an MCJIT engine frees the target machine it shares
+    for name in names:
+        engine.from_bundle(name, str(earlier), places[name], (anchor_name(earlier.stem), None))
+    first = {name: engine.functions.pop(name) for name in names}
+    derived = {name: engine.from_bundle(name, str(bundle), places[name], (anchor, places[anchor]))
+               for name in names}
+    assert len(engine.anchors) == 1
+    assert set(derived.values()).isdisjoint(first.values()), "the second bundle's own copies"
+    start = engine.engine.get_function_address(anchor)
+    assert all(derived[name][0] == start - places[anchor].offset + places[name].offset for name in names)
+    assert len({address for address, _ in derived.values()}) == len(names)
 
 
 def test_placements_are_asked_for_one_by_one_then_read_whole(tmp_path, monkeypatch):

@@ -55,6 +55,17 @@ class RiscvTranslator:
     def __init__(self, fuser: InstructionFuser | None = None) -> None:
         self.fuser = fuser or InstructionFuser()
 
+    def translate_bytes(self, pc: int, code: bytes) -> IRBlock:
+        """Translate the block at ``pc`` from ``code``, the bytes it was made from (a stored or
+        recorded block's; its ``code`` and phys fields are not set)."""
+        parcels = memoryview(code).cast("H")
+
+        def fetch16(vaddr: int) -> int | None:
+            index = (vaddr - pc) >> 1
+            return parcels[index] if index < len(parcels) else None
+
+        return self.translate(pc, fetch16)
+
     def translate(self, pc: int, fetch16: Callable[[int], int | None], *, limit: int | None = None,
                   stop_at: Container[int] = ()) -> IRBlock:
         """Translate from ``pc``; ``fetch16`` returns None past what may be fetched in this block.

@@ -74,6 +74,10 @@ class BlockCache:
         self._blocks.move_to_end((addr, phys))
         return cached
 
+    def blocks(self) -> list[CachedBlock]:
+        """Every cached block."""
+        return list(self._blocks.values())
+
     def peek(self, addr: int, phys: int) -> CachedBlock | None:
         """The current translation at ``(addr, phys)`` without counting a hit or a miss."""
         return self._blocks.get((addr, phys))

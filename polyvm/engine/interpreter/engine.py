@@ -276,13 +276,7 @@ class Interpreter:
 
     def _retranslate(self, pc: int, code: bytes) -> list[Stmt]:
         """The statements of a stored block: a translation of the bytes it was stored with."""
-        parcels = memoryview(code).cast("H")
-
-        def fetch16(vaddr: int) -> int | None:
-            index = (vaddr - pc) >> 1
-            return parcels[index] if index < len(parcels) else None
-
-        return self.translator.translate(pc, fetch16).stmts
+        return self.translator.translate_bytes(pc, code).stmts
 
     def _build_block(self, pc: int, phys: int, limit: int | None = None) -> IRBlock:
         """A new translation of the code at ``pc`` (phys); its ``code`` is the guest bytes it was
@@ -419,6 +413,10 @@ class Interpreter:
         """Forget every translation (disabling the cache, or an embedder's explicit request)."""
         self._release(self.block_cache.drain())
         self._flush_jump_caches()
+
+    def run_ended(self) -> None:
+        """The machine's ``run`` returned. The interpreter keeps nothing for later runs here (its
+        translation store writes at exit); the native engine records its pages' code."""
 
     def stats(self) -> dict[str, object]:
         return {

@@ -31,8 +31,9 @@ import llvmlite.binding as llvm
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version, sources_version
 from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
+from polyvm.engine.jit.native_pages import NativePages
 from polyvm.engine.jit.object_bundles import FOLDER as BUNDLES
-from polyvm.engine.jit.object_bundles import BundleIndex, Placement, note_bundled, note_loose
+from polyvm.engine.jit.object_bundles import BundleIndex, Placement, anchor_name, note_bundled, note_loose
 from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
 
@@ -70,6 +71,13 @@ def create_target(codegen_level: int) -> llvm.TargetMachine:
         LlvmBackend._initialised = True
     return llvm.Target.from_default_triple().create_target_machine(opt=codegen_level,
                                                                    codemodel="jitdefault")
+
+
+def anchor_object(name: str) -> bytes:
+    """Object code of an empty function ``name`` (object_bundles.anchor_name), compiled like block
+    functions so that it lands in their section."""
+    host = host_target(0)
+    return compile_object(f'{host.header}define void @"{name}"() {{\n  ret void\n}}\n', 0, host.target)
 
 
 @dataclass(frozen=True)
@@ -160,10 +168,11 @@ def jit_code_version() -> str:
 
 class NameIndex:
     """The members each region head was last compiled with (and the name of that region's
-    function), and which bundle holds each function, kept in the disk cache's folder for this code
-    version. The regions are read whole when opened, with the bundle placements of their
-    functions; other placements are asked for one by one (object_bundles.BundleIndex). Functions
-    need no index to be found: a block's is named by its content key (``LlvmBackend.function_name``)."""
+    function), which bundle holds each function and the native page records (native_pages.py),
+    kept in the disk cache's folder for this code version. The regions are read whole when opened,
+    with the bundle placements of their functions; other placements are asked for one by one
+    (object_bundles.BundleIndex). Functions need no index to be found: a block's is named by its
+    content key (``LlvmBackend.function_name``)."""
 
     def __init__(self, folder: Path) -> None:
         index = folder / "index"  # not among the object files: globbing those is slow
@@ -178,6 +187,7 @@ class NameIndex:
         """The pcs of the recorded heads by optimisation level: most blocks are none, and this
         tells without a key."""
         self.bundles = BundleIndex(path)
+        self.native_pages = NativePages(path)
         known = self.bundles.known
         rows = self.region_table.query(
             "SELECT head, level, pc, members, function, bundle, size, section, offset"
@@ -223,8 +233,8 @@ class _Engine:
         microseconds, and a warm Linux boot asks ~16k times; benchmarks/boot.py)."""
         self.broken: set[str] = set()
         """Bundles that could not be read or were not whole (never tried again)."""
-        self.sections: dict[tuple[str, int | None], int] = {}
-        """Where each (bundle path, section index) linked starts in memory."""
+        self.anchors: dict[str, int] = {}
+        """Where the section of each bundle anchor asked for starts in memory, by anchor name."""
 
     def add(self, name: str, data: bytes) -> tuple[int, int]:
         """Link object code defining ``name`` (once per name) and return (address, size)."""
@@ -235,12 +245,13 @@ class _Engine:
                 known = self.functions[name] = (self.engine.get_function_address(name), len(data))
         return known
 
-    def from_bundle(self, name: str, bundle: str, place: Placement) -> tuple[int, int] | None:
+    def from_bundle(self, name: str, bundle: str, place: Placement,
+                    anchor: tuple[str, Placement | None]) -> tuple[int, int] | None:
         """``name``'s (address, size) from ``bundle`` (where ``place`` says), linked first if it is
         not yet; None if the bundle cannot be read or does not define ``name``. (A function the
         process linked on its own before keeps that address: both copies are the same code.) Its
-        address is that of its section's start in memory plus its offset there, once MCJIT told
-        one function's address in that section (object_bundles.function_offsets)."""
+        address is that of the bundle's ``anchor`` (name, placement) plus the distance between
+        their offsets, if they share a section (object_bundles.function_offsets)."""
         with self.lock:
             known = self.functions.get(name)
             if known is not None:
@@ -258,16 +269,19 @@ class _Engine:
                 touch(Path(bundle))
                 self._link(data)
                 self.bundles.add(bundle)
-            section = (bundle, place.section)
-            base = self.sections.get(section) if place.offset is not None else None
-            if base is not None:
+            address = None
+            anchor_name, anchor_place = anchor
+            if (place.offset is not None and anchor_place is not None and anchor_place.offset is not None
+                    and anchor_place.section == place.section):
+                base = self.anchors.get(anchor_name)
+                if base is None:
+                    base = self.anchors[anchor_name] = (self.engine.get_function_address(anchor_name)
+                                                        - anchor_place.offset)
                 address = base + place.offset
-            else:
+            if not address:
                 address = self.engine.get_function_address(name)
                 if not address:
                     return None
-                if place.offset is not None:
-                    self.sections[section] = address - place.offset
             known = self.functions[name] = (address, place.size)
         return known
 
@@ -419,7 +433,9 @@ class LlvmBackend:
         # A bundle holds functions of both code generator levels; every bundle is linked into the
         # level-0 engine, once per process (linking objects does not depend on the level).
         bundle = os.path.join(self.bundle_folder, place.bundle)
-        known = self.bundle_engine.from_bundle(name, bundle, place)
+        anchor = anchor_name(place.bundle.removesuffix(".o"))
+        known = self.bundle_engine.from_bundle(name, bundle, place,
+                                               (anchor, self.names.bundles.place(anchor)))
         if known is not None:
             self.engine.functions.setdefault(name, known)
             self.disk_hits += 1

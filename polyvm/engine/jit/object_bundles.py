@@ -233,8 +233,11 @@ def make_bundle(folder: Path, index: Path, names: list[str], take_over: bool = F
         target = folder / FOLDER / f"{digest}.o"
         target.parent.mkdir(exist_ok=True)
         partial = target.with_suffix(f".{os.getpid()}.tmp")
-        linked = subprocess.run(["ld", "-r", "-o", str(partial), *(str(path) for _, path, _ in present)],
-                                capture_output=True, check=False)
+        anchor = target.with_suffix(f".{os.getpid()}.anchor.tmp")
+        anchor.write_bytes(anchor_object(anchor_name(digest)))
+        linked = subprocess.run(["ld", "-r", "-o", str(partial), str(anchor),
+                                 *(str(path) for _, path, _ in present)], capture_output=True, check=False)
+        anchor.unlink()
         if linked.returncode == 0:
             break
         partial.unlink(missing_ok=True)
@@ -248,15 +251,31 @@ def make_bundle(folder: Path, index: Path, names: list[str], take_over: bool = F
     holders = {name: place.bundle for name, place in recorded.bundles.items()}
     held = {bundle for bundle in set(holders.values()) if (target.parent / bundle).exists()}
     recorded.add([(name, size, placed.get(name)) for name, _, size in present
-                  if take_over or holders.get(name) not in held], target.name)
+                  if take_over or holders.get(name) not in held]
+                 + [(anchor_name(digest), 0, placed.get(anchor_name(digest)))], target.name)
     return target.name
+
+
+def anchor_name(digest: str) -> str:
+    """The name of the empty function linked first into the bundle ``<digest>.o``: unlike the
+    others, no other object defines it, so MCJIT's address for it is this bundle's copy."""
+    return f"polyvm_anchor_{digest}"
+
+
+def anchor_object(name: str) -> bytes:
+    """Object code of an empty function ``name``, in the section block functions go to."""
+    from polyvm.engine.jit.llvm_backend import anchor_object as compiled  # LLVM only in the bundler
+
+    return compiled(name)
 
 
 def function_offsets(bundle: Path) -> dict[str, tuple[int, int]]:
     """(section index, offset in that section) of each function the object file ``bundle``
-    defines. The loader places each section whole, so once one function's address is known, those
-    of the others in its section follow from their offsets (llvm_backend.py: asking MCJIT for each
-    function's address cost ~7 us, ~0.12 s of a warm Linux boot; benchmarks/boot.py)."""
+    defines. The loader places each section whole, so once the address of the bundle's anchor
+    (``anchor_name``) is known, those of the functions in its section follow from their offsets
+    (llvm_backend.py: asking MCJIT for each function's address cost ~7 us, ~0.12 s of a warm Linux
+    boot; benchmarks/boot.py). A function's own address cannot serve: another bundle linked before
+    may define it too, and MCJIT may answer with that copy."""
     with open(bundle, "rb") as stream:
         symbols = ELFFile(stream).get_section_by_name(".symtab")
         if symbols is None:

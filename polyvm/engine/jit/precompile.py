@@ -1,0 +1,110 @@
+"""Compiling, after a run, the blocks it ran only in the Python tier, so later runs enter them natively.
+
+HYBRID compiles a block once it is hot; a Linux boot also runs ~20,000 blocks a few times each, and
+a warm boot spent about a third of its guest thread translating those again and running them in
+Python (benchmarks/boot.py). Compiling them during the run would cost the guest thread more than
+it saves. So a run notes them (``note_cold_pages``: the pcs and bytes of each page's blocks, with
+the hash of the page's bytes), and at exit starts a detached, low-priority precompiler
+(``python -m polyvm.engine.jit.precompile``) that translates them from those bytes, compiles them
+without optimisation passes into the disk cache, and adds them to the native page records
+(native_pages.py): the next run with the same bytes in those pages enters them natively from their
+first execution. A block's function is named by its content key, so it is the code the run would
+have compiled for the same bytes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import marshal
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PRECOMPILE_MIN = 1000
+"""A process starts a precompiler only if it noted this many blocks (test runs of small guests
+do not)."""
+FOLDER = "precompile"
+"""Where listings wait in the object cache folder (the precompiler deletes its own)."""
+
+ColdPage = tuple[int, bytes, list[tuple[int, bytes]]]
+"""A virtual page number, the hash of its bytes and the (pc, bytes) of its blocks."""
+
+_noted: dict[str, dict[tuple[int, bytes], dict[int, bytes]]] = {}
+"""Blocks noted by cache folder, then (page, digest), then pc."""
+
+
+def note_cold_pages(folder: str, pages: list[ColdPage]) -> None:
+    """Note blocks of ``pages`` to compile into the cache folder ``folder`` at exit."""
+    if not _noted:
+        atexit.register(precompile_at_exit)
+    noted = _noted.setdefault(folder, {})
+    for page, digest, blocks in pages:
+        noted.setdefault((page, digest), {}).update(blocks)
+
+
+def take_noted(folder: str) -> list[ColdPage]:
+    """The pages noted for ``folder`` (forgotten here)."""
+    pages = _noted.pop(folder, {})
+    return [(page, digest, list(blocks.items())) for (page, digest), blocks in pages.items()]
+
+
+def precompile_at_exit() -> None:
+    """Start a detached precompiler for each folder with PRECOMPILE_MIN noted blocks."""
+    for folder in list(_noted):
+        listing = take_noted(folder)
+        if sum(len(blocks) for _, _, blocks in listing) < PRECOMPILE_MIN:
+            continue
+        try:
+            waiting = Path(folder) / FOLDER
+            waiting.mkdir(exist_ok=True)
+            with tempfile.NamedTemporaryFile("wb", dir=waiting, suffix=".list", delete=False) as file:
+                marshal.dump(listing, file)
+            subprocess.Popen([sys.executable, "-m", "polyvm.engine.jit.precompile", folder, file.name],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+        except OSError:
+            pass  # a cache: those blocks are compiled when they get hot
+
+
+def precompile(folder: Path, pages: list[ColdPage]) -> int:
+    """Compile the blocks of ``pages`` into the cache ``folder`` (those with code there already
+    are only linked) and record them as the pages' native functions; how many were recorded."""
+    from polyvm.arch.riscv64.fuser import InstructionFuser
+    from polyvm.arch.riscv64.translate import RiscvTranslator
+    from polyvm.engine.jit.llvm_backend import LlvmBackend
+    from polyvm.engine.jit.native_pages import NativeEntry
+    from polyvm.engine.jit.resume import check_boundaries
+
+    backend = LlvmBackend(0, folder)
+    translator = RiscvTranslator(InstructionFuser())
+    recorded = 0
+    for page, digest, blocks in pages:
+        entries = []
+        for pc, code in blocks:
+            block = translator.translate_bytes(pc, code)
+            block.code = code
+            try:
+                check_boundaries(block)
+                native = backend.compile_block(block)
+            except (ValueError, RuntimeError):
+                continue  # not resumable, or LLVM refused it: it stays in the Python tier
+            backend.remember_region(block, [])
+            entries.append(NativeEntry(pc, native.name, False, len(code), ()))
+        backend.names.native_pages.record(page, digest, entries)
+        recorded += len(entries)
+    return recorded
+
+
+def main() -> None:
+    """The precompiler: the cache folder and a listing (deleted once read)."""
+    os.nice(19)
+    folder, listing = Path(sys.argv[1]), Path(sys.argv[2])
+    pages = marshal.loads(listing.read_bytes())
+    listing.unlink()
+    precompile(folder, pages)
+
+
+if __name__ == "__main__":
+    main()

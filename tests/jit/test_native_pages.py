@@ -1,0 +1,89 @@
+"""Native page records (native_pages.py) and the precompiler (precompile.py): a later run enters the
+recorded functions of a page that holds the same bytes natively from its first lookup there, drops
+them when the guest writes into the page, and gets native code for the blocks an earlier run only
+ran in the Python tier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from polyvm import ExecMode, VmConfig
+from polyvm.devtools.baremetal import build_baremetal
+from polyvm.devtools.guests import RISCV64_DIR, build_riscv_guest
+from polyvm.engine.jit.native_pages import NativeEntry, NativePages
+from polyvm.engine.jit.precompile import precompile, take_noted
+from polyvm.machine.spike import SpikeBoard
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "guests"
+
+
+def test_records_are_kept_by_page_and_bytes_and_merged(tmp_path):
+    path = tmp_path / "names.sqlite3"
+    pages = NativePages(path)
+    first = NativeEntry(0x1000, "jit_a", False, 8, ())
+    second = NativeEntry(0x1010, "jit_b", True, 12, ((0x1020, 4),))
+    pages.record(1, b"bytes", [first, second])
+    newer = first._replace(name="jit_c", optimised=True)
+    pages.record(1, b"bytes", [newer])
+    pages.record(1, b"other", [first])
+    pages.table.flush()
+    again = NativePages(path)
+    assert again.find(1, b"bytes") == (newer, second), "an entry replaces the one at its pc"
+    assert again.find(1, b"other") == (first,)
+    assert again.find(2, b"bytes") == ()
+
+
+def run(elf: Path, mode: str, cache: Path, monkeypatch: pytest.MonkeyPatch, breakpoint_at: int | None = None):
+    """Run ``elf`` on the spike board with the disk caches in ``cache`` (stopping at a debugger
+    breakpoint at ``breakpoint_at`` if given); the board, its engine and the run's result."""
+    monkeypatch.setenv("POLYVM_CACHE", str(cache))
+    board = SpikeBoard(VmConfig().with_exec_mode(ExecMode[mode]).with_memory_size(64 << 20), elf)
+    engine = board.engines[0]
+    if breakpoint_at is not None:
+        engine.insert_breakpoint(breakpoint_at)
+        engine.on_debug_stop = lambda _engine, _stop: board.stop()
+    result = board.run(timeout=120)
+    return board, engine, result
+
+
+def test_a_second_run_enters_the_recorded_functions_of_its_pages(tmp_path, monkeypatch):
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 12}, paging="bare", isa="rv64imac")
+    first_board, first, _ = run(elf, "HYBRID", tmp_path, monkeypatch)
+    second_board, second, result = run(elf, "HYBRID", tmp_path, monkeypatch)
+    assert result.exit_code == 0
+    assert bytes(second_board.console_output) == bytes(first_board.console_output)
+    assert first.prefilled_blocks == 0 and second.prefilled_blocks > 0
+    assert second.blocks_translated < first.blocks_translated
+    assert second.python_blocks < first.python_blocks
+
+
+def test_blocks_a_run_ran_in_python_are_native_in_the_next_after_precompiling(tmp_path, monkeypatch):
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 2}, paging="bare", isa="rv64imac")
+    first_board, first, _ = run(elf, "HYBRID", tmp_path, monkeypatch)
+    cold = take_noted(str(tmp_path / "jit"))
+    assert sum(len(blocks) for _, _, blocks in cold) > 20, "the run noted its Python-tier blocks"
+    assert precompile(tmp_path / "jit", cold) > 20
+    second_board, second, result = run(elf, "HYBRID", tmp_path, monkeypatch)
+    assert result.exit_code == 0
+    assert bytes(second_board.console_output) == bytes(first_board.console_output)
+    print(f"\nPython-tier blocks: {first.python_blocks} -> {second.python_blocks}")
+    assert second.python_blocks * 4 < first.python_blocks
+
+
+@pytest.mark.parametrize("mode", ["HYBRID", "JIT"])
+def test_a_store_into_a_prefilled_page_drops_its_functions(tmp_path, monkeypatch, mode):
+    """zifencei overwrites a routine next to the code that calls it: the first run stops inside
+    the routine's first call, before the stores (so the records hold the page's original bytes and
+    the routine's first instruction), the second enters those functions, then must run the
+    rewritten routine."""
+    elf = build_riscv_guest(RISCV64_DIR / "isa" / "zifencei.S")
+    with open(elf, "rb") as stream:
+        (symbol,) = ELFFile(stream).get_section_by_name(".symtab").get_symbol_by_name("patched32")
+    patched = symbol["st_value"]
+    run(elf, "JIT", tmp_path, monkeypatch, breakpoint_at=patched + 4)
+    _, engine, result = run(elf, mode, tmp_path, monkeypatch)
+    assert result.exit_code == 0, "every rewritten routine returned its new value"
+    assert engine.prefilled_blocks > 0 and engine.prefills_dropped > 0
