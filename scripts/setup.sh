@@ -25,3 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[dev]"
+# Byte-compile the package now: an editable install leaves that to the first import, which does
+# not happen where PYTHONDONTWRITEBYTECODE is set, and then every polyvm process compiled its
+# modules again (~0.1 s of each start; benchmarks/boot.py times the whole command).
+python3 -m compileall -q polyvm

@@ -61,6 +61,7 @@ from polyvm.engine.jit.context import (
 from polyvm.engine.jit.jit import STATUS, CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import PREFIX, LlvmBackend, NativeCode
 from polyvm.engine.jit.native_pages import NativeEntry, page_digest
+from polyvm.engine.jit.object_bundles import Placement
 from polyvm.engine.jit.precompile import note_cold_pages
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.ir.block import IRBlock
@@ -88,11 +89,18 @@ PROMOTE_SAMPLES = 4
 it (benchmarks/run.py --mode jit: cpu_mix's loops are promoted within a few milliseconds, and an
 optimised region runs them about 2.5x faster than unoptimised code)."""
 PAGE = 12
+PAGE_VERSIONS = 4
+"""Versions of a page's bytes looked for in the native page records, at most (a page that mixes
+code and data the guest keeps writing would make a new one at every store)."""
 
 
-def _in_page(page_code: bytes, block: IRBlock) -> bool:
-    """Whether ``block``'s bytes are still where it was made from in ``page_code`` (its page's)."""
-    return page_code[block.phys_start & 0xFFF:][:len(block.code)] == block.code
+def _version(versions: list[tuple[bytes, bytes]], blocks: list[IRBlock]) -> bytes | None:
+    """The hash of the latest of a page's ``versions`` (bytes, hash) that holds the bytes of all
+    ``blocks`` where they were made from, if any."""
+    for page_code, digest in reversed(versions):
+        if all(page_code[block.phys_start & 0xFFF:][:len(block.code)] == block.code for block in blocks):
+            return digest
+    return None
 
 
 class Prefill:
@@ -171,12 +179,18 @@ class HybridEngine(Interpreter):
         self.global_prefilled: set[int] = set()
         self._prefills: dict[int, dict[Hashable, Prefill]] = {}
         """Prefills by physical page and regime: a store into the page drops their functions."""
-        self._unrecorded: list[CachedBlock] = []
-        """Blocks given native code since ``record_native_pages`` last ran."""
-        self._first_seen: dict[tuple[int, int], tuple[bytes, bytes]] = {}
-        """(virtual, physical) page -> its bytes and their hash when first looked up in."""
-        self._noted_cold: set[tuple[int, int]] = set()
-        """(pc, physical pc) of the Python-tier blocks noted for the precompiler."""
+        self._unrecorded: list[tuple[IRBlock, CompiledBlock]] = []
+        """Blocks given native code since ``record_native_pages`` last ran, and their handles."""
+        self._cold: list[CachedBlock] = []
+        """HYBRID: blocks translated without native code since ``record_native_pages`` last ran."""
+        self._found: dict[str, NativeCode | None] = {}
+        """Recorded functions looked up so far (None: not in the disk cache), by name: every
+        process of a Linux boot prefills busybox's pages in its own jump table."""
+        self._versions: dict[tuple[int, int], list[tuple[bytes, bytes]]] = {}
+        """(virtual, physical) page -> its bytes and their hash each time it was looked for in
+        the records (``_prefill``), at most PAGE_VERSIONS."""
+        self._seen_as: dict[int, set[int]] = {}
+        """Physical page -> the virtual pages it was seen at (``_versions``)."""
         self.prefilled_blocks = 0
         """Functions entered from native page records."""
         self.materialised = 0
@@ -330,8 +344,8 @@ class HybridEngine(Interpreter):
         """Enter in the current regime's jump table (or the global pages' one if ``shared``) the
         functions recorded for ``pc``'s page with its bytes now (physical page ``ppn``), except at
         pcs entered already (and nothing while breakpoints are set); the page becomes code for them
-        (a store into it drops them). The bytes a page had when first seen here are kept: what
-        a later run records for it is what matches them (``record_native_pages``)."""
+        (a store into it drops them). The page's bytes are kept as one of its versions, under which
+        its functions are recorded (``record_native_pages``)."""
         mmu = self.mmu
         ram = mmu.ram
         if mmu.pmp.splits(ppn) or not ram.contains(ppn << PAGE, 1 << PAGE):
@@ -344,7 +358,11 @@ class HybridEngine(Interpreter):
         start = (ppn << PAGE) - ram.base
         page_code = bytes(ram.u8[start: start + (1 << PAGE)])
         digest = page_digest(page_code)
-        self._first_seen.setdefault((pc >> PAGE, ppn), (page_code, digest))
+        versions = self._versions.setdefault((pc >> PAGE, ppn), [])
+        if not versions:
+            self._seen_as.setdefault(ppn, set()).add(pc >> PAGE)
+        if len(versions) < PAGE_VERSIONS and (not versions or versions[-1][1] != digest):
+            versions.append((page_code, digest))
         entries = self.native_pages.find(pc >> PAGE, digest)
         if not entries or self.breakpoints:
             return
@@ -357,18 +375,27 @@ class HybridEngine(Interpreter):
             mmu.code.ref(ppn)
         elif prefill.page_code != page_code:
             prefill.page_code = page_code
-        set_jump, pcs_by_leaf = self.jit.state.set_jump, self._pcs_by_leaf
+        set_jump, found = self.jit.state.set_jump, self._found
+        placements = self.jit.backend.names.bundles.known
+        entering = []
         for entry in entries:
-            if entry.pc in entered:
+            pc, name = entry.pc, entry.name
+            if pc in entered:
                 continue
-            native = (self.region_backend if entry.optimised else self.quick_backend).lookup(entry.name)
+            native = found.get(name, False)
+            if native is False:
+                if entry.place is not None:
+                    placements.setdefault(name, Placement(*entry.place))
+                backend = self.region_backend if entry.optimised else self.quick_backend
+                native = found[name] = backend.lookup(name)
             if native is None:
                 continue
-            entered[entry.pc] = PrefilledBlock(entry, prefill, native)
-            set_jump(entry.pc, native.address, shared)
-            pcs_by_leaf.add(entry.pc >> PAGE, level, entry.pc)
-            prefill.pcs.add(entry.pc)
-            self.prefilled_blocks += 1
+            entered[pc] = PrefilledBlock(entry, prefill, native)
+            set_jump(pc, native.address, shared)
+            entering.append(pc)
+        self._pcs_by_leaf.update(pc >> PAGE, level, entering)
+        prefill.pcs.update(entering)
+        self.prefilled_blocks += len(entering)
 
     def _install_prefilled(self, cached: CachedBlock) -> bool:
         """Give a new translation the function prefilled at its pc (if its bytes are those the
@@ -436,21 +463,20 @@ class HybridEngine(Interpreter):
         self.record_native_pages()
 
     def record_native_pages(self) -> None:
-        """Record the functions of the blocks given native code since the last call (those still
-        current) in the native page records of their pages, by the bytes each page had when first
-        seen, if the functions' blocks were made from those bytes: the next run enters them when
-        it first sees the same bytes there (Linux overwrites its init code once booted, and
-        patches some of its code while booting). In HYBRID, note the blocks that only ran in the
-        Python tier for the precompiler (precompile.py)."""
+        """Record the functions of the blocks given native code since the last call in the native
+        page records of their pages, under the latest version of the page's bytes looked for in the
+        records (``_prefill``) that their blocks were made from: the next run enters them when it
+        looks there with the same bytes. Blocks are taken when they get their code, not from the
+        block cache at the end: Linux overwrites its init code once booted, and OpenSBI's blocks
+        are flushed long before. In HYBRID, note the blocks translated without native code for the
+        precompiler (precompile.py), the same way."""
         installed, self._unrecorded = self._unrecorded, []
+        translated, self._cold = self._cold, []
         if self.native_pages is None:
             return
         pages: dict[tuple[int, int], tuple[list[tuple[NativeEntry, list[IRBlock]]], list[IRBlock]]] = {}
-        peek = self.block_cache.peek
-        for cached in installed:
-            block, compiled = cached.block, cached.native
-            if (compiled is None or not compiled.native.name.startswith(PREFIX)
-                    or peek(block.start_pc, block.phys_start) is not cached):
+        for block, compiled in installed:
+            if not compiled.native.name.startswith(PREFIX):
                 continue
             blocks = [block, *(tails.block for tails in compiled.members.values())]
             if any(each.code is None for each in blocks):
@@ -458,24 +484,26 @@ class HybridEngine(Interpreter):
             entry = NativeEntry(block.start_pc, compiled.native.name, compiled.optimised, len(block.code),
                                 tuple((each.start_pc, len(each.code)) for each in blocks[1:]))
             pages.setdefault((block.start_pc >> PAGE, block.phys_page), ([], []))[0].append((entry, blocks))
-        if not self.compile_all:
-            for cached in self.block_cache.blocks():
-                block = cached.block
-                key = (block.start_pc, block.phys_start)
-                if cached.native is None and block.code is not None and key not in self._noted_cold:
-                    self._noted_cold.add(key)
-                    pages.setdefault((block.start_pc >> PAGE, block.phys_page), ([], []))[1].append(block)
+        for cached in translated:
+            block = cached.block
+            if cached.native is None:
+                pages.setdefault((block.start_pc >> PAGE, block.phys_page), ([], []))[1].append(block)
         cold = []
         for (vpn, ppn), (natives, python) in pages.items():
-            if (vpn, ppn) not in self._first_seen:
-                continue
-            page_code, digest = self._first_seen[vpn, ppn]
-            whole = [entry for entry, blocks in natives if all(_in_page(page_code, each) for each in blocks)]
-            if whole:
-                self.native_pages.record(vpn, digest, whole)
-            python = [(block.start_pc, block.code) for block in python if _in_page(page_code, block)]
-            if python:
-                cold.append((vpn, digest, python))
+            versions = self._versions.get((vpn, ppn), [])
+            recorded: dict[bytes, list[NativeEntry]] = {}
+            for entry, blocks in natives:
+                digest = _version(versions, blocks)
+                if digest is not None:
+                    recorded.setdefault(digest, []).append(entry)
+            for digest, entries in recorded.items():
+                self.native_pages.record(vpn, digest, entries)
+            noted: dict[bytes, list[tuple[int, bytes]]] = {}
+            for block in python:
+                digest = _version(versions, [block])
+                if digest is not None:
+                    noted.setdefault(digest, []).append((block.start_pc, block.code))
+            cold.extend((vpn, digest, blocks) for digest, blocks in noted.items())
         if cold:
             note_cold_pages(str(self.jit.backend.cache_dir), cold)
 
@@ -493,6 +521,8 @@ class HybridEngine(Interpreter):
         if self.config.enable_jit and (self._install_prefilled(cached)
                                        or self._install_recorded_region(cached)):
             return cached
+        if not self.compile_all and cached.block.code is not None and self.native_pages is not None:
+            self._cold.append(cached)
         if self.compile_all:
             block = cached.block
             try:
@@ -639,7 +669,7 @@ class HybridEngine(Interpreter):
             self._drop_native_jumps({block.start_pc})
         tails = self._tails
         cached.native = compiled = CompiledBlock(block, native, tails(block), optimised)
-        self._unrecorded.append(cached)
+        self._unrecorded.append((block, compiled))
         if not optimised:
             cached.exec_count = 0
         for member in members:
@@ -710,8 +740,16 @@ class HybridEngine(Interpreter):
 
     def _code_written(self, paddr: int, size: int) -> None:
         """A store into a prefilled page drops its prefills' functions (only those of blocks it
-        overlaps go from the translations, but a page's record holds for its bytes as they were)."""
+        overlaps go from the translations, but a page's record holds for its bytes as they were).
+        The page is looked for in the records again at its next lookup (with its new bytes), until
+        PAGE_VERSIONS were: Linux patches code in pages it ran already while it boots."""
         super()._code_written(paddr, size)
+        seen_as = self._seen_as
+        for ppn in range(paddr >> PAGE, ((paddr + size - 1) >> PAGE) + 1) if seen_as else ():
+            again = {vpn for vpn in seen_as.get(ppn, ()) if len(self._versions[vpn, ppn]) < PAGE_VERSIONS}
+            if again:
+                for prefilled in self._prefilled_by_regime.values():
+                    prefilled -= again
         if not self._prefills:
             return
         for ppn in range(paddr >> PAGE, ((paddr + size - 1) >> PAGE) + 1):

@@ -8,7 +8,7 @@ each level above covers 512 times more.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import Generic, TypeVar
 
 MAX_LEVELS = 5
@@ -34,6 +34,14 @@ class LeafIndex(Generic[Item]):
         if items is None:
             items = self._items[leaf(vpn, level)] = set()
         items.add(item)
+
+    def update(self, vpn: int, level: int, items: Iterable[Item]) -> None:
+        """``items`` all came from the level-``level`` leaf mapping page ``vpn``."""
+        known = self._items.get(leaf(vpn, level))
+        if known is None:
+            self._items[leaf(vpn, level)] = set(items)
+        else:
+            known.update(items)
 
     def discard(self, vpn: int, level: int, item: Item) -> None:
         items = self._items.get(leaf(vpn, level))

@@ -29,10 +29,11 @@ def test_records_are_kept_by_page_and_bytes_and_merged(tmp_path):
     newer = first._replace(name="jit_c", optimised=True)
     pages.record(1, b"bytes", [newer])
     pages.record(1, b"other", [first])
+    pages.record(1, b"other", [newer, second], replace=False)
     pages.table.flush()
     again = NativePages(path)
     assert again.find(1, b"bytes") == (newer, second), "an entry replaces the one at its pc"
-    assert again.find(1, b"other") == (first,)
+    assert again.find(1, b"other") == (first, second), "not replaced, added"
     assert again.find(2, b"bytes") == ()
 
 

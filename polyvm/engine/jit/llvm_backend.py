@@ -329,6 +329,9 @@ class LlvmBackend:
         """The cache folder and name index paths the object bundles' notes go under."""
         self.bundle_engine = self._engine(0)
         """Where bundles are linked (see ``_bundled``)."""
+        self._bundle_files: dict[str, tuple[str, tuple[str, Placement | None]]] = {}
+        """Bundle file name -> its path and its anchor's name and placement (a warm Linux boot
+        looks up ~35,000 bundled functions; benchmarks/boot.py)."""
         self.key_seed = hashlib.sha256(f"{self.engine.host.host}|{opt_level}|{jit_code_version()}".encode())
         """What starts every content key (copied per key)."""
         self._last_head: tuple[IRBlock | None, str | None] = (None, None)
@@ -432,10 +435,13 @@ class LlvmBackend:
             return None
         # A bundle holds functions of both code generator levels; every bundle is linked into the
         # level-0 engine, once per process (linking objects does not depend on the level).
-        bundle = os.path.join(self.bundle_folder, place.bundle)
-        anchor = anchor_name(place.bundle.removesuffix(".o"))
-        known = self.bundle_engine.from_bundle(name, bundle, place,
-                                               (anchor, self.names.bundles.place(anchor)))
+        where = self._bundle_files.get(place.bundle)
+        if where is None:
+            anchor = anchor_name(place.bundle.removesuffix(".o"))
+            where = self._bundle_files[place.bundle] = (
+                os.path.join(self.bundle_folder, place.bundle), (anchor, self.names.bundles.place(anchor)))
+        bundle = where[0]
+        known = self.bundle_engine.from_bundle(name, bundle, place, where[1])
         if known is not None:
             self.engine.functions.setdefault(name, known)
             self.disk_hits += 1

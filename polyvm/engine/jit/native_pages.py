@@ -23,13 +23,15 @@ from polyvm.devtools.batched_table import BatchedTable, sqlite_int
 
 class NativeEntry(NamedTuple):
     """A recorded function: its head's pc, its name, whether it is optimised (which backend links
-    it), the byte length of its head block and the (pc, byte length) of the blocks it inlined."""
+    it), the byte length of its head block, the (pc, byte length) of the blocks it inlined, and
+    where a bundle holds it if the recorder knew (object_bundles.Placement's fields)."""
 
     pc: int
     name: str
     optimised: bool
     length: int
     members: tuple[tuple[int, int], ...]
+    place: tuple[str, int, int | None, int | None] | None = None
 
 
 def page_digest(page_code: bytes | memoryview) -> bytes:
@@ -58,12 +60,12 @@ class NativePages:
                 NativeEntry(*fields) for fields in marshal.loads(rows[0][0])) if rows else ()
         return entries
 
-    def record(self, page: int, digest: bytes, entries: list[NativeEntry]) -> None:
-        """Add ``entries`` to the record of ``page`` with the bytes of ``digest`` (an entry
-        replaces one recorded at its pc), written if that changed it."""
+    def record(self, page: int, digest: bytes, entries: list[NativeEntry], replace: bool = True) -> None:
+        """Add ``entries`` to the record of ``page`` with the bytes of ``digest`` (an entry replaces
+        one recorded at its pc, unless not ``replace``), written if that changed it."""
         known = {entry.pc: entry for entry in self.find(page, digest)}
         merged = dict(known)
-        merged.update((entry.pc, entry) for entry in entries)
+        merged.update((entry.pc, entry) for entry in entries if replace or entry.pc not in known)
         if merged == known:
             return
         value = self.read[page, digest] = tuple(merged.values())

@@ -69,17 +69,21 @@ def precompile_at_exit() -> None:
 
 
 def precompile(folder: Path, pages: list[ColdPage]) -> int:
-    """Compile the blocks of ``pages`` into the cache ``folder`` (those with code there already
-    are only linked) and record them as the pages' native functions; how many were recorded."""
+    """Compile the blocks of ``pages`` into the cache ``folder`` (unless it has their code),
+    bundle them (object_bundles.py), and record them as the pages' native functions with where
+    their bundles hold them: a later run finds them without the bundle index (whose rows it would
+    otherwise read whole, ~0.1 s; benchmarks/boot.py). How many were recorded."""
     from polyvm.arch.riscv64.fuser import InstructionFuser
     from polyvm.arch.riscv64.translate import RiscvTranslator
-    from polyvm.engine.jit.llvm_backend import LlvmBackend
+    from polyvm.engine.jit.llvm_backend import LlvmBackend, cached_object, compile_object, store_object
     from polyvm.engine.jit.native_pages import NativeEntry
+    from polyvm.engine.jit.object_bundles import make_bundles
     from polyvm.engine.jit.resume import check_boundaries
 
     backend = LlvmBackend(0, folder)
+    target = backend.engine.host.target
     translator = RiscvTranslator(InstructionFuser())
-    recorded = 0
+    compiled: list[tuple[int, bytes, list[NativeEntry]]] = []
     for page, digest, blocks in pages:
         entries = []
         for pc, code in blocks:
@@ -87,14 +91,24 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
             block.code = code
             try:
                 check_boundaries(block)
-                native = backend.compile_block(block)
+                name, text = backend.prepare(block)
+                if cached_object(folder, name) is None:
+                    store_object(folder, name, compile_object(text, 0, target))
             except (ValueError, RuntimeError):
                 continue  # not resumable, or LLVM refused it: it stays in the Python tier
-            backend.remember_region(block, [])
-            entries.append(NativeEntry(pc, native.name, False, len(code), ()))
-        backend.names.native_pages.record(page, digest, entries)
-        recorded += len(entries)
-    return recorded
+            entries.append(NativeEntry(pc, name, False, len(code), ()))
+        compiled.append((page, digest, entries))
+    names = backend.names
+    make_bundles(folder, names.path, [entry.name for _, _, entries in compiled for entry in entries])
+    for page, digest, entries in compiled:
+        placed = [entry._replace(place=_plain(names.bundles.place(entry.name))) for entry in entries]
+        names.native_pages.record(page, digest, placed, replace=False)  # a run's own code wins
+    return sum(len(entries) for _, _, entries in compiled)
+
+
+def _plain(place: tuple | None) -> tuple | None:
+    """A placement as a plain tuple (records are marshalled)."""
+    return None if place is None else tuple(place)
 
 
 def main() -> None:
