@@ -103,26 +103,18 @@ def _version(versions: list[tuple[bytes, bytes]], blocks: list[IRBlock]) -> byte
     return None
 
 
-class Prefill:
-    """The functions ``HybridEngine._prefill`` entered from one native page record into one
-    regime's jump table: the physical page, its bytes then, and the pcs entered."""
-
-    def __init__(self, ppn: int, page_code: bytes) -> None:
-        self.ppn = ppn
-        self.page_code = page_code
-        self.pcs: set[int] = set()
-
-
 class PrefilledBlock:
     """What the entered lists hold for a prefilled function until the Python side of its blocks is
-    needed (a side exit: ``HybridEngine._materialize``)."""
+    needed (a side exit: ``HybridEngine._materialise``): its record, its code, and the physical
+    page and the bytes it was entered for."""
 
-    __slots__ = ("entry", "prefill", "native")
+    __slots__ = ("entry", "native", "ppn", "page_code")
 
-    def __init__(self, entry: NativeEntry, prefill: Prefill, native: NativeCode) -> None:
+    def __init__(self, entry: NativeEntry, native: NativeCode, ppn: int, page_code: bytes) -> None:
         self.entry = entry
-        self.prefill = prefill
         self.native = native
+        self.ppn = ppn
+        self.page_code = page_code
 
 
 class HybridEngine(Interpreter):
@@ -177,8 +169,8 @@ class HybridEngine(Interpreter):
         key) whose jump table their functions went to (kept like ``_entered_by_regime``)."""
         self.prefilled: set[int] = set()
         self.global_prefilled: set[int] = set()
-        self._prefills: dict[int, dict[Hashable, Prefill]] = {}
-        """Prefills by physical page and regime: a store into the page drops their functions."""
+        self._prefills: dict[int, dict[Hashable, set[int]]] = {}
+        """The pcs prefilled by physical page and regime: a store into the page drops them."""
         self._unrecorded: list[tuple[IRBlock, CompiledBlock]] = []
         """Blocks given native code since ``record_native_pages`` last ran, and their handles."""
         self._cold: list[CachedBlock] = []
@@ -367,20 +359,17 @@ class HybridEngine(Interpreter):
         if not entries or self.breakpoints:
             return
         entered = self.global_entered if shared else self.entered
-        key = self.regime_keys[shared]
         prefills = self._prefills.setdefault(ppn, {})
-        prefill = prefills.get(key)
-        if prefill is None:
-            prefill = prefills[key] = Prefill(ppn, page_code)
+        pcs = prefills.get(self.regime_keys[shared])
+        if pcs is None:
+            pcs = prefills[self.regime_keys[shared]] = set()
             mmu.code.ref(ppn)
-        elif prefill.page_code != page_code:
-            prefill.page_code = page_code
         set_jump, found = self.jit.state.set_jump, self._found
         placements = self.jit.backend.names.bundles.known
         entering = []
         for entry in entries:
-            pc, name = entry.pc, entry.name
-            if pc in entered:
+            at, name = entry.pc, entry.name
+            if at in entered:
                 continue
             native = found.get(name, False)
             if native is False:
@@ -390,11 +379,11 @@ class HybridEngine(Interpreter):
                 native = found[name] = backend.lookup(name)
             if native is None:
                 continue
-            entered[pc] = PrefilledBlock(entry, prefill, native)
-            set_jump(pc, native.address, shared)
-            entering.append(pc)
+            entered[at] = PrefilledBlock(entry, native, ppn, page_code)
+            set_jump(at, native.address, shared)
+            entering.append(at)
         self._pcs_by_leaf.update(pc >> PAGE, level, entering)
-        prefill.pcs.update(entering)
+        pcs.update(entering)
         self.prefilled_blocks += len(entering)
 
     def _install_prefilled(self, cached: CachedBlock) -> bool:
@@ -407,9 +396,8 @@ class HybridEngine(Interpreter):
         prefilled = entered.get(pc)
         if type(prefilled) is not PrefilledBlock or self._recording_members:
             return False
-        entry, prefill = prefilled.entry, prefilled.prefill
-        page_code = prefill.page_code
-        if prefill.ppn != block.phys_page or block.code != page_code[pc & 0xFFF:][:entry.length]:
+        entry, page_code = prefilled.entry, prefilled.page_code
+        if prefilled.ppn != block.phys_page or block.code != page_code[pc & 0xFFF:][:entry.length]:
             return False
         members = []
         self._recording_members = True
@@ -431,8 +419,7 @@ class HybridEngine(Interpreter):
         """The handle of a prefilled function, its blocks translated from the page's bytes it
         was entered for (they may have been overwritten since, while it ran); it replaces the
         placeholder in the entered lists."""
-        entry, page_code = prefilled.entry, prefilled.prefill.page_code
-        ppn = prefilled.prefill.ppn
+        entry, page_code, ppn = prefilled.entry, prefilled.page_code, prefilled.ppn
         block = self._page_block(entry.pc, entry.length, ppn, page_code)
         compiled = CompiledBlock(block, prefilled.native, self._tails(block), entry.optimised)
         for pc, length in entry.members:
@@ -755,11 +742,11 @@ class HybridEngine(Interpreter):
         for ppn in range(paddr >> PAGE, ((paddr + size - 1) >> PAGE) + 1):
             prefills = self._prefills.pop(ppn, None)
             if prefills is not None:
-                for prefill in prefills.values():
-                    self._drop_native_jumps(prefill.pcs)
+                for pcs in prefills.values():
+                    self._drop_native_jumps(pcs)
                     self.mmu.code.unref(ppn)
                     self.prefills_dropped += 1
-                pages = {pc >> PAGE for prefill in prefills.values() for pc in prefill.pcs}
+                pages = {pc >> PAGE for pcs in prefills.values() for pc in pcs}
                 for prefilled in self._prefilled_by_regime.values():
                     prefilled -= pages
 
