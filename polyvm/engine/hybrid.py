@@ -35,6 +35,7 @@ While breakpoints or watchpoints are set the engine runs as a plain interpreter.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 from collections.abc import Callable, Hashable, Sequence
 
@@ -117,6 +118,10 @@ class PrefilledBlock:
         self.page_code = page_code
 
 
+PageSet = tuple[dict[int, PrefilledBlock], ctypes.Array, ctypes.Array]
+"""What ``HybridEngine._page_set`` makes."""
+
+
 class HybridEngine(Interpreter):
     """Runs one hart in the Python tier and natively; ``compile_all`` selects JIT over HYBRID."""
 
@@ -175,6 +180,8 @@ class HybridEngine(Interpreter):
         """Blocks given native code since ``record_native_pages`` last ran, and their handles."""
         self._cold: list[CachedBlock] = []
         """HYBRID: blocks translated without native code since ``record_native_pages`` last ran."""
+        self._page_sets: dict[tuple[int, bytes], PageSet] = {}
+        """``_page_set`` by physical page and hash of its bytes."""
         self._found: dict[str, NativeCode | None] = {}
         """Recorded functions looked up so far (None: not in the disk cache), by name: every
         process of a Linux boot prefills busybox's pages in its own jump table."""
@@ -364,27 +371,42 @@ class HybridEngine(Interpreter):
         if pcs is None:
             pcs = prefills[self.regime_keys[shared]] = set()
             mmu.code.ref(ppn)
-        set_jump, found = self.jit.state.set_jump, self._found
-        placements = self.jit.backend.names.bundles.known
-        entering = []
+        page = self._page_sets.get((ppn, digest))
+        if page is None:
+            page = self._page_sets[ppn, digest] = self._page_set(entries, ppn, page_code)
+        sentinels, pcs_array, addresses = page
+        if entered.keys().isdisjoint(sentinels):
+            entered.update(sentinels)
+            self.jit.set_jumps(pcs_array, addresses, shared)
+            entering = sentinels.keys()
+        else:
+            set_jump = self.jit.state.set_jump
+            entering = [at for at in sentinels if at not in entered]
+            for at in entering:
+                entered[at] = sentinels[at]
+                set_jump(at, sentinels[at].native.address, shared)
+        self._pcs_by_leaf.update(pc >> PAGE, level, entering)
+        pcs.update(entering)
+        self.prefilled_blocks += len(entering)
+
+    def _page_set(self, entries: tuple[NativeEntry, ...], ppn: int, page_code: bytes) -> PageSet:
+        """The placeholders of the recorded functions of a page's bytes that the disk cache has,
+        by pc, and their pcs and addresses as arrays for ``Jit.set_jumps`` (made once for every
+        jump table the page is entered in: each process of a Linux boot enters busybox's)."""
+        found, placements = self._found, self.jit.backend.names.bundles.known
+        sentinels = {}
         for entry in entries:
-            at, name = entry.pc, entry.name
-            if at in entered:
-                continue
+            name = entry.name
             native = found.get(name, False)
             if native is False:
                 if entry.place is not None:
                     placements.setdefault(name, Placement(*entry.place))
                 backend = self.region_backend if entry.optimised else self.quick_backend
                 native = found[name] = backend.lookup(name)
-            if native is None:
-                continue
-            entered[at] = PrefilledBlock(entry, native, ppn, page_code)
-            set_jump(at, native.address, shared)
-            entering.append(at)
-        self._pcs_by_leaf.update(pc >> PAGE, level, entering)
-        pcs.update(entering)
-        self.prefilled_blocks += len(entering)
+            if native is not None:
+                sentinels[entry.pc] = PrefilledBlock(entry, native, ppn, page_code)
+        words = ctypes.c_uint64 * len(sentinels)
+        return sentinels, words(*sentinels), words(*(each.native.address for each in sentinels.values()))
 
     def _install_prefilled(self, cached: CachedBlock) -> bool:
         """Give a new translation the function prefilled at its pc (if its bytes are those the

@@ -5,6 +5,7 @@ ran in the Python tier."""
 
 from __future__ import annotations
 
+import ctypes
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from elftools.elf.elffile import ELFFile
 from polyvm import ExecMode, VmConfig
 from polyvm.devtools.baremetal import build_baremetal
 from polyvm.devtools.guests import RISCV64_DIR, build_riscv_guest
+from polyvm.engine.jit.context import GLOBAL_JUMP_ENTRIES, JUMP_ENTRIES, NativeState
+from polyvm.engine.jit.jit import Jit
 from polyvm.engine.jit.native_pages import NativeEntry, NativePages
 from polyvm.engine.jit.precompile import precompile, take_noted
 from polyvm.machine.spike import SpikeBoard
@@ -35,6 +38,21 @@ def test_records_are_kept_by_page_and_bytes_and_merged(tmp_path):
     assert again.find(1, b"bytes") == (newer, second), "an entry replaces the one at its pc"
     assert again.find(1, b"other") == (first, second), "not replaced, added"
     assert again.find(2, b"bytes") == ()
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_jump_filler_enters_what_set_jump_would(shared):
+    jit = Jit(VmConfig())
+    base = 0x8000_0000
+    pcs = [base, 0xFFFF_FFFF_8000_1002, base + 2 * JUMP_ENTRIES, base + 4 * GLOBAL_JUMP_ENTRIES, 2]
+    addresses = [0x7F00_0000_1000 + 64 * n for n in range(len(pcs))]
+    words = ctypes.c_uint64 * len(pcs)
+    jit.set_jumps(words(*pcs), words(*addresses), shared)
+    expected = NativeState()
+    for pc, address in zip(pcs, addresses, strict=True):
+        expected.set_jump(pc, address, shared)
+    table = "global_jumps" if shared else "jumps"
+    assert list(getattr(jit.state, table)) == list(getattr(expected, table)), "colliding pcs: the last wins"
 
 
 def run(elf: Path, mode: str, cache: Path, monkeypatch: pytest.MonkeyPatch, breakpoint_at: int | None = None):

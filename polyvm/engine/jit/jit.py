@@ -54,6 +54,9 @@ MEMORY_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes
                                         ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
 """``memory_call`` and ``counter_call`` as native code calls them (context.py MEMORY_CALL,
 COUNTER_CALL): a context pointer and five u64s."""
+FILL_FUNCTION = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p,
+                                 ctypes.c_uint64)
+"""codegen.fill_jumps as Python calls it (``Jit.set_jumps``)."""
 STATUS = cell("mstatus")
 F0 = 32
 BOX32 = 0xFFFF_FFFF_0000_0000
@@ -158,6 +161,7 @@ class Jit:
         for word, function in zip((MEMORY_CALL, COUNTER_CALL), self._calls, strict=True):
             self.state.context[word] = ctypes.cast(function, ctypes.c_void_p).value
         self._run = RUN_FUNCTION(self.backend.compile_dispatch_loop().address)
+        self._fill = FILL_FUNCTION(self.backend.compile_jump_filler().address)
         self._background: BackgroundCompiler | None = None
         self.bind(namespace or {}, ram_address)
 
@@ -239,6 +243,13 @@ class Jit:
         self.blocks_compiled += 1
         self.total_compile_ms += native.compile_ms
         return compiled
+
+    def set_jumps(self, pcs: ctypes.Array, addresses: ctypes.Array, shared: bool = False) -> None:
+        """``NativeState.set_jump`` for each pc of ``pcs`` and address of ``addresses`` (u64
+        arrays), in one native call."""
+        table = self.state.global_jumps if shared else self.state.jumps
+        self._fill(ctypes.addressof(table), len(table) // 2, ctypes.addressof(pcs),
+                   ctypes.addressof(addresses), len(pcs))
 
     def get_compiled(self, pc: int) -> CompiledBlock | None:
         return self.cache.get(pc)

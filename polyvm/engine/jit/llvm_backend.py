@@ -30,7 +30,7 @@ import llvmlite.binding as llvm
 
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version, sources_version
-from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop
+from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop, fill_jumps
 from polyvm.engine.jit.native_pages import NativePages
 from polyvm.engine.jit.object_bundles import FOLDER as BUNDLES
 from polyvm.engine.jit.object_bundles import BundleIndex, Placement, anchor_name, note_bundled, note_loose
@@ -351,6 +351,11 @@ class LlvmBackend:
     def compile_dispatch_loop(self) -> NativeCode:
         start = time.perf_counter()
         return self._finish(*named_module(dispatch_loop("NAME"), self.opt_level), start)
+
+    def compile_jump_filler(self) -> NativeCode:
+        """codegen.fill_jumps, compiled (named by its text like the dispatch loop)."""
+        start = time.perf_counter()
+        return self._finish(*named_module(fill_jumps("NAME"), self.opt_level), start)
 
     def known_code(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode | None:
         """``block``'s code if this process or the disk cache has it under its content-key name
