@@ -180,8 +180,8 @@ class HybridEngine(Interpreter):
         """Blocks given native code since ``record_native_pages`` last ran, and their handles."""
         self._cold: list[CachedBlock] = []
         """HYBRID: blocks translated without native code since ``record_native_pages`` last ran."""
-        self._page_sets: dict[tuple[int, bytes], PageSet] = {}
-        """``_page_set`` by physical page and hash of its bytes."""
+        self._page_sets: dict[tuple[int, int, bytes], PageSet] = {}
+        """``_page_set`` by virtual and physical page and hash of the page's bytes."""
         self._found: dict[str, NativeCode | None] = {}
         """Recorded functions looked up so far (None: not in the disk cache), by name: every
         process of a Linux boot prefills busybox's pages in its own jump table."""
@@ -337,6 +337,8 @@ class HybridEngine(Interpreter):
             if pc >> PAGE not in pages:
                 pages.add(pc >> PAGE)
                 self._prefill(pc, entry[2].block.phys_page, entry[3])
+                if entry[2].native is None:  # translated before the page was prefilled
+                    self._install_prefilled(entry[2])
         return entry
 
     def _prefill(self, pc: int, ppn: int, shared: bool) -> None:
@@ -371,9 +373,9 @@ class HybridEngine(Interpreter):
         if pcs is None:
             pcs = prefills[self.regime_keys[shared]] = set()
             mmu.code.ref(ppn)
-        page = self._page_sets.get((ppn, digest))
+        page = self._page_sets.get((pc >> PAGE, ppn, digest))
         if page is None:
-            page = self._page_sets[ppn, digest] = self._page_set(entries, ppn, page_code)
+            page = self._page_sets[pc >> PAGE, ppn, digest] = self._page_set(entries, ppn, page_code)
         sentinels, pcs_array, addresses = page
         if entered.keys().isdisjoint(sentinels):
             entered.update(sentinels)
@@ -678,7 +680,8 @@ class HybridEngine(Interpreter):
             self._drop_native_jumps({block.start_pc})
         tails = self._tails
         cached.native = compiled = CompiledBlock(block, native, tails(block), optimised)
-        self._unrecorded.append((block, compiled))
+        if self.native_pages is not None:
+            self._unrecorded.append((block, compiled))
         if not optimised:
             cached.exec_count = 0
         for member in members:
@@ -703,6 +706,7 @@ class HybridEngine(Interpreter):
         regime, shared = mmu.fetch_regime(), mmu.global_fetch_regime()
         self.regime_keys = (regime, shared)
         state = self.jit.state
+        fresh = regime not in state.jump_tables
         state.select_jumps(regime, shared)
         entered = self._entered_by_regime
         self.entered = entered.setdefault(regime, {})
@@ -710,6 +714,11 @@ class HybridEngine(Interpreter):
         prefilled = self._prefilled_by_regime
         self.prefilled = prefilled.setdefault(regime, set())
         self.global_prefilled = prefilled.setdefault(shared, set())
+        if fresh and (self.entered or self.prefilled):
+            # Its table was dropped (context.py JUMP_TABLES_KEPT) before the lists below noticed.
+            self.entered.clear()
+            self.prefilled.clear()
+            self._release_prefills(lambda key: key == regime)
         if len(entered) > len(state.jump_tables) + len(state.global_tables):
             # Regimes whose native jump tables were dropped (context.py JUMP_TABLES_KEPT) start
             # afresh when they come back: their lists go too.

@@ -16,7 +16,8 @@ from polyvm.devtools.baremetal import build_baremetal
 from polyvm.devtools.guests import RISCV64_DIR, build_riscv_guest
 from polyvm.engine.jit.context import GLOBAL_JUMP_ENTRIES, JUMP_ENTRIES, NativeState
 from polyvm.engine.jit.jit import Jit
-from polyvm.engine.jit.native_pages import NativeEntry, NativePages
+from polyvm.engine.jit.llvm_backend import NativeCode
+from polyvm.engine.jit.native_pages import NativeEntry, NativePages, page_digest
 from polyvm.engine.jit.precompile import precompile, take_noted
 from polyvm.machine.spike import SpikeBoard
 
@@ -53,6 +54,38 @@ def test_the_jump_filler_enters_what_set_jump_would(shared):
         expected.set_jump(pc, address, shared)
     table = "global_jumps" if shared else "jumps"
     assert list(getattr(jit.state, table)) == list(getattr(expected, table)), "colliding pcs: the last wins"
+
+
+def test_a_physical_page_at_two_virtual_pages_gets_each_ones_functions(tmp_path, monkeypatch):
+    """Records are per virtual page: the functions entered at a second mapping of the same bytes
+    are that page's own (its pcs), not those first entered at the other."""
+    monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 1}, paging="bare", isa="rv64imac")
+    engine = SpikeBoard(VmConfig().with_exec_mode(ExecMode.HYBRID).with_memory_size(64 << 20), elf).engines[0]
+    ram = engine.mmu.ram
+    ppn, first, second = (ram.base >> 12) + 5, (ram.base >> 12) + 1, (ram.base >> 12) + 2
+    digest = page_digest(bytes(ram.u8[(ppn << 12) - ram.base:][:4096]))
+    for page, name in ((first, "jit_first"), (second, "jit_second")):
+        engine._found[name] = NativeCode(0x1000 * page, name, 0.0, 0)
+        engine.native_pages.read[page, digest] = (NativeEntry((page << 12) + 0x10, name, False, 4, ()),)
+    engine._prefill((first << 12) + 0x10, ppn, False)
+    engine._forget_jumps()  # the second mapping is another regime's, with its own (empty) table
+    engine._prefill((second << 12) + 0x10, ppn, False)
+    assert set(engine.entered) == {(second << 12) + 0x10}
+    assert engine.jit.state.has_jump((second << 12) + 0x10, 0x1000 * second)
+
+
+def test_a_regime_whose_jump_table_was_dropped_starts_afresh(tmp_path, monkeypatch):
+    """Its entered list and prefilled pages go with the table (context.py JUMP_TABLES_KEPT), so its
+    pages are prefilled again when it comes back."""
+    monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 1}, paging="bare", isa="rv64imac")
+    engine = SpikeBoard(VmConfig().with_exec_mode(ExecMode.HYBRID).with_memory_size(64 << 20), elf).engines[0]
+    engine.entered[0x8000_0010] = None
+    engine.prefilled.add(0x80000)
+    del engine.jit.state.jump_tables[engine.regime_keys[0]]
+    engine._regime_changed()
+    assert not engine.entered and not engine.prefilled
 
 
 def run(elf: Path, mode: str, cache: Path, monkeypatch: pytest.MonkeyPatch, breakpoint_at: int | None = None):
