@@ -109,11 +109,12 @@ class PrefilledBlock:
     needed (a side exit: ``HybridEngine._materialise``): its record, its code, and the physical
     page and the bytes it was entered for."""
 
-    __slots__ = ("entry", "native", "ppn", "page_code")
+    __slots__ = ("entry", "native", "address", "ppn", "page_code")
 
     def __init__(self, entry: NativeEntry, native: NativeCode, ppn: int, page_code: bytes) -> None:
         self.entry = entry
         self.native = native
+        self.address = native.address
         self.ppn = ppn
         self.page_code = page_code
 
@@ -251,23 +252,24 @@ class HybridEngine(Interpreter):
         try:
             while left > 0 and hart.instret < limit:
                 entry = self.jump_cache.get(pc)
-                if entry is None:
+                if entry is None and not self._enterable(pc):
                     entry = self._lookup(pc)
-                cached = entry[2]
-                compiled = cached.native
-                if compiled is None:
-                    count = cached.exec_count + 1
-                    cached.exec_count = count
-                    if not count % HOT_CHECK_EVERY:
-                        self._consider(cached)
-                    pending = entry[1]
-                    left -= 1
-                    python += 1
-                    pc = entry[0]()
-                    hart.instret += pending
-                    continue
-                if not has_jump(pc, compiled.address, entry[3]):  # entered: the lists have it
-                    self._enter(pc, compiled, entry[3])
+                if entry is not None:
+                    cached = entry[2]
+                    compiled = cached.native
+                    if compiled is None:
+                        count = cached.exec_count + 1
+                        cached.exec_count = count
+                        if not count % HOT_CHECK_EVERY:
+                            self._consider(cached)
+                        pending = entry[1]
+                        left -= 1
+                        python += 1
+                        pc = entry[0]()
+                        hart.instret += pending
+                        continue
+                    if not has_jump(pc, compiled.address, entry[3]):  # entered: the lists have it
+                        self._enter(pc, compiled, entry[3])
                 if dropped:
                     dropped.clear()
                 ctx[ICOUNT] = 0
@@ -314,6 +316,16 @@ class HybridEngine(Interpreter):
         self.python_blocks += python
         self.dispatches += budget - left
         self._sample(hart.pc)
+
+    def _enterable(self, pc: int) -> bool:
+        """Whether native code can run ``pc`` with no Python lookup: a jump table holds the
+        function the entered lists have there (a prefilled one, mostly: Python reaching it after
+        a side exit or a trap would otherwise translate its block, ~35 us; benchmarks/boot.py)."""
+        own = self.entered.get(pc)
+        if own is not None:
+            return self.jit.state.has_jump(pc, own.address)
+        shared = self.global_entered.get(pc)
+        return shared is not None and self.jit.state.has_jump(pc, shared.address, True)
 
     def _ran(self, head: int) -> CompiledBlock:
         """The region function ``head`` that native code ran, when the regime's own jump table no
@@ -396,17 +408,16 @@ class HybridEngine(Interpreter):
         by pc, and their pcs and addresses as arrays for ``Jit.set_jumps`` (made once for every
         jump table the page is entered in: each process of a Linux boot enters busybox's)."""
         found, placements = self._found, self.jit.backend.names.bundles.known
-        sentinels = {}
-        for entry in entries:
-            name = entry.name
-            native = found.get(name, False)
-            if native is False:
+        for optimised, backend in ((False, self.quick_backend), (True, self.region_backend)):
+            new = [entry for entry in entries
+                   if bool(entry.optimised) == optimised and entry.name not in found]
+            for entry in new:
                 if entry.place is not None:
-                    placements.setdefault(name, Placement(*entry.place))
-                backend = self.region_backend if entry.optimised else self.quick_backend
-                native = found[name] = backend.lookup(name)
-            if native is not None:
-                sentinels[entry.pc] = PrefilledBlock(entry, native, ppn, page_code)
+                    placements.setdefault(entry.name, Placement(*entry.place))
+            linked = backend.lookup_many([entry.name for entry in new])
+            found.update((entry.name, linked.get(entry.name)) for entry in new)
+        sentinels = {entry.pc: PrefilledBlock(entry, found[entry.name], ppn, page_code)
+                     for entry in entries if found[entry.name] is not None}
         words = ctypes.c_uint64 * len(sentinels)
         return sentinels, words(*sentinels), words(*(each.native.address for each in sentinels.values()))
 
