@@ -5,7 +5,7 @@ recorded region, the function's address) mostly so that native code could enter 
 of the guest thread's time (benchmarks/boot.py). So a run records, for each virtual code page and
 a hash of its bytes, the native functions its blocks had (``NativeEntry``); a later run that finds
 the same bytes at that page puts them all in the native jump table at its first lookup there
-(HybridEngine._prefill), and builds a block's Python side only when it needs one.
+(page_prefill.py), and builds a block's Python side only when it needs one.
 
 A function's name is its content key (the pcs and bytes of its blocks, llvm_backend.py), so the
 bytes that match the hash are the bytes each recorded function was compiled from.
