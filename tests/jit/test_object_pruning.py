@@ -32,6 +32,17 @@ def test_prune_deletes_unused_bundles_and_what_killed_bundlers_left(tmp_path):
     assert sorted(p.name for p in bundles.iterdir()) == ["3.tmp", "used.o"], "a bundler may be writing 3.tmp"
 
 
+def test_prune_deletes_listings_a_killed_precompiler_left(tmp_path):
+    listings = tmp_path / "precompile"
+    listings.mkdir()
+    old = time.time() - 2 * DAY
+    for name in ("stale.list", "fresh.list"):
+        (listings / name).write_bytes(b"x")
+    os.utime(listings / "stale.list", (old, old))
+    assert prune(tmp_path) == 1
+    assert [p.name for p in listings.iterdir()] == ["fresh.list"], "a precompiler may still read it"
+
+
 def test_pruning_runs_at_most_once_a_day(tmp_path, monkeypatch):
     runs = []
     monkeypatch.setattr(object_pruning, "prune", lambda folder: runs.append(folder))

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from polyvm.engine.jit.object_bundles import FOLDER as BUNDLES
+from polyvm.engine.jit.precompile import FOLDER as PRECOMPILE
 
 UNUSED_DAYS = 14
 MARKER = ".last-pruned"
@@ -44,10 +45,11 @@ def prune_daily(folder: Path) -> None:
 
 def prune(folder: Path, unused_days: float = UNUSED_DAYS) -> int:
     """Delete the object files of ``folder`` and its bundles (object_bundles.py) unused for
-    ``unused_days``, and what bundlers that were killed left behind; how many files."""
+    ``unused_days``, and what bundlers and precompilers (precompile.py) that were killed left
+    behind; how many files."""
     now = time.time()
     deleted = 0
-    for place in (folder, folder / BUNDLES):
+    for place in (folder, folder / BUNDLES, folder / PRECOMPILE):
         try:
             entries = list(os.scandir(place))
         except FileNotFoundError:
@@ -55,7 +57,7 @@ def prune(folder: Path, unused_days: float = UNUSED_DAYS) -> int:
         for entry in entries:
             if entry.name.endswith(".o"):
                 oldest = now - unused_days * DAY
-            elif place != folder and entry.name.endswith((".tmp", ".names")):
+            elif place != folder and entry.name.endswith((".tmp", ".names", ".list")):
                 oldest = now - DAY
             else:
                 continue
