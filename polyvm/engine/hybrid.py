@@ -41,7 +41,7 @@ While breakpoints or watchpoints are set the engine runs as a plain interpreter.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 from polyvm.arch.riscv64.csr import SUM
 from polyvm.arch.riscv64.hart import RiscvHart
@@ -329,25 +329,32 @@ class HybridEngine(PagePrefill, Interpreter):
         if self._recording_members or self.breakpoints:
             return False
         recorded = backend.recorded_members(cached.block)
-        if recorded is None:
+        members = self._member_translations(recorded) if recorded is not None else None
+        if members is None:
             return False
+        native = backend.known_code(cached.block, [member.block for member in members])
+        if native is None:
+            return False
+        self._install(cached, native, members, optimised)
+        return True
+
+    def _member_translations(self, recorded: Iterable[tuple[int, bytes]]) -> list[CachedBlock] | None:
+        """The current translations of a region's members, given as the (pc, bytes) it was compiled
+        with (translated here if need be, without their own recorded regions); None if one's bytes
+        differ now or its fetch faults."""
         members = []
         self._recording_members = True
         try:
             for pc, code in recorded:
                 entry = self.jump_cache.get(pc) or self._lookup(pc)
                 if entry[2].block.code != code:
-                    return False
+                    return None
                 members.append(entry[2])
         except GuestTrap:
-            return False
+            return None
         finally:
             self._recording_members = False
-        native = backend.known_code(cached.block, [member.block for member in members])
-        if native is None:
-            return False
-        self._install(cached, native, members, optimised)
-        return True
+        return members
 
     def _consider(self, cached: CachedBlock) -> None:
         """HYBRID: every HOT_CHECK_EVERY Python-tier runs of a block, ask the JIT whether it is hot."""

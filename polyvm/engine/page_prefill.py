@@ -22,7 +22,6 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Callable, Hashable
 
-from polyvm.arch.riscv64.traps import GuestTrap
 from polyvm.core.config import VmConfig
 from polyvm.engine.interpreter.block_cache import CachedBlock
 from polyvm.engine.jit.jit import CompiledBlock
@@ -186,7 +185,7 @@ class PagePrefill:
             entering = [at for at in sentinels if at not in entered]
             for at in entering:
                 entered[at] = sentinels[at]
-                set_jump(at, sentinels[at].native.address, shared)
+                set_jump(at, sentinels[at].address, shared)
         self._pcs_by_leaf.update(pc >> PAGE, level, entering)
         pcs.update(entering)
         self.prefilled_blocks += len(entering)
@@ -207,7 +206,7 @@ class PagePrefill:
         sentinels = {entry.pc: PrefilledBlock(entry, found[entry.name], ppn, page_code)
                      for entry in entries if found[entry.name] is not None}
         words = ctypes.c_uint64 * len(sentinels)
-        return sentinels, words(*sentinels), words(*(each.native.address for each in sentinels.values()))
+        return sentinels, words(*sentinels), words(*(each.address for each in sentinels.values()))
 
     def _install_prefilled(self, cached: CachedBlock) -> bool:
         """Give a new translation the function prefilled at its pc (if its bytes are those the
@@ -222,18 +221,10 @@ class PagePrefill:
         entry, page_code = prefilled.entry, prefilled.page_code
         if prefilled.ppn != block.phys_page or block.code != page_code[pc & 0xFFF:][:entry.length]:
             return False
-        members = []
-        self._recording_members = True
-        try:
-            for member_pc, length in entry.members:
-                member = (self.jump_cache.get(member_pc) or self._lookup(member_pc))[2]
-                if member.block.code != page_code[member_pc & 0xFFF:][:length]:
-                    return False
-                members.append(member)
-        except GuestTrap:
+        recorded = [(at, page_code[at & 0xFFF:][:length]) for at, length in entry.members]
+        members = self._member_translations(recorded)
+        if members is None:
             return False
-        finally:
-            self._recording_members = False
         self._install(cached, prefilled.native, members, entry.optimised)
         entered[pc] = cached.native
         return True
@@ -323,13 +314,11 @@ class PagePrefill:
         The page is looked for in the records again at its next lookup (with its new bytes), until
         PAGE_VERSIONS were: Linux patches code in pages it ran already while it boots."""
         super()._code_written(paddr, size)
-        seen_as = self._seen_as
-        for ppn in range(paddr >> PAGE, ((paddr + size - 1) >> PAGE) + 1) if seen_as else ():
-            versions = self._versions
+        pages = range(paddr >> PAGE, ((paddr + size - 1) >> PAGE) + 1)
+        seen_as, versions = self._seen_as, self._versions
+        for ppn in pages if seen_as else ():
             self._look_again({vpn for vpn in seen_as.get(ppn, ()) if len(versions[vpn, ppn]) < PAGE_VERSIONS})
-        if not self._prefills:
-            return
-        for ppn in range(paddr >> PAGE, ((paddr + size - 1) >> PAGE) + 1):
+        for ppn in pages if self._prefills else ():
             prefills = self._prefills.pop(ppn, None)
             if prefills is not None:
                 for pcs in prefills.values():
