@@ -142,11 +142,10 @@ def test_addresses_from_bundle_offsets_are_those_mcjit_gives(tmp_path):
     anchor = anchor_name(bundle.stem)
     engine = _Engine(0)
     ENGINES.append(engine)  # never freed: freeing an MCJIT engine frees the target machine it shares
-    for name in names:
-        engine.from_bundle(name, str(earlier), places[name], (anchor_name(earlier.stem), None))
+    held = [(name, places[name]) for name in names]
+    engine.from_bundle_many(str(earlier), held, (anchor_name(earlier.stem), None))
     first = {name: engine.functions.pop(name) for name in names}
-    derived = {name: engine.from_bundle(name, str(bundle), places[name], (anchor, places[anchor]))
-               for name in names}
+    derived = engine.from_bundle_many(str(bundle), held, (anchor, places[anchor]))
     assert len(engine.anchors) == 1
     assert set(derived.values()).isdisjoint(first.values()), "the second bundle's own copies"
     start = engine.engine.get_function_address(anchor)

@@ -114,14 +114,7 @@ class CompileServer:
 def serve() -> None:
     """The child: make, name, compile and store each requested region, lowest level first."""
     from polyvm.engine.jit.codegen import block_function
-    from polyvm.engine.jit.llvm_backend import (
-        cached_object,
-        codegen_level,
-        compile_object,
-        host_target,
-        named_module,
-        store_object,
-    )
+    from polyvm.engine.jit.llvm_backend import codegen_level, host_target, named_module, object_code
 
     requests: queue.PriorityQueue[tuple[int, int, int, Region]] = queue.PriorityQueue()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
@@ -142,12 +135,8 @@ def serve() -> None:
         name, data, error = "", None, ""
         try:
             name, text = named_module(block_function(block, "NAME", members), opt_level, given_name)
-            # another process (or an earlier run) may have compiled it
-            data = cached_object(Path(folder), name) if folder is not None else None
-            if data is None:
-                data = compile_object(text, opt_level, host_target(codegen_level(opt_level)).target)
-                if folder is not None:
-                    store_object(Path(folder), name, data)
+            data = object_code(Path(folder) if folder is not None else None, name, text, opt_level,
+                               host_target(codegen_level(opt_level)).target)
         except (RuntimeError, ValueError) as exc:
             error = str(exc)
         write_frame(stdout, (request_id, name, data, (time.perf_counter() - start) * 1000, error))

@@ -142,6 +142,19 @@ def cached_object(folder: Path, name: str) -> bytes | None:
     return data
 
 
+def object_code(folder: Path | None, name: str, text: str, opt_level: int,
+                target: llvm.TargetMachine) -> bytes:
+    """The object code of function ``name`` (module ``text``): the disk cache ``folder``'s if it
+    has it (another process or an earlier run may have compiled it), else compiled now and kept
+    there."""
+    data = cached_object(folder, name) if folder is not None else None
+    if data is None:
+        data = compile_object(text, opt_level, target)
+        if folder is not None:
+            store_object(folder, name, data)
+    return data
+
+
 def store_object(folder: Path, name: str, data: bytes) -> None:
     """Keep object code in the disk cache, written atomically under a temporary name of this
     process and thread (two writers may store the same function at once: the last rename wins, and
@@ -244,11 +257,6 @@ class _Engine:
                 self._link(data)
                 known = self.functions[name] = (self.engine.get_function_address(name), len(data))
         return known
-
-    def from_bundle(self, name: str, bundle: str, place: Placement,
-                    anchor: tuple[str, Placement | None]) -> tuple[int, int] | None:
-        """``name``'s (address, size) from ``bundle`` (``from_bundle_many`` for one function)."""
-        return self.from_bundle_many(bundle, [(name, place)], anchor).get(name)
 
     def from_bundle_many(self, bundle: str, functions: list[tuple[str, Placement]],
                          anchor: tuple[str, Placement | None]) -> dict[str, tuple[int, int]]:
@@ -444,51 +452,42 @@ class LlvmBackend:
         """``lookup`` of each of ``names``, by name (those found): the bundled ones a bundle at a
         time (native_pages.py: a warm Linux boot prefills ~45,000 functions, and asking for each
         alone cost ~0.2 s more; benchmarks/boot.py)."""
-        found: dict[str, NativeCode] = {}
         functions = self.engine.functions
-        by_bundle: dict[str, list[tuple[str, Placement]]] = {}
-        others = []
+        known = {name: functions[name] for name in names if name in functions}
+        known.update(self._bundled_many([name for name in names if name not in known]))
+        found = {name: NativeCode(address, name, 0.0, size) for name, (address, size) in known.items()}
         for name in names:
-            known = functions.get(name)
-            place = None if known is not None or self.names is None else self.names.bundles.place(name)
-            if known is not None:
-                found[name] = NativeCode(known[0], name, 0.0, known[1])
-            elif place is not None:
-                by_bundle.setdefault(place.bundle, []).append((name, place))
-            else:
-                others.append(name)
-        for bundle, held in by_bundle.items():
-            path, anchor = self._bundle_file(bundle)
-            linked = self.bundle_engine.from_bundle_many(path, held, anchor)
-            for name, place in held:
-                known = linked.get(name)
-                if known is None:
-                    others.append(name)
-                    continue
-                functions.setdefault(name, known)
-                note_bundled(*self.notes, name, place.size, path)
-                found[name] = NativeCode(known[0], name, 0.0, known[1])
-            self.disk_hits += len(linked)
-        for name in others:
-            native = self.lookup(name)
-            if native is not None:
-                found[name] = native
+            if name not in found:
+                native = self.lookup(name)  # its own object file, if the disk cache has it
+                if native is not None:
+                    found[name] = native
         return found
 
     def _bundled(self, name: str) -> tuple[int, int] | None:
         """``name`` from the bundle the name index says holds it, if any (object_bundles.py)."""
+        return self._bundled_many([name]).get(name)
+
+    def _bundled_many(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        """(address, size) of those of ``names`` that the bundles the name index names hold, by
+        name, linked a bundle at a time (object_bundles.py)."""
         if self.names is None:
-            return None
-        place = self.names.bundles.place(name)
-        if place is None:
-            return None
-        path, anchor = self._bundle_file(place.bundle)
-        known = self.bundle_engine.from_bundle(name, path, place, anchor)
-        if known is not None:
-            self.engine.functions.setdefault(name, known)
-            self.disk_hits += 1
-            note_bundled(*self.notes, name, place.size, path)
-        return known
+            return {}
+        by_bundle: dict[str, list[tuple[str, Placement]]] = {}
+        for name in names:
+            place = self.names.bundles.place(name)
+            if place is not None:
+                by_bundle.setdefault(place.bundle, []).append((name, place))
+        found = {}
+        for bundle, held in by_bundle.items():
+            path, anchor = self._bundle_file(bundle)
+            linked = self.bundle_engine.from_bundle_many(path, held, anchor)
+            for name, place in held:
+                if name in linked:
+                    self.engine.functions.setdefault(name, linked[name])
+                    note_bundled(*self.notes, name, place.size, path)
+            self.disk_hits += len(linked)
+            found.update(linked)
+        return found
 
     def _bundle_file(self, bundle: str) -> tuple[str, tuple[str, Placement | None]]:
         """The path of the bundle file ``bundle`` and its anchor's name and placement. A bundle

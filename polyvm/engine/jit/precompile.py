@@ -75,7 +75,7 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
     otherwise read whole, ~0.1 s; benchmarks/boot.py). How many were recorded."""
     from polyvm.arch.riscv64.fuser import InstructionFuser
     from polyvm.arch.riscv64.translate import RiscvTranslator
-    from polyvm.engine.jit.llvm_backend import LlvmBackend, cached_object, compile_object, store_object
+    from polyvm.engine.jit.llvm_backend import LlvmBackend, object_code
     from polyvm.engine.jit.native_pages import NativeEntry
     from polyvm.engine.jit.object_bundles import make_bundles
     from polyvm.engine.jit.resume import check_boundaries
@@ -92,8 +92,7 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
             try:
                 check_boundaries(block)
                 name, text = backend.prepare(block)
-                if cached_object(folder, name) is None:
-                    store_object(folder, name, compile_object(text, 0, target))
+                object_code(folder, name, text, 0, target)
             except (ValueError, RuntimeError):
                 continue  # not resumable, or LLVM refused it: it stays in the Python tier
             entries.append(NativeEntry(pc, name, False, len(code), ()))
