@@ -6,6 +6,7 @@ ran in the Python tier."""
 from __future__ import annotations
 
 import ctypes
+import marshal
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,20 @@ def test_records_are_kept_by_page_and_bytes_and_merged(tmp_path):
     assert again.find(1, b"bytes") == (newer, second), "an entry replaces the one at its pc"
     assert again.find(1, b"other") == (first, second), "not replaced, added"
     assert again.find(2, b"bytes") == ()
+
+
+def test_a_record_that_does_not_decode_counts_as_none(tmp_path):
+    path = tmp_path / "names.sqlite3"
+    pages = NativePages(path)
+    pages.table.add((1, b"bytes", b"not marshalled"))
+    pages.table.add((2, b"bytes", marshal.dumps([(0x2000, "jit_a")])))
+    pages.table.flush()
+    again = NativePages(path)
+    assert again.find(1, b"bytes") == () and again.find(2, b"bytes") == ()
+    entry = NativeEntry(0x1000, "jit_a", False, 8, ())
+    again.record(1, b"bytes", [entry])
+    again.table.flush()
+    assert NativePages(path).find(1, b"bytes") == (entry,), "a new record replaces it"
 
 
 @pytest.mark.parametrize("shared", [False, True])

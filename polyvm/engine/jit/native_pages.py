@@ -56,8 +56,11 @@ class NativePages:
         if entries is None:
             rows = self.table.query("SELECT entries FROM native_pages WHERE page = ? AND digest = ?",
                                     (sqlite_int(page), digest))
-            entries = self.read[key] = tuple(
-                NativeEntry(*fields) for fields in marshal.loads(rows[0][0])) if rows else ()
+            try:
+                entries = tuple(NativeEntry(*fields) for fields in marshal.loads(rows[0][0])) if rows else ()
+            except (ValueError, EOFError, TypeError):
+                entries = ()  # not a record this code wrote: a cache, so as if there were none
+            self.read[key] = entries
         return entries
 
     def record(self, page: int, digest: bytes, entries: list[NativeEntry], replace: bool = True) -> None:
