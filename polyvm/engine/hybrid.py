@@ -464,7 +464,7 @@ class HybridEngine(PagePrefill, Interpreter):
         self.code_cache_size += native.code_size
 
     def _tails(self, block: IRBlock) -> Tails:
-        return Tails(block, self.namespace, self.self_loops, self.translations)
+        return Tails(block, self.namespace, self.translations)
 
     # --- coherence -----------------------------------------------------------------------------
 

@@ -83,7 +83,7 @@ def test_tails_are_stored_and_found_again(monkeypatch):
 
     first = engine(PROGRAM)
     _, _, cached = run_block(first)
-    tails = Tails(cached.block, first.namespace, first.self_loops, first.translations)
+    tails = Tails(cached.block, first.namespace, first.translations)
     first.hart.x[1] = 7
     assert tails.function(1)() == RAM + 20 and first.hart.x[2] == 14
     first.translations.flush()
@@ -91,7 +91,7 @@ def test_tails_are_stored_and_found_again(monkeypatch):
     second = engine(PROGRAM)
     _, _, stored = run_block(second)
     assert second.translations.find_tail(RAM, stored.block.code, 1) is not None
-    again = Tails(stored.block, second.namespace, second.self_loops, second.translations)
+    again = Tails(stored.block, second.namespace, second.translations)
     second.hart.x[1] = 9
     assert again.function(1)() == RAM + 20 and second.hart.x[2] == 18
     assert "stmts" not in vars(stored.block), "a stored tail needs no statements"

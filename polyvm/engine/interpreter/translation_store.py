@@ -39,7 +39,7 @@ from polyvm.ir.block import IRBlock, Stmt
 
 TRANSLATION_SOURCES = ("arch/riscv64/decoder.py", "arch/riscv64/fuser.py", "arch/riscv64/translate.py",
                        "ir", "fp/instructions.py", "engine/interpreter/pycodegen.py",
-                       "engine/interpreter/translation_store.py")
+                       "engine/interpreter/translation_store.py", "engine/jit/resume.py")
 """The code a translation depends on (relative to the polyvm package); its hash is the version.
 (The hart's helpers are called by the names and arguments translate.py gives them.)"""
 

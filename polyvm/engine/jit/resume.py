@@ -55,14 +55,16 @@ def tail_block(block: IRBlock, index: int) -> IRBlock:
 
 class Tails:
     """Python functions finishing one block from each instruction native code exited at; their
-    code is kept in ``store`` (a TranslationStore of the same ``loops`` setting) when given."""
+    code is kept in ``store`` when given.
 
-    def __init__(self, block: IRBlock, namespace: dict, loops: bool = True,
-                 store: TranslationStore | None = None) -> None:
+    A tail runs its block once, even one that branches to its own start: the loop goes on in
+    native code. (A looping tail ran the rest of the loop in Python: Linux's memset loop, whose
+    first store misses the TLB at each new page, spent ~0.1 s of a warm boot in its tail;
+    benchmarks/boot.py.)"""
+
+    def __init__(self, block: IRBlock, namespace: dict, store: TranslationStore | None = None) -> None:
         self.block = block
         self.namespace = namespace
-        self.loops = loops
-        """Whether a tail that branches to its own start may loop (pycodegen.generate_source)."""
         self.store = store if block.code is not None else None
         self.functions: dict[int, object] = {}
 
@@ -72,7 +74,7 @@ class Tails:
             block, store = self.block, self.store
             python = store.find_tail(block.start_pc, block.code, index) if store is not None else None
             if python is None:
-                python = block_code(tail_block(block, index), self.loops)
+                python = block_code(tail_block(block, index), loops=False)
                 if store is not None:
                     store.add_tail(block.start_pc, block.code, index, python)
             function = self.functions[index] = python_function(python, self.namespace)
