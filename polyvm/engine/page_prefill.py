@@ -25,7 +25,8 @@ from collections.abc import Callable, Hashable
 from polyvm.core.config import VmConfig
 from polyvm.engine.interpreter.block_cache import CachedBlock
 from polyvm.engine.jit.jit import CompiledBlock
-from polyvm.engine.jit.llvm_backend import PREFIX, NativeCode
+from polyvm.engine.jit.llvm_backend import NativeCode
+from polyvm.engine.jit.llvm_objects import PREFIX
 from polyvm.engine.jit.native_pages import NativeEntry, page_digest
 from polyvm.engine.jit.object_bundles import Placement
 from polyvm.engine.jit.precompile import note_cold_pages

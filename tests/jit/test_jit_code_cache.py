@@ -3,6 +3,7 @@ the objects' own files or from a bundle of them (object_bundles.py)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import subprocess
 import sys
@@ -130,10 +131,12 @@ def test_functions_a_bundle_lacks_come_from_their_own_files(tmp_path):
     assert len(list(tmp_path.glob("*.o"))) == len(names) - 5, "nothing was compiled again"
 
 
-def test_addresses_from_bundle_offsets_are_those_mcjit_gives(tmp_path):
-    """A bundled function's address comes from its offset and its bundle's anchor: it must be the
-    address the linker itself resolves for every function of the bundle, even when a bundle linked
-    before defines the same functions (MCJIT may answer a name with either copy)."""
+def test_addresses_from_bundle_offsets_are_those_mcjit_gives(tmp_path, monkeypatch):
+    """In a bundle MCJIT links (one that cannot be mapped, mapped_code.py), a function's address
+    comes from its offset and the bundle's anchor: it must be the address the linker itself
+    resolves for every function of the bundle, even when a bundle linked before defines the same
+    functions (MCJIT may answer a name with either copy)."""
+    monkeypatch.setattr("polyvm.engine.jit.llvm_backend.map_code", lambda path: None)
     _, index, names = compiled(tmp_path)
     earlier = tmp_path / "bundles" / make_bundle(tmp_path, index, names[::-1])
     bundle = tmp_path / "bundles" / make_bundle(tmp_path, index, names, take_over=True)
@@ -226,3 +229,27 @@ def test_strays_are_the_functions_of_bundles_a_run_hardly_used(tmp_path):
     sparse.write_bytes(b"\0" * 1000)
     used = {"a": (600, str(full)), "b": (60, str(sparse)), "c": (300, str(full)), "d": (40, str(sparse))}
     assert strays(used) == (["b", "d"], 900)
+
+
+def test_a_mapped_bundle_runs_the_code_mcjit_would_link(tmp_path, monkeypatch):
+    """A bundle of block functions is mapped as it is (mapped_code.py): each function's bytes
+    there are those of the copy MCJIT links from the same bundle."""
+    _, index, names = compiled(tmp_path)
+    bundle = tmp_path / "bundles" / make_bundle(tmp_path, index, names)
+    places = BundleIndex(index).bundles
+    held = [(name, places[name]) for name in names]
+    anchor = anchor_name(bundle.stem)
+    mapped = _Engine(0)
+    ENGINES.append(mapped)
+    from_map = mapped.from_bundle_many(str(bundle), held, (anchor, places[anchor]))
+    assert str(bundle) in mapped.mapped and not mapped.bundles, "mapped, not linked"
+    monkeypatch.setattr("polyvm.engine.jit.llvm_backend.map_code", lambda path: None)
+    linked = _Engine(0)
+    ENGINES.append(linked)
+    from_link = linked.from_bundle_many(str(bundle), held, (anchor, places[anchor]))
+    assert set(from_map) == set(from_link) == set(names)
+    offsets = sorted(places[name].offset for name in names)
+    for name in names:
+        offset = places[name].offset
+        length = next((later - offset for later in offsets if later > offset), 16)
+        assert ctypes.string_at(from_map[name][0], length) == ctypes.string_at(from_link[name][0], length)

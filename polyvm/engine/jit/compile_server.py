@@ -114,7 +114,8 @@ class CompileServer:
 def serve() -> None:
     """The child: make, name, compile and store each requested region, lowest level first."""
     from polyvm.engine.jit.codegen import block_function
-    from polyvm.engine.jit.llvm_backend import codegen_level, host_target, named_module, object_code
+    from polyvm.engine.jit.llvm_backend import object_code
+    from polyvm.engine.jit.llvm_objects import codegen_level, host_target, named_module
 
     requests: queue.PriorityQueue[tuple[int, int, int, Region]] = queue.PriorityQueue()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer

@@ -1,7 +1,7 @@
 """The LLVM side of the JIT: process-wide MCJIT engines that turn IR text into native code.
 
 MCJIT engines live for the whole process (freeing one crashed this host); each compile adds one
-module to one of them. codegen.py writes the text.
+module to one of them. codegen.py writes the text, llvm_objects.py compiles it.
 
 Functions are named by their content key: a hash of the guest bytes and pcs of their blocks, the
 optimisation level, the host (LLVM version, CPU, features) and the code that makes their text
@@ -22,7 +22,6 @@ import pickle
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,7 +29,15 @@ import llvmlite.binding as llvm
 
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version, sources_version
-from polyvm.engine.jit.codegen import METADATA, block_function, dispatch_loop, fill_jumps
+from polyvm.engine.jit.codegen import block_function, dispatch_loop, fill_jumps
+from polyvm.engine.jit.llvm_objects import (
+    PREFIX,
+    codegen_level,
+    compile_object,
+    host_target,
+    named_module,
+)
+from polyvm.engine.jit.mapped_code import map_code
 from polyvm.engine.jit.native_pages import NativePages
 from polyvm.engine.jit.object_bundles import FOLDER as BUNDLES
 from polyvm.engine.jit.object_bundles import BundleIndex, Placement, anchor_name, note_bundled, note_loose
@@ -38,10 +45,6 @@ from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
 
 M64 = (1 << 64) - 1
-PREFIX = "jit_"
-"""Names of the functions (and their modules) the backend compiles."""
-
-
 class NativeCode(NamedTuple):
     """A compiled function: its native address, name, compile time and object file size (a
     NamedTuple: a warm Linux boot makes ~13,000, and a frozen dataclass is slower to build)."""
@@ -50,71 +53,6 @@ class NativeCode(NamedTuple):
     name: str
     compile_ms: float
     code_size: int
-
-
-def compile_object(module_text: str, opt_level: int, target: llvm.TargetMachine) -> bytes:
-    """Object code of one module: LLVM's O1-O3 pipeline unless ``opt_level`` is 0, then the code
-    generator of ``target``."""
-    parsed = llvm.parse_assembly(module_text)
-    if opt_level > 0:
-        tuning = llvm.create_pipeline_tuning_options(speed_level=opt_level)
-        builder = llvm.create_pass_builder(target, tuning)
-        builder.getModulePassManager().run(parsed, builder)
-    return target.emit_object(parsed)
-
-
-def create_target(codegen_level: int) -> llvm.TargetMachine:
-    """The host target machine every engine and the compile server use (same code either way)."""
-    if not LlvmBackend._initialised:
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        LlvmBackend._initialised = True
-    return llvm.Target.from_default_triple().create_target_machine(opt=codegen_level,
-                                                                   codemodel="jitdefault")
-
-
-def anchor_object(name: str) -> bytes:
-    """Object code of an empty function ``name`` (object_bundles.anchor_name), compiled like block
-    functions so that it lands in their section."""
-    host = host_target(0)
-    return compile_object(f'{host.header}define void @"{name}"() {{\n  ret void\n}}\n', 0, host.target)
-
-
-@dataclass(frozen=True)
-class HostTarget:
-    """The target machine of one code generator level, the module header for it and the host
-    description that goes into every function name."""
-
-    target: llvm.TargetMachine
-    header: str
-    host: str
-
-
-@functools.cache
-def host_target(codegen_level: int) -> HostTarget:
-    target = create_target(codegen_level)
-    header = (f'target triple = "{llvm.get_process_triple()}"\n'
-              f'target datalayout = "{target.target_data}"\n')
-    host = "|".join([
-        ".".join(map(str, llvm.llvm_version_info)), llvm.get_process_triple(),
-        llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(), str(codegen_level),
-    ])
-    return HostTarget(target, header, host)
-
-
-def codegen_level(opt_level: int) -> int:
-    """Level 0 uses LLVM's fast instruction selector; optimised code gets the full generator."""
-    return 0 if opt_level == 0 else 2
-
-
-def named_module(function: str, opt_level: int, name: str | None = None) -> tuple[str, str]:
-    """The name of ``function`` (text with ``@NAME(``): ``name`` if given, else a hash of the
-    text, the level and the host; and the module text defining it under that name."""
-    host = host_target(codegen_level(opt_level))
-    if name is None:
-        digest = hashlib.sha256(f"{host.host}|{opt_level}|{function}".encode()).hexdigest()
-        name = f"{PREFIX}{digest[:32]}"
-    return name, f"{host.header}{function.replace('@NAME(', f'@{name}(', 1)}\n{METADATA}\n"
 
 
 def complete_object(data: bytes) -> bool:
@@ -166,11 +104,11 @@ def store_object(folder: Path, name: str, data: bytes) -> None:
         tmp.replace(path)
 
 
-JIT_SOURCES = ("engine/jit/codegen.py", "engine/jit/context.py", "engine/jit/llvm_backend.py",
+JIT_SOURCES = ("engine/jit/codegen.py", "engine/jit/context.py", "engine/jit/llvm_objects.py",
                "engine/jit/native_csrs.py", "arch/riscv64/csr.py", "arch/riscv64/hart.py")
 """Code (relative to the polyvm package) that determines a block function's text besides the
 translator's: the code generator, the context block's layout and the CSR semantics native code
-inlines (masks, the hart's cells)."""
+inlines (masks, the hart's cells), and how LLVM compiles it (llvm_objects.py)."""
 
 
 @functools.cache
@@ -242,12 +180,15 @@ class _Engine:
         self.objects: list[tuple[llvm.ObjectFileRef, bytes]] = []
         """Linked objects with the bytes they were read from (LLVM keeps pointing into them)."""
         self.bundles: set[str] = set()
-        """Paths of the bundles (object_bundles.py) linked whole (strings: hashing a Path costs
+        """Paths of the bundles (object_bundles.py) linked whole by MCJIT (strings: hashing a Path costs
         microseconds, and a warm Linux boot asks ~16k times; benchmarks/boot.py)."""
         self.broken: set[str] = set()
         """Bundles that could not be read or were not whole (never tried again)."""
         self.anchors: dict[str, int] = {}
         """Where the section of each bundle anchor asked for starts in memory, by anchor name."""
+        self.mapped: dict[str, dict[int | None, int]] = {}
+        """Paths of the bundles mapped as they are (mapped_code.py), with where their code
+        sections start, by section index."""
 
     def add(self, name: str, data: bytes) -> tuple[int, int]:
         """Link object code defining ``name`` (once per name) and return (address, size)."""
@@ -261,46 +202,66 @@ class _Engine:
     def from_bundle_many(self, bundle: str, functions: list[tuple[str, Placement]],
                          anchor: tuple[str, Placement | None]) -> dict[str, tuple[int, int]]:
         """(address, size) of the ``functions`` (name, where ``bundle`` holds it) that ``bundle``
-        defines, by name; the bundle is linked first if it is not yet (none if it cannot be read).
-        A function the process linked on its own before keeps that address: both copies are the
-        same code. An address is that of the bundle's ``anchor`` (name, placement) plus the
-        distance between their offsets, if they share a section (object_bundles.function_offsets)."""
-        found = {}
+        defines, by name; the bundle is mapped (mapped_code.py) or else linked first if it is not
+        yet (none if it cannot be read). A function the process linked on its own before keeps
+        that address: both copies are the same code. In a mapped bundle, an address is its
+        section's plus its offset; in a linked one, that of the bundle's ``anchor`` (name,
+        placement) plus the distance between their offsets, if they share a section
+        (object_bundles.function_offsets)."""
         with self.lock:
-            if bundle not in self.bundles:
-                if bundle in self.broken:
-                    return found
-                try:
-                    data = Path(bundle).read_bytes()
-                except OSError:
-                    data = b""
-                if not complete_object(data):
-                    self.broken.add(bundle)
-                    return found
-                touch(Path(bundle))
-                self._link(data)
-                self.bundles.add(bundle)
-            anchor_name, anchor_place = anchor
-            base = None
-            if anchor_place is not None and anchor_place.offset is not None:
-                base = self.anchors.get(anchor_name)
-                if base is None:
-                    base = self.anchors[anchor_name] = (self.engine.get_function_address(anchor_name)
-                                                        - anchor_place.offset)
+            starts = self._open_bundle(bundle)
+            if starts is None:
+                return {}
+            if not starts:
+                starts = self._anchor_section(anchor)
+            found = {}
             for name, place in functions:
                 known = self.functions.get(name)
                 if known is None:
-                    address = None
-                    if (base is not None and place.offset is not None
-                            and place.section == anchor_place.section):
-                        address = base + place.offset
-                    if not address:
+                    start = starts.get(place.section)
+                    address = start + place.offset if start is not None and place.offset is not None else 0
+                    if not address and bundle in self.bundles:
                         address = self.engine.get_function_address(name)
-                        if not address:
-                            continue
+                    if not address:
+                        continue
                     known = self.functions[name] = (address, place.size)
                 found[name] = known
         return found
+
+    def _open_bundle(self, bundle: str) -> dict[int | None, int] | None:
+        """Where ``bundle``'s code sections start, by section index, if it is mapped (mapping it
+        now if it can be); {} if it is linked (linking it now); None if it cannot be read."""
+        starts = self.mapped.get(bundle)
+        if starts is not None or bundle in self.bundles:
+            return starts or {}
+        if bundle in self.broken:
+            return None
+        starts = map_code(bundle)
+        if starts is not None:
+            touch(Path(bundle))
+            self.mapped[bundle] = starts
+            return starts
+        try:
+            data = Path(bundle).read_bytes()
+        except OSError:
+            data = b""
+        if not complete_object(data):
+            self.broken.add(bundle)
+            return None
+        touch(Path(bundle))
+        self._link(data)
+        self.bundles.add(bundle)
+        return {}
+
+    def _anchor_section(self, anchor: tuple[str, Placement | None]) -> dict[int | None, int]:
+        """Where the linked section holding ``anchor`` (name, placement) starts, by its index."""
+        name, place = anchor
+        if place is None or place.offset is None:
+            return {}
+        base = self.anchors.get(name)
+        if base is None:
+            base = self.anchors[name] = self.engine.get_function_address(name) - place.offset
+        return {place.section: base}
 
     def _link(self, data: bytes) -> None:
         obj = llvm.ObjectFileRef.from_data(data)
@@ -323,7 +284,6 @@ class LlvmBackend:
 
     _engines: dict[int, _Engine] = {}
     _engines_lock = threading.Lock()
-    _initialised = False
 
     @classmethod
     def _engine(cls, level: int) -> _Engine:

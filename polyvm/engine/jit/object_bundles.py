@@ -264,7 +264,7 @@ def anchor_name(digest: str) -> str:
 
 def anchor_object(name: str) -> bytes:
     """Object code of an empty function ``name``, in the section block functions go to."""
-    from polyvm.engine.jit.llvm_backend import anchor_object as compiled  # LLVM only in the bundler
+    from polyvm.engine.jit.llvm_objects import anchor_object as compiled  # LLVM only in the bundler
 
     return compiled(name)
 
