@@ -75,10 +75,13 @@ were slots another page held (benchmarks/boot.py)."""
 JUMP_ENTRIES = 16384
 """Jump-table entries per regime: a Linux boot enters ~29,000 kernel blocks; with 4,096 entries it
 left native code for a jump-table miss 183k times, with 16,384 135k (benchmarks/boot.py)."""
-GLOBAL_JUMP_ENTRIES = 65536
+GLOBAL_JUMP_ENTRIES = 1 << 20
 """Entries of a table of blocks on global pages (there are a few such tables, one per paging mode
-and privilege): a Linux boot enters ~29,000 kernel blocks, and with 16,384 entries a fourth of
-the jump-table misses that left native code were slots another block held (benchmarks/boot.py)."""
+and privilege; 16 MB each, emptied only when written since: ``filled_globals``): a warm Linux boot
+prefills ~40,000 kernel functions (page_prefill.py), and with 65,536 entries other functions had
+taken the slots of ~5,500 that it ran, each then found and translated in Python
+(benchmarks/boot.py). With 16,384 entries, a fourth of the jump-table misses that left native code
+were slots another block held."""
 EMPTY = (1 << 64) - 1
 
 JUMP_TABLES_KEPT = 32
@@ -111,25 +114,21 @@ class Exit(enum.IntEnum):
     """Dispatch loop only: ICOUNT reached LIMIT, or BLOCKS reached 0."""
 
 
-def _empty_pairs(count: int) -> ctypes.Array:
-    """``count`` (EMPTY, 0) pairs: the image a flushed table is copied from."""
-    pairs = (ctypes.c_uint64 * (2 * count))()
-    pairs[0::2] = [EMPTY] * count
-    return pairs
+def empty(table: ctypes.Array) -> None:
+    """Empty a TLB or jump table: every byte 0xFF, so every tag is EMPTY, which no vpn and no
+    (even) pc equals; a value is only read under a matching tag."""
+    ctypes.memset(table, 0xFF, ctypes.sizeof(table))
 
 
-EMPTY_TLBS = _empty_pairs(2 * TLB_ENTRIES)
-EMPTY_JUMPS = _empty_pairs(JUMP_ENTRIES)
-EMPTY_GLOBAL_JUMPS = _empty_pairs(GLOBAL_JUMP_ENTRIES)
-TLB_BYTES = ctypes.sizeof(EMPTY_TLBS)
+def _empty_table(pairs: int) -> ctypes.Array:
+    table = (ctypes.c_uint64 * (2 * pairs))()
+    empty(table)
+    return table
 
 
-def _copy(table: ctypes.Array) -> ctypes.Array:
-    return (ctypes.c_uint64 * len(table)).from_buffer_copy(table)
-
-
-_new_tlbs = functools.partial(_copy, EMPTY_TLBS)
-_new_jumps = functools.partial(_copy, EMPTY_JUMPS)
+_new_tlbs = functools.partial(_empty_table, 2 * TLB_ENTRIES)
+_new_jumps = functools.partial(_empty_table, JUMP_ENTRIES)
+_new_global_jumps = functools.partial(_empty_table, GLOBAL_JUMP_ENTRIES)
 
 
 def _tlb_slot(vpn: int, write: bool) -> int:
@@ -145,8 +144,8 @@ def _jump_slot(table: ctypes.Array, pc: int) -> int:
 class NativeState:
     """One hart's slot array and context block, kept alive as long as native code may use them.
 
-    Flushes copy a prebuilt empty table with one memmove (a Linux boot flushes tens of thousands of
-    times: regime changes, sfence.vma, code writes; benchmarks/boot.py)."""
+    Flushes empty a table with one memset (a Linux boot flushes tens of thousands of times: regime
+    changes, sfence.vma, code writes; benchmarks/boot.py)."""
 
     def __init__(self) -> None:
         self.regs = (ctypes.c_uint64 * SLOTS)()
@@ -157,10 +156,16 @@ class NativeState:
         self.jump_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         self.global_tables: dict[Hashable, ctypes.Array] = {}
         """Jump tables of blocks on global pages, by ``SoftMmu.global_fetch_regime``."""
-        self.jumps: ctypes.Array = EMPTY_JUMPS
+        self.global_key: Hashable = None
+        """The key of the current global pages' table."""
+        self.filled_globals: set[Hashable] = set()
+        """Keys of the global pages' tables written since they were last empty (a Linux boot
+        empties every table ~140 times while OpenSBI sets up PMP, before the kernel's table has
+        anything in it)."""
+        self.jumps: ctypes.Array = _new_jumps()
         self.tlb_regime: Hashable = None
         """The data regime whose TLBs are current (TLBS)."""
-        self.tlbs = _copy(EMPTY_TLBS)
+        self.tlbs = _new_tlbs()
         self.context[TLBS] = ctypes.addressof(self.tlbs)
         self.flipped_regime: Hashable = None
         """The regime of FLIPPED_TLBS (None: the word is 0); its table is kept in ``tlb_tables``."""
@@ -179,9 +184,9 @@ class NativeState:
         kept = collections.OrderedDict()
         if self.flipped_regime is not None:
             flipped = self.tlb_tables[self.flipped_regime]
-            ctypes.memmove(flipped, EMPTY_TLBS, TLB_BYTES)
+            empty(flipped)
             kept[self.flipped_regime] = flipped
-        ctypes.memmove(self.tlbs, EMPTY_TLBS, TLB_BYTES)
+        empty(self.tlbs)
         kept[self.tlb_regime] = self.tlbs
         self.tlb_tables = kept
 
@@ -224,10 +229,17 @@ class NativeState:
     def set_jump(self, pc: int, address: int, shared: bool = False) -> None:
         """Enter ``pc -> address`` in the current regime's jump table, or in its global pages'
         table if ``shared``."""
-        jumps = self.global_jumps if shared else self.jumps
+        jumps = self.writable_jumps(shared)
         slot = _jump_slot(jumps, pc)
         jumps[slot] = pc
         jumps[slot + 1] = address
+
+    def writable_jumps(self, shared: bool) -> ctypes.Array:
+        """The jump table ``set_jump(..., shared)`` writes (a global one is then no longer empty)."""
+        if shared:
+            self.filled_globals.add(self.global_key)
+            return self.global_jumps
+        return self.jumps
 
     def has_jump(self, pc: int, address: int, shared: bool = False) -> bool:
         """Whether ``set_jump(pc, address, shared)`` would change nothing."""
@@ -246,8 +258,9 @@ class NativeState:
         table = recently_used(self.jump_tables, regime, _new_jumps, JUMP_TABLES_KEPT)
         self.jumps = table
         self.context[JUMPS] = ctypes.addressof(table)
+        self.global_key = shared
         self.global_jumps = self.global_tables.get(shared) or self.global_tables.setdefault(
-            shared, _copy(EMPTY_GLOBAL_JUMPS))
+            shared, _new_global_jumps())
         self.context[GLOBAL_JUMPS] = ctypes.addressof(self.global_jumps)
 
     def drop_jump(self, key: Hashable, pc: int) -> None:
@@ -267,7 +280,9 @@ class NativeState:
         the global pages' tables stay)."""
         for regime, table in self.jump_tables.items():
             if regimes is None or regimes(regime):
-                ctypes.memmove(table, EMPTY_JUMPS, ctypes.sizeof(EMPTY_JUMPS))
+                empty(table)
         if regimes is None:
-            for table in self.global_tables.values():
-                ctypes.memmove(table, EMPTY_GLOBAL_JUMPS, ctypes.sizeof(EMPTY_GLOBAL_JUMPS))
+            for key in self.filled_globals:
+                if key in self.global_tables:
+                    empty(self.global_tables[key])
+            self.filled_globals.clear()

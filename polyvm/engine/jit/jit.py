@@ -247,7 +247,7 @@ class Jit:
     def set_jumps(self, pcs: ctypes.Array, addresses: ctypes.Array, shared: bool = False) -> None:
         """``NativeState.set_jump`` for each pc of ``pcs`` and address of ``addresses`` (u64
         arrays), in one native call."""
-        table = self.state.global_jumps if shared else self.state.jumps
+        table = self.state.writable_jumps(shared)
         self._fill(ctypes.addressof(table), len(table) // 2, ctypes.addressof(pcs),
                    ctypes.addressof(addresses), len(pcs))
 
