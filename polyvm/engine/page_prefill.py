@@ -176,6 +176,10 @@ class PagePrefill:
         page = self._page_sets.get((pc >> PAGE, ppn, digest))
         if page is None:
             page = self._page_sets[pc >> PAGE, ppn, digest] = self._page_set(entries, ppn, page_code)
+            placed = [entry._replace(place=place) for entry in entries
+                      if entry.place is None and (place := self._placement(entry.name)) is not None]
+            if placed:
+                self.native_pages.record(pc >> PAGE, digest, placed)
         sentinels, pcs_array, addresses = page
         if entered.keys().isdisjoint(sentinels):
             entered.update(sentinels)
@@ -208,6 +212,13 @@ class PagePrefill:
                      for entry in entries if found[entry.name] is not None}
         words = ctypes.c_uint64 * len(sentinels)
         return sentinels, words(*sentinels), words(*(each.address for each in sentinels.values()))
+
+    def _placement(self, name: str) -> tuple[str, int, int, int] | None:
+        """Where a bundle holds function ``name``, if this process found it in one at a known
+        offset: kept in the native page records, so that a later run does not ask the bundle index
+        for each of the ~40,000 functions a warm Linux boot prefills (~0.1 s; benchmarks/boot.py)."""
+        place = self.jit.backend.names.bundles.known.get(name)
+        return tuple(place) if place is not None and place.offset is not None else None
 
     def _install_prefilled(self, cached: CachedBlock) -> bool:
         """Give a new translation the function prefilled at its pc (if its bytes are those the
@@ -283,8 +294,10 @@ class PagePrefill:
             blocks = [block, *(tails.block for tails in compiled.members.values())]
             if any(each.code is None for each in blocks):
                 continue
-            entry = NativeEntry(block.start_pc, compiled.native.name, compiled.optimised, len(block.code),
-                                tuple((each.start_pc, len(each.code)) for each in blocks[1:]))
+            name = compiled.native.name
+            entry = NativeEntry(block.start_pc, name, compiled.optimised, len(block.code),
+                                tuple((each.start_pc, len(each.code)) for each in blocks[1:]),
+                                self._placement(name))
             pages.setdefault((block.start_pc >> PAGE, block.phys_page), ([], []))[0].append((entry, blocks))
         for cached in translated:
             block = cached.block

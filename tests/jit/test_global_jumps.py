@@ -3,6 +3,8 @@ probes it after the regime's own table (context.py, codegen.py)."""
 
 from __future__ import annotations
 
+import ctypes
+
 from polyvm import VmConfig
 from polyvm.engine.jit.context import BLOCKS, ICOUNT, LIMIT, REASON, Exit
 from polyvm.engine.jit.jit import CompiledBlock, Jit
@@ -82,3 +84,21 @@ def test_address_space_flushes_keep_global_entries_full_flushes_and_drops_do_not
     share(jit, *blocks)
     jit.state.flush_jumps()
     assert dispatch(jit, A) == (Exit.LOOKUP, 0)
+
+
+def test_a_full_flush_empties_every_global_table_written_since_the_last_one():
+    """Global tables are emptied only if written since they last were (context.py
+    ``filled_globals``): by set_jump or by the bulk filler, current or not."""
+    jit = Jit(VmConfig(), opt_level=0)
+    blocks = loop(jit)
+    jit.state.select_jumps("process", "kernel")
+    words = ctypes.c_uint64 * 2
+    jit.set_jumps(words(A, B), words(*(each.address for each in blocks)), shared=True)
+    jit.state.select_jumps("process", "another mode")
+    share(jit, *blocks)
+    jit.state.flush_jumps()
+    assert dispatch(jit, A) == (Exit.LOOKUP, 0)
+    jit.state.select_jumps("process", "kernel")
+    assert dispatch(jit, A) == (Exit.LOOKUP, 0), "the table filled in bulk was emptied too"
+    share(jit, *blocks)
+    assert dispatch(jit, A) == (Exit.BUDGET, 100)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ctypes
 import marshal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from polyvm.engine.jit.context import GLOBAL_JUMP_ENTRIES, JUMP_ENTRIES, NativeS
 from polyvm.engine.jit.jit import Jit
 from polyvm.engine.jit.llvm_backend import NativeCode
 from polyvm.engine.jit.native_pages import NativeEntry, NativePages, page_digest
+from polyvm.engine.jit.object_bundles import make_bundles
 from polyvm.engine.jit.precompile import precompile, take_noted
 from polyvm.machine.spike import SpikeBoard
 
@@ -125,6 +128,35 @@ def test_a_second_run_enters_the_recorded_functions_of_its_pages(tmp_path, monke
     assert first.prefilled_blocks == 0 and second.prefilled_blocks > 0
     assert second.blocks_translated < first.blocks_translated
     assert second.python_blocks < first.python_blocks
+
+
+RUN = """
+import sys
+from polyvm import ExecMode, VmConfig
+from polyvm.machine.spike import SpikeBoard
+config = VmConfig().with_exec_mode(ExecMode.HYBRID).with_memory_size(64 << 20)
+assert SpikeBoard(config, sys.argv[1]).run(timeout=120).exit_code == 0
+"""
+
+
+def test_records_learn_where_bundles_hold_their_functions(tmp_path, monkeypatch):
+    """A run that finds recorded functions in a bundle writes their placements into the records,
+    so that later runs need not ask the bundle index for each. (Runs in processes of their own:
+    this one has linked the same functions already.)"""
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 2}, paging="bare", isa="rv64imac")
+    monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
+    subprocess.run([sys.executable, "-c", RUN, str(elf)], check=True, timeout=120)
+    index = next((tmp_path / "jit" / "index").glob("names-*.sqlite3"))
+    records = NativePages(index).table.query("SELECT page, digest FROM native_pages")
+    entries = [entry for page, digest in records for entry in NativePages(index).find(page, digest)]
+    assert entries and all(entry.place is None for entry in entries), "loose objects: no placements"
+    (bundle,) = make_bundles(tmp_path / "jit", index, [entry.name for entry in entries])
+    subprocess.run([sys.executable, "-c", RUN, str(elf)], check=True, timeout=120)
+    bundled = {entry.name for entry in entries}
+    placed = [entry for page, digest in records for entry in NativePages(index).find(page, digest)
+              if entry.name in bundled]
+    assert len(placed) * 2 > len(entries), "most stay recorded (regions compiled later replace some)"
+    assert all(entry.place[0] == bundle and entry.place[3] is not None for entry in placed)
 
 
 def test_blocks_a_run_ran_in_python_are_native_in_the_next_after_precompiling(tmp_path, monkeypatch):
