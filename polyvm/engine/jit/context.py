@@ -121,9 +121,9 @@ def empty(table: ctypes.Array) -> None:
 
 
 def _empty_table(pairs: int) -> ctypes.Array:
-    table = (ctypes.c_uint64 * (2 * pairs))()
-    empty(table)
-    return table
+    """A new empty table, over a bytearray filled as it is made (a zeroed ctypes array emptied
+    afterwards took 10 ms instead of 3 for each 16 MB global table)."""
+    return (ctypes.c_uint64 * (2 * pairs)).from_buffer(bytearray(b"\xff") * (16 * pairs))
 
 
 _new_tlbs = functools.partial(_empty_table, 2 * TLB_ENTRIES)
