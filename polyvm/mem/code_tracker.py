@@ -4,6 +4,13 @@ Stores to such pages (by any hart, or DMA by a device) are reported to the engin
 translations whose bytes they overlap, so translated code always matches memory and fence.i has
 nothing left to flush. A page counts references (blocks translated from it); when the last block of
 a page goes, stores to it may use the fast path again.
+
+A store drops only the translations whose bytes it overlaps, so a page being cleared (Linux frees
+its init code and clears pages that held code) stayed code, every store of the clear a slow one
+and a report, until its last block was overwritten: ~9,000 of a Linux boot's stores
+(benchmarks/boot.py). After WHOLE_PAGE_AFTER stores into a page, the tracker reports the whole
+page written, which drops all its translations: the page is data again until code is translated
+from it anew (a few stores, like Linux patching its code, still drop only what they overlap).
 """
 
 from __future__ import annotations
@@ -11,11 +18,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+WHOLE_PAGE_AFTER = 32
+"""Stores into a code page after which the whole page counts as written (see the docstring)."""
+
 
 class CodeTracker:
     def __init__(self) -> None:
         self.pages: set[int] = set()
         self._refs: Counter[int] = Counter()
+        self._stores: Counter[int] = Counter()
+        """Stores reported per code page since it became code."""
         self._on_new_page: list[Callable[[int], None]] = []
         self._listeners: list[Callable[[int, int], None]] = []
 
@@ -31,6 +43,7 @@ class CodeTracker:
         self._refs[ppn] += 1
         if ppn not in self.pages:
             self.pages.add(ppn)
+            self._stores.pop(ppn, None)
             for callback in self._on_new_page:
                 callback(ppn)
 
@@ -43,6 +56,12 @@ class CodeTracker:
     def written(self, paddr: int, size: int) -> None:
         """Bytes [paddr, paddr+size) changed; tell the engines if any of them were code."""
         pages = self.pages
-        if pages and (paddr >> 12 in pages or (paddr + size - 1) >> 12 in pages or size > 4096):
-            for listener in self._listeners:
-                listener(paddr, size)
+        if not pages or (paddr >> 12 not in pages and (paddr + size - 1) >> 12 not in pages and size <= 4096):
+            return
+        page, last = paddr >> 12, (paddr + size - 1) >> 12
+        if page == last and page in pages:
+            stores = self._stores[page] = self._stores[page] + 1
+            if stores >= WHOLE_PAGE_AFTER:
+                paddr, size = page << 12, 4096
+        for listener in self._listeners:
+            listener(paddr, size)
