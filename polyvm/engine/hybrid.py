@@ -193,7 +193,7 @@ class HybridEngine(PagePrefill, Interpreter):
         try:
             while left > 0 and hart.instret < limit:
                 entry = self.jump_cache.get(pc)
-                if entry is None and not self._enterable(pc):
+                if entry is None and not self._enterable(pc) and not self._entered_by_prefill(pc):
                     entry = self._lookup(pc)
                 if entry is not None:
                     cached = entry[2]

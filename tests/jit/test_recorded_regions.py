@@ -41,7 +41,8 @@ CHILD = textwrap.dedent("""
     print(json.dumps({"exit": result.exit_code, "console": bytes(board.console_output).decode(),
                       "installed": sum(installed), "prefilled": engine.prefilled_blocks,
                       "python_blocks": engine.python_blocks,
-                      "regions": True in engine.compilers, "translated": engine.blocks_translated}))
+                      "regions": True in engine.compilers, "translated": engine.blocks_translated,
+                      "recorded_regions": len(engine.jit.backend.names.regions)}))
 """)
 
 
@@ -79,8 +80,10 @@ def test_jit_modes_compile_of_every_block_is_not_recorded(tmp_path):
     jit = run("JIT")
     hybrid = run("HYBRID")
     assert hybrid["console"] == jit["console"]
-    print(f"\nJIT translated {jit['translated']} blocks; HYBRID then installed {hybrid['installed']}")
-    assert hybrid["installed"] * 4 < hybrid["translated"], "only the few blocks JIT found hot"
+    print(f"\nJIT translated {jit['translated']} blocks and recorded {jit['recorded_regions']} regions;"
+          f" HYBRID then installed {hybrid['installed']} and prefilled {hybrid['prefilled']} functions")
+    assert jit["recorded_regions"] * 4 < jit["translated"], "only the few blocks JIT found hot"
+    assert hybrid["installed"] * 4 < hybrid["translated"] + hybrid["prefilled"]
 
 
 def test_hot_blocks_are_recorded_when_their_code_was_cached_already(tmp_path):
