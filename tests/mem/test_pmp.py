@@ -1,6 +1,8 @@
 """Pmp: pmpcfg/pmpaddr decoding, locking and the access rules (guests/riscv64/isa/pmp.S runs the
 same rules against QEMU)."""
 
+import random
+
 import pytest
 
 from polyvm.mem.paging import Access, Priv
@@ -78,3 +80,21 @@ def test_writes_changes_and_unimplemented_entries():
 def test_a_hart_without_entries_checks_nothing(access):
     pmp = Pmp(0)
     assert pmp.allows(0, 8, access, Priv.U) and pmp.page_allows(0, access, Priv.U)
+
+
+def test_decisions_kept_per_page_are_those_of_the_rules():
+    """``allows`` keeps the decision of a page no boundary crosses; every access, across random
+    rules and rule changes, gets what the rules themselves decide."""
+    rng = random.Random(5)
+    pmp = Pmp(16)
+    for _round in range(30):
+        for entry in range(4):
+            mode = rng.choice([TOR, NA4, NAPOT, 0])
+            base = RAM + rng.randrange(0, 0x10000, 4)
+            addr = napot(base & ~0xFFF, 0x1000 << rng.randrange(3)) if mode == NAPOT else base >> 2
+            configure(pmp, entry, mode << 3 | rng.randrange(8) | rng.choice([0, 0, L]), addr)
+        for _ in range(200):
+            paddr = RAM + rng.randrange(0, 0x12000)
+            size = rng.choice([1, 2, 4, 8])
+            access, priv = rng.choice(list(Access)), rng.choice(list(Priv))
+            assert pmp.allows(paddr, size, access, priv) == pmp._decides(paddr, paddr + size, access, priv)
