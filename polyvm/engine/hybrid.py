@@ -521,11 +521,9 @@ class HybridEngine(PagePrefill, Interpreter):
         ~0.15 s of a warm Linux boot, mostly for sfence.vma (benchmarks/boot.py)."""
         drop, dropped = self.jit.state.drop_jump, self.dropped
         for key, entered in self._entered_by_regime.items():
-            for pc in pcs:
-                compiled = entered.pop(pc, None)
-                if compiled is not None:
-                    drop(key, pc)
-                    dropped[id(entered), pc] = compiled
+            for pc in entered.keys() & pcs:
+                drop(key, pc)
+                dropped[id(entered), pc] = entered.pop(pc)
 
     def _release(self, dropped: list[CachedBlock]) -> None:
         """Dropped translations take their native code with them; compiles still in flight for

@@ -374,10 +374,12 @@ class Interpreter:
         self._pcs_by_leaf.clear()
 
     def _drop_jumps(self, pcs: set[int]) -> None:
-        """Forget the jump-cache entries of these virtual pcs in every regime."""
+        """Forget the jump-cache entries of these virtual pcs in every regime (each cache is
+        intersected with them first: most regimes hold none of a page's pcs, and popping each pc
+        from each cache was ~0.1 s of a warm Linux boot's sfence.vma; benchmarks/boot.py)."""
         for cache in self._jump_caches.values():
-            for pc in pcs:
-                cache.pop(pc, None)
+            for pc in cache.keys() & pcs:
+                del cache[pc]
 
     def _sfence(self, vaddr: int | None, asid: int | None = None) -> None:
         """sfence.vma: entries whose page may have been remapped go. With an address, those whose
