@@ -119,20 +119,31 @@ class Pmp:
         """Whether an access of ``size`` bytes at ``paddr`` is allowed at privilege ``priv``."""
         if not self.checked:
             return True
-        if (paddr & (PAGE - 1)) + size > PAGE:
-            return self._decides(paddr, paddr + size, access, priv)
-        key = paddr >> 12 << 4 | access << 2 | priv
-        decision = self._page_decisions.get(key)
-        if decision is None:
-            if self.splits(paddr >> 12):
-                return self._decides(paddr, paddr + size, access, priv)
-            decision = self._page_decisions[key] = self.page_allows(paddr >> 12, access, priv)
-        return decision
+        if (paddr & (PAGE - 1)) + size <= PAGE:
+            decision = self._page_decisions.get(paddr >> 12 << 4 | access << 2 | priv)
+            if decision is not None:
+                return decision
+            if not self.splits(paddr >> 12):
+                return self._decide_page(paddr >> 12, access, priv)
+        return self._decides(paddr, paddr + size, access, priv)
 
     def page_allows(self, ppn: int, access: Access, priv: Priv) -> bool:
         """Whether every access of this kind to physical page ``ppn`` is allowed (one entry
         covers the whole page, or none touches it in M-mode), so it may take a fast path."""
-        return self._decides(ppn * PAGE, ppn * PAGE + PAGE, access, priv)
+        if not self.checked:
+            return True
+        decision = self._page_decisions.get(ppn << 4 | access << 2 | priv)
+        if decision is not None:
+            return decision
+        if self.splits(ppn):
+            return self._decides(ppn * PAGE, ppn * PAGE + PAGE, access, priv)
+        return self._decide_page(ppn, access, priv)
+
+    def _decide_page(self, ppn: int, access: Access, priv: Priv) -> bool:
+        """The decision for accesses within page ``ppn``, which no entry boundary crosses (kept)."""
+        decision = self._decides(ppn * PAGE, ppn * PAGE + PAGE, access, priv)
+        self._page_decisions[ppn << 4 | access << 2 | priv] = decision
+        return decision
 
     def splits(self, ppn: int) -> bool:
         """Whether an entry's boundary lies inside physical page ``ppn``, so that what an access

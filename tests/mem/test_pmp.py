@@ -83,8 +83,8 @@ def test_a_hart_without_entries_checks_nothing(access):
 
 
 def test_decisions_kept_per_page_are_those_of_the_rules():
-    """``allows`` keeps the decision of a page no boundary crosses; every access, across random
-    rules and rule changes, gets what the rules themselves decide."""
+    """``allows`` and ``page_allows`` keep the decision of a page no boundary crosses; every access
+    and page, across random rules and rule changes, gets what the rules themselves decide."""
     rng = random.Random(5)
     pmp = Pmp(16)
     for _round in range(30):
@@ -98,3 +98,5 @@ def test_decisions_kept_per_page_are_those_of_the_rules():
             size = rng.choice([1, 2, 4, 8])
             access, priv = rng.choice(list(Access)), rng.choice(list(Priv))
             assert pmp.allows(paddr, size, access, priv) == pmp._decides(paddr, paddr + size, access, priv)
+            page = paddr & ~0xFFF
+            assert pmp.page_allows(page >> 12, access, priv) == pmp._decides(page, page + 4096, access, priv)
