@@ -14,7 +14,7 @@ from guest_code import RAM, link, machine, parcels, tools_available
 from polyvm import ExecMode, InstructionLimit, RiscvHart, SoftMmu, VmConfig
 from polyvm.arch.riscv64 import csr as C
 from polyvm.arch.riscv64.translate import RiscvTranslator
-from polyvm.arch.riscv64.traps import Cause, GuestTrap
+from polyvm.arch.riscv64.traps import Cause, ExitSlice, GuestTrap
 from polyvm.engine.hybrid import HybridEngine
 from polyvm.engine.interpreter.engine import Interpreter
 from polyvm.engine.interpreter.pycodegen import compile_block
@@ -222,7 +222,7 @@ done:
 
 @pytest.mark.parametrize("permitted", [True, False])
 def test_counter_reads_stay_native_and_trap_where_not_permitted(permitted):
-    """Reads of cycle, instret and time (each ends its block) call back (context.py COUNTER_CALL)
+    """Reads of cycle, instret and time (each ends its block) call back (context.py HELPER_CALL)
     with the instret a Python tail would see; a read the privilege level may not make takes the
     helper side exit, and the tail traps at that instruction."""
     if not tools_available():
@@ -258,3 +258,65 @@ def test_counter_reads_stay_native_and_trap_where_not_permitted(permitted):
         assert outcome is None and (regs[A0], regs[A1], regs[A2]) == (1002, 1003, 0)
     else:
         assert outcome == (Cause.ILLEGAL_INSTRUCTION, symbols["start"] + 8)
+
+
+HELPERS = """
+.option norvc
+.text
+.globl start
+start:
+    li t0, 0x80001000
+first:
+    csrw mtvec, t0
+    csrr a0, mtvec
+    csrr a1, mhartid
+    sfence.vma
+    csrw mip, zero
+after_mip:
+    csrr a2, medeleg
+    j done
+done:
+    ebreak
+"""
+
+
+@pytest.mark.parametrize("permitted", [True, False])
+def test_csr_accesses_and_sfence_call_back_and_trap_where_not_permitted(permitted):
+    """CSR accesses native code does not do itself and sfence.vma call back (context.py
+    HELPER_CALL) instead of leaving; a write that leaves an exit pending (mip) still ends the slice
+    where the interpreter's does, and an access the privilege level may not make takes the helper
+    side exit, and the tail traps at that instruction."""
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    text, symbols = link(HELPERS)
+    results = []
+    for native in (False, True):
+        hart, namespace = machine()
+        hart.mmu.ram.write(RAM, text)
+        if not permitted:
+            hart.priv = Priv.S
+        jit = Jit(VmConfig())
+        jit.bind(namespace, hart.mmu.ram.host_address)
+        regs = jit.state.regs if native else hart.x
+        pc, outcome, slice_ends = symbols["start"], None, []
+        while pc != symbols["done"] and outcome is None:
+            block = RiscvTranslator().translate(pc, parcels(text))
+            run = (functools.partial(jit.execute, jit.compile(block)) if native
+                   else compile_block(block, namespace))
+            try:
+                pc = run()
+            except ExitSlice as exit_:
+                pc = exit_.pc
+                slice_ends.append(pc)
+            except GuestTrap as trap:
+                outcome = (trap.cause, trap.pc)
+        results.append((outcome, slice_ends, list(regs)))
+        if native:
+            assert jit.exits[Exit.HELPER] == (0 if permitted else 1)
+    assert results[0] == results[1]
+    outcome, slice_ends, regs = results[1]
+    if permitted:
+        assert outcome is None and (regs[A0], regs[A1], regs[A2]) == (0x8000_1000, 0, 0)
+        assert slice_ends == [symbols["after_mip"]]
+    else:
+        assert outcome == (Cause.ILLEGAL_INSTRUCTION, symbols["first"])

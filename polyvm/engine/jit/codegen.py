@@ -16,8 +16,8 @@ code does not do itself leaves it through a *side exit*:
   MEMORY_CALL (jit.py ``memory_call``: the Python slow path, device registers included) and goes
   on; only when that fails (a fault) does it leave -> ``Exit.MEMORY`` with the guest address; so
   do atomics (AMO, LR, SC) on a miss, and every access of a region function (see ``access``);
-* a CALL of a helper -> ``Exit.HELPER``, except reads of the counter CSRs (a call, ``counter``) and
-  the AMO, LR and SC helpers (``INLINE_HELPERS``):
+* a CALL of a helper -> ``Exit.HELPER``, except CSR accesses and sfence.vma, which call back into
+  Python (``CALLED_HELPERS``, ``helper_call``), and the AMO, LR and SC helpers (``INLINE_HELPERS``):
   an AMO runs inline as one ``atomicrmw`` on a write-TLB hit, LR on a read-TLB hit and SC on a
   write-TLB hit with the reservation in the context block; they take the memory side exit otherwise.
   Accesses to the status and trap CSRs (native_csrs.py) run inline too unless they need Python.
@@ -65,10 +65,10 @@ from polyvm.engine.jit.context import (
     BLOCK,
     BLOCKS,
     CALL_VALUE,
-    COUNTER_CALL,
     FLIPPED_TLBS,
     GLOBAL_JUMP_ENTRIES,
     GLOBAL_JUMPS,
+    HELPER_CALL,
     ICOUNT,
     INDEX,
     JUMP_ENTRIES,
@@ -110,8 +110,13 @@ LIKELY = "!0"
 METADATA = f'{LIKELY} = !{{!"branch_weights", i32 1000, i32 1}}'
 ARGS = "ptr noalias %regs, ptr noalias %ram, ptr noalias %ctx"
 COUNTERS = "i64 %icount, i64 %blocks"
-COUNTER_CSRS = (C.CYCLE, C.TIME, C.INSTRET)
-"""Counter CSRs native code reads through COUNTER_CALL instead of leaving."""
+CALLED_HELPERS = {"csr": 0, "sfence_vma": 1}
+"""Helpers native code has Python do through HELPER_CALL, by the kind number ``helper_call`` passes
+(jit.py ``helper_call``): a side exit and a Python tail cost ~8 us more each, for ~9,000 CSR accesses
+and sfence.vma a warm Linux boot does in native code (benchmarks/boot.py)."""
+PYTHON_CSRS = frozenset({C.FFLAGS, C.FRM, C.FCSR, C.SATP, *range(C.PMPCFG0, C.PMPADDR63 + 1)})
+"""CSRs whose accesses still take the helper side exit: the FP ones (native code keeps their slots
+in registers) and those whose writes flush translations and jump tables (satp, PMP)."""
 STORE_CALL = 16
 """Set in MEMORY_CALL's ``op`` argument (the access size otherwise) for a store."""
 REGION_COPIES = 6
@@ -312,10 +317,10 @@ class _BlockCodegen:
                 self.store(stmt)
             elif op is Op.CALL and stmt.aux in INLINE_HELPERS:
                 getattr(self, INLINE_HELPERS[stmt.aux])(stmt)
-            elif op is Op.CALL and stmt.aux == "csr" and _reads_counter(stmt):
-                self.counter(stmt)
             elif op is Op.CALL and stmt.aux == "csr" and stmt.args[1] in NATIVE_CSRS:
                 self.csr(stmt, NATIVE_CSRS[stmt.args[1]])
+            elif op is Op.CALL and stmt.aux in CALLED_HELPERS and _called(stmt):
+                self.helper_call(stmt)
             elif op is Op.CALL:
                 self.side_exit(None, Exit.HELPER, 0)
                 return
@@ -327,9 +332,20 @@ class _BlockCodegen:
 
     def terminate(self, stmt: Stmt) -> None:
         icount = self.new(f"add i64 {self.icount}, {self.block.insn_count}")
-        if stmt.op is Op.EXIT and self.checked_exit:
+        if stmt.op is Op.EXIT and self.checked_exit is True:
             self.store_slots(self.dirty)
             self.stop(icount, Exit.EXIT_CHECK, self.val(stmt.args[0]))
+        elif stmt.op is Op.EXIT and self.checked_exit:
+            pending = self.new(f"icmp eq i64 {self.checked_exit}, 2")
+            check, go = self.label("check"), self.label("go")
+            self.put(f"br i1 {pending}, label %{check}, label %{go}")
+            slots, dirty = dict(self.slots), dict(self.dirty)
+            self.lines.append(f"{check}:")
+            self.store_slots(self.dirty)
+            self.stop(icount, Exit.EXIT_CHECK, self.val(stmt.args[0]))
+            self.lines.append(f"{go}:")
+            self.slots, self.dirty = slots, dirty
+            self.edge(icount, self.val(stmt.args[0]))
         elif stmt.op in (Op.JUMP, Op.EXIT):
             self.edge(icount, self.val(stmt.args[0]))
         else:
@@ -542,20 +558,27 @@ class _BlockCodegen:
         self.set_word(TLBS, self.new(f"select i1 {flips}, i64 {flipped}, i64 {current}"))
         self.set_word(FLIPPED_TLBS, self.new(f"select i1 {flips}, i64 {current}, i64 {flipped}"))
 
-    def counter(self, stmt: Stmt) -> None:
-        """``CALL csr(mode, number, source, pc, index)`` that only reads a counter (COUNTER_CSRS):
-        hart.csr_op's result through the context's COUNTER_CALL (jit.py ``counter_call``, which
-        gives the hart the instret a Python tail would), or the helper side exit when that fails
-        (a counter the privilege level may not read: the tail traps). A read changes nothing, so
-        the block's EXIT after it needs no exit check. (A Linux boot reads the time ~5,000 times;
-        each was a side exit: benchmarks/boot.py.)"""
-        mode, number, _, pc, index = stmt.args
-        call = self.new(f"inttoptr i64 {self.load_word(COUNTER_CALL)} to ptr")
-        status = self.new(f"call i64 {call}(ptr %ctx, i64 {number}, i64 {mode}, i64 {lit(pc)}, "
-                          f"i64 {index}, i64 {lit(self.icount)})")
-        self.side_exit(self.new(f"icmp eq i64 {status}, 0"), Exit.HELPER, 0)
-        self.temps[stmt.dst] = self.load_word(CALL_VALUE)
-        self.checked_exit = False
+    def helper_call(self, stmt: Stmt) -> None:
+        """A CALLED_HELPERS helper through the context's HELPER_CALL (jit.py ``helper_call``,
+        which gives the hart the instret a Python tail would): ``csr(mode, number, source, pc,
+        index)`` (its result in CALL_VALUE) or ``sfence_vma(vaddr, asid, rs1, rs2, pc, index)``;
+        the helper side exit when it was refused (the tail traps). The block's EXIT after it
+        runs the exit check only if the hart then had one pending (status 2)."""
+        args = stmt.args
+        if stmt.aux == "csr":
+            mode, number, source, pc, index = args
+            op, x, y = CALLED_HELPERS["csr"] | number << 8 | mode << 20, 0, self.val(source)
+        else:
+            vaddr, asid, rs1, rs2, pc, index = args
+            op = CALLED_HELPERS["sfence_vma"] | bool(rs1) << 8 | bool(rs2) << 9
+            x, y = self.val(vaddr), self.val(asid)
+        call = self.new(f"inttoptr i64 {self.load_word(HELPER_CALL)} to ptr")
+        status = self.new(f"call i64 {call}(ptr %ctx, i64 {op | index << 32}, i64 {lit(x)}, i64 {lit(y)}, "
+                          f"i64 {lit(pc)}, i64 {lit(self.icount)})")
+        self.side_exit(self.new(f"icmp ne i64 {status}, 1"), Exit.HELPER, 0)
+        if stmt.dst is not None:
+            self.temps[stmt.dst] = self.load_word(CALL_VALUE)
+        self.checked_exit = status
 
     def status_view(self, status: str, view: int) -> str:
         """hart._mstatus_value (SD set when FS or XS is all ones) masked by ``view``."""
@@ -646,10 +669,10 @@ class _BlockCodegen:
         return self.new(f"select i1 {zero}, i64 {a}, i64 {result}")
 
 
-def _reads_counter(stmt: Stmt) -> bool:
-    """Whether ``CALL csr(mode, number, ...)`` only reads one of COUNTER_CSRS (no write bit)."""
-    mode, number = stmt.args[0], stmt.args[1]
-    return number in COUNTER_CSRS and not mode & 4
+def _called(stmt: Stmt) -> bool:
+    """Whether the CALLED_HELPERS call ``stmt`` goes through HELPER_CALL: not an access to one of
+    PYTHON_CSRS."""
+    return stmt.aux != "csr" or stmt.args[1] not in PYTHON_CSRS
 
 
 def block_function(block: IRBlock, name: str, members: Sequence[IRBlock] = ()) -> str:

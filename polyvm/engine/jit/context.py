@@ -29,9 +29,12 @@ address. The context block, in u64 words::
                  misses the TLB (``i64 call(ctx, ram, addr, op, value, icount)``, op = size | 16
                  for a store; it returns 0 once the access is done, else the code takes the memory
                  side exit)
-    [15] CALL_VALUE  the value a load through MEMORY_CALL or a COUNTER_CALL read
-    [16] COUNTER_CALL  host address of the function native code calls to read a counter CSR (time,
-                 cycle, instret: ``i64 call(ctx, number, mode, pc, index, icount)``, 0 once done)
+    [15] CALL_VALUE  the value a load through MEMORY_CALL or a HELPER_CALL CSR access read
+    [16] HELPER_CALL  host address of the function native code calls for a helper it leaves to
+                 Python without leaving itself (codegen.py CALLED_HELPERS: CSR accesses, sfence.vma;
+                 ``i64 call(ctx, op, x, y, pc, icount)``): 0 once done, 2 once done if the hart
+                 then has an exit pending, 1 if refused or trapped (nothing happened: the helper
+                 side exit)
     [17 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
 
@@ -90,7 +93,7 @@ TLBS_KEPT = 16
 """TLBs of the most recently used data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
 (REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS,
- TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE, COUNTER_CALL) = range(17)
+ TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE, HELPER_CALL) = range(17)
 CELLS = 17
 CONTEXT_WORDS = CELLS + len(HART_CELLS)
 READ_TLB, WRITE_TLB = 0, 2 * TLB_ENTRIES

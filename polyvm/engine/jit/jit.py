@@ -22,13 +22,13 @@ from polyvm.arch.riscv64.hart import HART_CELLS, RiscvHart
 from polyvm.arch.riscv64.traps import GuestTrap
 from polyvm.core.config import VmConfig
 from polyvm.engine.jit.background import BackgroundCompiler
-from polyvm.engine.jit.codegen import STORE_CALL
+from polyvm.engine.jit.codegen import CALLED_HELPERS, STORE_CALL
 from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
     CALL_VALUE,
     CELLS,
-    COUNTER_CALL,
+    HELPER_CALL,
     ICOUNT,
     INDEX,
     LIMIT,
@@ -52,8 +52,12 @@ RUN_FUNCTION = ctypes.PYFUNCTYPE(
 )
 MEMORY_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64,
                                         ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
-"""``memory_call`` and ``counter_call`` as native code calls them (context.py MEMORY_CALL,
-COUNTER_CALL): a context pointer and five u64s."""
+"""``memory_call`` as native code calls it (context.py MEMORY_CALL): the context and RAM pointers and
+four u64s."""
+HELPER_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64,
+                                        ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
+"""``helper_call`` as native code calls it (context.py HELPER_CALL): the context pointer and five u64s."""
+CSR_CALL, SFENCE_CALL = CALLED_HELPERS["csr"], CALLED_HELPERS["sfence_vma"]
 FILL_FUNCTION = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p,
                                  ctypes.c_uint64)
 """codegen.fill_jumps as Python calls it (``Jit.set_jumps``)."""
@@ -156,9 +160,9 @@ class Jit:
         """What a call back from native code raised besides a guest fault (``_in_python``): native
         code took its side exit, and whoever ran it raises this (``raise_pending``) instead of
         running the tail."""
-        self._calls = [MEMORY_CALL_FUNCTION(self.memory_call), MEMORY_CALL_FUNCTION(self.counter_call)]
+        self._calls = [MEMORY_CALL_FUNCTION(self.memory_call), HELPER_CALL_FUNCTION(self.helper_call)]
         """The ctypes functions native code calls (kept alive with the JIT)."""
-        for word, function in zip((MEMORY_CALL, COUNTER_CALL), self._calls, strict=True):
+        for word, function in zip((MEMORY_CALL, HELPER_CALL), self._calls, strict=True):
             self.state.context[word] = ctypes.cast(function, ctypes.c_void_p).value
         self._run = RUN_FUNCTION(self.backend.compile_dispatch_loop().address)
         self._fill = FILL_FUNCTION(self.backend.compile_jump_filler().address)
@@ -349,14 +353,23 @@ class Jit:
         self.refill(addr >> 12)
         return True
 
-    def counter_call(self, _ctx: int, number: int, mode: int, pc: int, index: int, icount: int) -> int:
-        """Native code reading a counter CSR (context.py COUNTER_CALL, codegen.py ``counter``):
-        hart.csr_op's value in CALL_VALUE; a read that traps takes the helper side exit, and the
-        tail traps again. See ``_in_python``."""
-        return self._in_python(icount, (GuestTrap,), self._read_counter, number, mode, pc, index)
+    def helper_call(self, _ctx: int, op: int, x: int, y: int, pc: int, icount: int) -> int:
+        """Native code having Python do a helper (context.py HELPER_CALL, codegen.py
+        ``helper_call``): ``op`` holds the helper's kind (codegen.CALLED_HELPERS) in bits 0-7, its
+        small arguments from bit 8 and the instruction's index in the block from bit 32; ``x``
+        and ``y`` are its values. 2 (instead of 0) when done and the hart has an exit pending, as
+        the Python tail's exit check would find it. See ``_in_python``."""
+        status = self._in_python(icount, (GuestTrap,), self._helper, op, x, y, pc)
+        return 2 if status == 0 and self.hart.exit_pending else status
 
-    def _read_counter(self, hart: RiscvHart, number: int, mode: int, pc: int, index: int) -> bool:
-        self.state.context[CALL_VALUE] = hart.csr_op(mode, number, 0, pc, index)
+    def _helper(self, hart: RiscvHart, op: int, x: int, y: int, pc: int) -> bool:
+        kind, index = op & 0xFF, op >> 32
+        if kind == CSR_CALL:
+            self.state.context[CALL_VALUE] = hart.csr_op(op >> 20 & 0xF, op >> 8 & 0xFFF, y, pc, index)
+        elif kind == SFENCE_CALL:
+            hart.sfence_vma(x, y, op >> 8 & 1, op >> 9 & 1, pc, index)
+        else:
+            return False
         return True
 
     def _in_python(self, icount: int, faults: tuple[type[BaseException], ...],
