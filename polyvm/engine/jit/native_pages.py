@@ -13,6 +13,7 @@ bytes that match the hash are the bytes each recorded function was compiled from
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 from pathlib import Path
@@ -39,6 +40,18 @@ def page_digest(page_code: bytes | memoryview) -> bytes:
     return hashlib.blake2b(page_code, digest_size=16).digest()
 
 
+FIELDS = len(NativeEntry._fields)
+_as_entry = functools.partial(tuple.__new__, NativeEntry)
+
+
+def _decode(records: list[tuple]) -> tuple[NativeEntry, ...]:
+    """The entries of a record (field tuples made whole by C calls, not NativeEntry's own
+    constructor: a warm Linux boot decodes ~40,000, and that took ~20 ms; benchmarks/boot.py)."""
+    if all(len(fields) == FIELDS for fields in records):
+        return tuple(map(_as_entry, records))
+    return tuple(NativeEntry(*fields) for fields in records)
+
+
 class NativePages:
     """The records in the name index's database ``path``, read a page at a time."""
 
@@ -57,7 +70,7 @@ class NativePages:
             rows = self.table.query("SELECT entries FROM native_pages WHERE page = ? AND digest = ?",
                                     (sqlite_int(page), digest))
             try:
-                entries = tuple(NativeEntry(*fields) for fields in marshal.loads(rows[0][0])) if rows else ()
+                entries = _decode(marshal.loads(rows[0][0])) if rows else ()
             except (ValueError, EOFError, TypeError):
                 entries = ()  # not a record this code wrote: a cache, so as if there were none
             self.read[key] = entries
