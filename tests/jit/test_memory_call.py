@@ -18,8 +18,9 @@ from polyvm.arch.riscv64.traps import Cause, ExitSlice, GuestTrap
 from polyvm.engine.hybrid import HybridEngine
 from polyvm.engine.interpreter.engine import Interpreter
 from polyvm.engine.interpreter.pycodegen import compile_block
-from polyvm.engine.jit.context import Exit
+from polyvm.engine.jit.context import ICOUNT, LIMIT, REASON, Exit
 from polyvm.engine.jit.jit import Jit
+from polyvm.engine.jit.resume import Tails
 from polyvm.mem.paging import PagingMode, Priv
 
 DEVICE = 0x1000_0000
@@ -45,7 +46,7 @@ fault = start + 20
 done:
     ebreak
 """
-A0, A1, A2, S0, S1, S2 = 10, 11, 12, 8, 9, 18
+A0, A1, A2, S0, S1, S2, T0 = 10, 11, 12, 8, 9, 18, 5
 
 
 class Register:
@@ -320,3 +321,42 @@ def test_csr_accesses_and_sfence_call_back_and_trap_where_not_permitted(permitte
         assert slice_ends == [symbols["after_mip"]]
     else:
         assert outcome == (Cause.ILLEGAL_INSTRUCTION, symbols["first"])
+
+
+@pytest.mark.parametrize("flush", ["sfence.vma", "sfence.vma zero, t0"])
+def test_a_region_stops_after_sfence_instead_of_going_on_into_its_members(flush):
+    """A region function whose head ends in sfence.vma and whose member jumps back to the head
+    must stop after the fence (whatever runs next is looked up anew under the new mappings): a full
+    flush empties every jump table, and had the function gone on, a later side exit could not find
+    the region that ran. The engine's guest ends with ebreak after looping through the fence."""
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    text, symbols = link(f"""
+.option norvc
+.text
+.globl start
+start:
+    li t0, 3
+    li a0, 0
+loop:
+    addi a0, a0, 1
+    {flush}
+    blt a0, t0, loop
+    ebreak
+""")
+    hart, namespace = machine()
+    hart.mmu.ram.write(RAM, text)
+    jit = Jit(VmConfig())
+    jit.bind(namespace, hart.mmu.ram.host_address)
+    translator = RiscvTranslator()
+    head = translator.translate(symbols["loop"], parcels(text))
+    member = translator.translate(head.stmts[-1].args[0], parcels(text))
+    native = jit.backend.compile_block(head, [member])
+    compiled = jit._install(head, native)
+    compiled.members[member.start_pc] = Tails(member, jit.namespace)
+    jit.state.regs[T0], jit.state.regs[A0] = 3, 0
+    ctx = jit.state.context
+    ctx[ICOUNT], ctx[LIMIT] = 0, 1000
+    pc = compiled.call(jit.state.regs_address, jit.ram_address, jit.state.context_address, 0, 100)
+    assert Exit(ctx[REASON]) is Exit.EXIT_CHECK and ctx[ICOUNT] == 2, "stopped right after the fence"
+    assert pc == member.start_pc and jit.state.regs[A0] == 1
