@@ -221,6 +221,37 @@ done:
 """
 
 
+def block_by_block(source: str, priv: Priv, instret: int = 0) -> list[tuple]:
+    """Run ``source`` (from ``start`` to ``done``) a block at a time at privilege ``priv``, in the
+    Python tier and natively: for each, the trap that stopped it (or None), the pcs where an exit
+    check ended the slice, the registers and the helper side exits native code took."""
+    text, symbols = link(source)
+    results = []
+    for native in (False, True):
+        hart, namespace = machine()
+        hart.mmu.ram.write(RAM, text)
+        hart.instret, hart.priv = instret, priv
+        jit = Jit(VmConfig())
+        jit.bind(namespace, hart.mmu.ram.host_address)
+        regs = jit.state.regs if native else hart.x
+        pc, outcome, slice_ends = symbols["start"], None, []
+        while pc != symbols["done"] and outcome is None:
+            block = RiscvTranslator().translate(pc, parcels(text))
+            run = (functools.partial(jit.execute, jit.compile(block)) if native
+                   else compile_block(block, namespace))
+            try:
+                pc = run()
+            except ExitSlice as exit_:
+                pc = exit_.pc
+                slice_ends.append(pc)
+            except GuestTrap as trap:
+                outcome = (trap.cause, trap.pc)
+            if not native:  # the run loop's count (native code counts in ICOUNT, which calls add)
+                hart.instret += block.insn_count
+        results.append((outcome, slice_ends, list(regs), jit.exits[Exit.HELPER] if native else 0))
+    return results
+
+
 @pytest.mark.parametrize("permitted", [True, False])
 def test_counter_reads_stay_native_and_trap_where_not_permitted(permitted):
     """Reads of cycle, instret and time (each ends its block) call back (context.py HELPER_CALL)
@@ -228,37 +259,15 @@ def test_counter_reads_stay_native_and_trap_where_not_permitted(permitted):
     helper side exit, and the tail traps at that instruction."""
     if not tools_available():
         pytest.skip("riscv64-unknown-elf binutils not installed")
-    text, symbols = link(COUNTERS)
-    results = []
-    for native in (False, True):
-        hart, namespace = machine()
-        hart.mmu.ram.write(RAM, text)
-        hart.instret = 1000
-        if not permitted:
-            hart.priv = Priv.U  # mcounteren and scounteren are 0: no counter may be read
-        jit = Jit(VmConfig())
-        jit.bind(namespace, hart.mmu.ram.host_address)
-        regs = jit.state.regs if native else hart.x
-        pc, outcome = symbols["start"], None
-        while pc != symbols["done"] and outcome is None:
-            block = RiscvTranslator().translate(pc, parcels(text))
-            run = (functools.partial(jit.execute, jit.compile(block)) if native
-                   else compile_block(block, namespace))
-            try:
-                pc = run()
-            except GuestTrap as trap:
-                outcome = (trap.cause, trap.pc)
-            if not native:  # the run loop's count (native code counts in ICOUNT, which calls add)
-                hart.instret += block.insn_count
-        results.append((outcome, list(regs)))
-        if native:
-            assert jit.exits[Exit.HELPER] == (0 if permitted else 1)
-    assert results[0] == results[1]
-    outcome, regs = results[1]
+    # In U-mode mcounteren and scounteren are 0: no counter may be read.
+    python, native = block_by_block(COUNTERS, Priv.M if permitted else Priv.U, instret=1000)
+    assert python[:3] == native[:3]
+    outcome, _, regs, helper_exits = native
+    assert helper_exits == (0 if permitted else 1)
     if permitted:
         assert outcome is None and (regs[A0], regs[A1], regs[A2]) == (1002, 1003, 0)
     else:
-        assert outcome == (Cause.ILLEGAL_INSTRUCTION, symbols["start"] + 8)
+        assert outcome == (Cause.ILLEGAL_INSTRUCTION, link(COUNTERS)[1]["start"] + 8)
 
 
 HELPERS = """
@@ -289,33 +298,11 @@ def test_csr_accesses_and_sfence_call_back_and_trap_where_not_permitted(permitte
     side exit, and the tail traps at that instruction."""
     if not tools_available():
         pytest.skip("riscv64-unknown-elf binutils not installed")
-    text, symbols = link(HELPERS)
-    results = []
-    for native in (False, True):
-        hart, namespace = machine()
-        hart.mmu.ram.write(RAM, text)
-        if not permitted:
-            hart.priv = Priv.S
-        jit = Jit(VmConfig())
-        jit.bind(namespace, hart.mmu.ram.host_address)
-        regs = jit.state.regs if native else hart.x
-        pc, outcome, slice_ends = symbols["start"], None, []
-        while pc != symbols["done"] and outcome is None:
-            block = RiscvTranslator().translate(pc, parcels(text))
-            run = (functools.partial(jit.execute, jit.compile(block)) if native
-                   else compile_block(block, namespace))
-            try:
-                pc = run()
-            except ExitSlice as exit_:
-                pc = exit_.pc
-                slice_ends.append(pc)
-            except GuestTrap as trap:
-                outcome = (trap.cause, trap.pc)
-        results.append((outcome, slice_ends, list(regs)))
-        if native:
-            assert jit.exits[Exit.HELPER] == (0 if permitted else 1)
-    assert results[0] == results[1]
-    outcome, slice_ends, regs = results[1]
+    python, native = block_by_block(HELPERS, Priv.M if permitted else Priv.S)
+    assert python[:3] == native[:3]
+    outcome, slice_ends, regs, helper_exits = native
+    symbols = link(HELPERS)[1]
+    assert helper_exits == (0 if permitted else 1)
     if permitted:
         assert outcome is None and (regs[A0], regs[A1], regs[A2]) == (0x8000_1000, 0, 0)
         assert slice_ends == [symbols["after_mip"]]
