@@ -39,7 +39,8 @@ def polyvm_boot(images, mode: ExecMode, smp: int, timeout: float) -> tuple[float
     seen: list[float] = []
 
     def sink(data: bytes) -> None:
-        if not seen and PROMPT in board.console_output:
+        # Only the end can hold a new prompt (the whole output, ~20 KB, was searched at every byte).
+        if not seen and PROMPT in board.console_output[-len(PROMPT) - len(data):]:
             seen.append(time.perf_counter() - started)
             board.stop()
 
