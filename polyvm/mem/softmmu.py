@@ -8,6 +8,12 @@ flushes like QEMU's softmmu TLB: a flush of one address (sfence.vma rs1) drops j
 the leaf that contains it (every 4 KiB piece of a superpage the fast maps hold), others everything.
 Pages holding translated code (``code``, a CodeTracker shared by the machine) never enter ``wr``, so
 stores to them reach the slow path, which reports them.
+
+The *device maps* (``io_rd``, ``io_wr``, per regime likewise) hold the translations of device pages
+(virtual page -> physical page address) that the PMP grants whole: a load or store there skips the
+translation and goes to the bus. Nothing native reads them; they are emptied with the fast maps. A
+Linux boot's console makes ~15,000 register accesses, each a full translation before
+(benchmarks/boot.py).
 """
 
 from __future__ import annotations
@@ -113,6 +119,9 @@ class SoftMmu:
         self._regimes: OrderedDict[tuple, tuple[dict[int, int], dict[int, int]]] = OrderedDict()
         self.rd: dict[int, int] = {}
         self.wr: dict[int, int] = {}
+        self._device_maps: OrderedDict[tuple, tuple[dict[int, int], dict[int, int]]] = OrderedDict()
+        self.io_rd: dict[int, int] = {}
+        self.io_wr: dict[int, int] = {}
         self._fetch_maps: OrderedDict[tuple, dict[int, tuple[int, int, bool]]] = OrderedDict()
         self.fx: dict[int, tuple[int, int, bool]] = {}
         """The fetch map of the current fetch regime (``fetch_paddr``): virtual page -> (physical
@@ -212,6 +221,7 @@ class SoftMmu:
         self.regime = key
         maps = recently_used(self._regimes, key, _new_fast_maps, MAX_REGIMES)
         self.rd, self.wr = maps
+        self.io_rd, self.io_wr = recently_used(self._device_maps, key, _new_fast_maps, MAX_REGIMES)
         if self.on_regime_change is not None:
             self.on_regime_change()
 
@@ -249,18 +259,20 @@ class SoftMmu:
 
     def _all_fast_maps(self) -> Iterator[dict]:
         """The read and write fast maps and the fetch maps of every regime kept."""
-        for rd, wr in self._regimes.values():
-            yield rd
-            yield wr
+        for maps in (self._regimes, self._device_maps):
+            for rd, wr in maps.values():
+                yield rd
+                yield wr
         yield from self._fetch_maps.values()
 
     def forget_fast_pages(self, pages: set[int]) -> None:
         """Drop these virtual pages from the fast maps (and fetch maps) of every regime (no
         generator: a Linux boot's ~4,000 sfence.vma each visit some 40 maps; benchmarks/boot.py)."""
-        for rd, wr in self._regimes.values():
-            for vpn in pages:
-                rd.pop(vpn, None)
-                wr.pop(vpn, None)
+        for maps in (self._regimes, self._device_maps):
+            for rd, wr in maps.values():
+                for vpn in pages:
+                    rd.pop(vpn, None)
+                    wr.pop(vpn, None)
         for fetch in self._fetch_maps.values():
             for vpn in pages:
                 fetch.pop(vpn, None)
@@ -302,10 +314,7 @@ class SoftMmu:
     def set_slow_pages(self, pages: set[int]) -> None:
         """Keep these virtual pages out of the fast maps of every regime from now on."""
         self.slow_pages = set(pages)
-        for rd, wr in self._regimes.values():
-            for vpn in pages:
-                rd.pop(vpn, None)
-                wr.pop(vpn, None)
+        self.forget_fast_pages(pages)
 
     # --- translation (seed section 2.3) --------------------------------------------------------
 
@@ -437,6 +446,9 @@ class SoftMmu:
             low = self.load(vaddr, first)
             high = self.load((vaddr + first) & 0xFFFFFFFFFFFFFFFF, size - first)
             return low | (high << (8 * first))
+        device = self.io_rd.get(vaddr >> 12)
+        if device is not None:
+            return self.phys_read(device | (vaddr & 0xFFF), size)
         paddr = self.access_paddr(vaddr, Access.LOAD, size)
         ram = self.ram
         if (
@@ -447,7 +459,22 @@ class SoftMmu:
         ):
             self.rd[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
             self._filled(vaddr >> 12)
+        elif self._device_page(vaddr, paddr, Access.LOAD, self.io_rd):
+            self.io_rd[vaddr >> 12] = paddr & ~0xFFF
+            self._filled(vaddr >> 12)
         return self.phys_read(paddr, size)
+
+    def _device_page(self, vaddr: int, paddr: int, access: Access, device_map: dict[int, int]) -> bool:
+        """Whether the translation of ``vaddr`` to ``paddr`` may enter ``device_map`` (the current
+        regime's device map for ``access``): a page outside RAM that the PMP grants whole for it,
+        not one the debugger watches."""
+        ram = self.ram
+        return (
+            not ram.base <= paddr < ram.end
+            and vaddr >> 12 not in self.slow_pages
+            and len(device_map) < MAX_FAST_PAGES
+            and self.pmp.page_allows(paddr >> 12, access, self.priv)
+        )
 
     def store(self, vaddr: int, value: int, size: int) -> None:
         if (vaddr & 0xFFF) + size > PAGE:
@@ -459,8 +486,15 @@ class SoftMmu:
             self.store(vaddr, value & ((1 << (8 * first)) - 1), first)
             self.store(second, value >> (8 * first), size - first)
             return
+        device = self.io_wr.get(vaddr >> 12)
+        if device is not None:
+            self.phys_write(device | (vaddr & 0xFFF), value, size)
+            return
         paddr = self.access_paddr(vaddr, Access.STORE, size)
         self.note_store_page(vaddr, paddr)
+        if self._device_page(vaddr, paddr, Access.STORE, self.io_wr):
+            self.io_wr[vaddr >> 12] = paddr & ~0xFFF
+            self._filled(vaddr >> 12)
         self.phys_write(paddr, value, size)
 
     def note_store_page(self, vaddr: int, paddr: int) -> None:

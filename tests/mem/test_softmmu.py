@@ -267,3 +267,45 @@ def test_fetch_map_serves_fetches_until_sfence_satp_or_privilege_change():
     assert 0x5 in mmu.fx
     mmu.flush_tlb_all()
     assert not mmu.fx
+
+
+class Registers:
+    """A device page: reads return the offset plus ``base``; writes are kept."""
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+        self.writes: list[tuple[int, int]] = []
+
+    def read(self, offset: int, size: int) -> int:
+        return self.base + offset
+
+    def write(self, offset: int, val: int, size: int) -> None:
+        self.writes.append((offset, val))
+
+    def interrupt(self) -> None:
+        return None
+
+
+def test_device_pages_skip_translation_until_sfence_or_a_regime_change():
+    """Device pages' translations are kept per regime (``io_rd``/``io_wr``) and go with the fast
+    maps: after sfence.vma of the page a remapped page reaches its new device, and another
+    privilege level is checked anew."""
+    t = Tables()
+    first, second = Registers(0x100), Registers(0x200)
+    t.mmu.bus.register(0x1000_0000, 0x1000, first)
+    t.mmu.bus.register(0x1000_1000, 0x1000, second)
+    slot = t.map(0x5000_0000, 0x1000_0000, V | R | W)
+    assert t.mmu.load(0x5000_0008, 4) == 0x108
+    t.mmu.store(0x5000_0010, 7, 4)
+    assert 0x5000_0 in t.mmu.io_rd and 0x5000_0 in t.mmu.io_wr
+    walks = t.mmu.tlb_stats().misses
+    assert t.mmu.load(0x5000_0020, 4) == 0x120 and t.mmu.tlb_stats().misses == walks
+    t.mmu.ram.write_int(slot, pte(0x1000_1000, V | R | W | A | D), 8)
+    assert t.mmu.load(0x5000_0008, 4) == 0x108, "no sfence.vma yet: the old translation holds"
+    t.mmu.sfence_vma(0x5000_0000, None)
+    assert t.mmu.load(0x5000_0008, 4) == 0x208
+    t.mmu.store(0x5000_0010, 9, 4)
+    assert first.writes == [(0x10, 7)] and second.writes == [(0x10, 9)]
+    t.mmu.set_context(Priv.U, Priv.U, False, False)
+    with pytest.raises(PageFault):
+        t.mmu.load(0x5000_0008, 4)
