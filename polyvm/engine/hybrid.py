@@ -62,6 +62,7 @@ from polyvm.engine.jit.context import (
     REASON,
     REGION,
     Exit,
+    empty,
 )
 from polyvm.engine.jit.jit import STATUS, CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
@@ -144,6 +145,7 @@ class HybridEngine(PagePrefill, Interpreter):
         for name in MMU_FLUSHES:
             setattr(self.mmu, name, self._flushing(getattr(self.mmu, name)))
         self.mmu.forget_fast_pages = self._forgetting(self.mmu.forget_fast_pages)
+        self.mmu.clear_address_space = self._clearing_space(self.mmu.clear_address_space)
 
     def _flushing(self, method: Callable[..., object]) -> Callable[..., object]:
         flush_tlb = self.jit.state.flush_tlb
@@ -163,6 +165,19 @@ class HybridEngine(PagePrefill, Interpreter):
             forget_pages(pages)
 
         return forgotten
+
+    def _clearing_space(self, method: Callable[[int], None]) -> Callable[[int], None]:
+        """``SoftMmu.clear_address_space`` followed in the native TLBs of that address space's
+        regimes (the others keep theirs, as their fast maps do)."""
+        state = self.jit.state
+
+        def cleared(asid: int) -> None:
+            method(asid)
+            for regime, table in state.tlb_tables.items():
+                if in_address_space(regime, asid):
+                    empty(table)
+
+        return cleared
 
     # --- the run loop --------------------------------------------------------------------------
 

@@ -72,10 +72,21 @@ def _new_fast_maps() -> tuple[dict[int, int], dict[int, int]]:
     return {}, {}
 
 
+class DataRegime(NamedTuple):
+    """``SoftMmu.regime`` of translated loads and stores: what decides their fast maps."""
+
+    mode: PagingMode
+    asid: int
+    root_ppn: int
+    priv: Priv
+    sum: bool
+    mxr: bool
+
+
 def in_address_space(regime: Hashable, asid: int) -> bool:
-    """Whether the fetch regime ``regime`` translates in address space ``asid`` (its non-global
-    pages are those ``sfence.vma x0, asid`` fences)."""
-    return isinstance(regime, FetchRegime) and regime.asid == asid
+    """Whether the fetch or data regime ``regime`` translates in address space ``asid`` (its
+    non-global pages are those ``sfence.vma x0, asid`` fences)."""
+    return isinstance(regime, (FetchRegime, DataRegime)) and regime.asid == asid
 
 
 class SoftMmu:
@@ -207,7 +218,7 @@ class SoftMmu:
     def _regime_key(self, sum_: bool) -> tuple:
         """The data regime's key for the current context with mstatus.SUM = ``sum_``."""
         if self.translating(self.priv):
-            return (self.mode, self.asid, self.root_ppn, self.priv, sum_, self.mxr)
+            return DataRegime(self.mode, self.asid, self.root_ppn, self.priv, sum_, self.mxr)
         return ("bare", self.priv)
 
     def sum_flipped_regime(self) -> tuple:
@@ -251,11 +262,27 @@ class SoftMmu:
         whatever the ASID) lose the pages of the leaf containing ``addr``, or everything."""
         if addr is None:
             self.tlb.flush(None, asid)
-            self._clear_fast_maps()
+            if asid is None:
+                self._clear_fast_maps()
+            else:
+                self.clear_address_space(asid)
             return
         vpn = addr >> 12
         self.tlb.flush(vpn, asid)
         self.forget_fast_pages({vpn} | self._superpage_pieces.pop_containing(vpn))
+
+    def clear_address_space(self, asid: int) -> None:
+        """Empty the fast, device and fetch maps of the regimes of address space ``asid`` (Linux
+        fences a whole address space ~40 times a boot; emptying every regime's maps each time,
+        the kernel's included, cost thousands of page translations again; benchmarks/boot.py)."""
+        for maps in (self._regimes, self._device_maps):
+            for regime, (rd, wr) in maps.items():
+                if in_address_space(regime, asid):
+                    rd.clear()
+                    wr.clear()
+        for regime, fetch in self._fetch_maps.items():
+            if in_address_space(regime, asid):
+                fetch.clear()
 
     def _all_fast_maps(self) -> Iterator[dict]:
         """The read and write fast maps and the fetch maps of every regime kept."""

@@ -309,3 +309,24 @@ def test_device_pages_skip_translation_until_sfence_or_a_regime_change():
     t.mmu.set_context(Priv.U, Priv.U, False, False)
     with pytest.raises(PageFault):
         t.mmu.load(0x5000_0008, 4)
+
+
+def test_fencing_one_address_space_keeps_the_fast_maps_of_the_others():
+    """sfence.vma x0, asid empties the fast and fetch maps of that ASID's regimes only; a remapped
+    page of that address space is then translated anew, the other's keeps its translation."""
+    t = Tables()
+    satp = (8 << 60) | (t.root >> 12)
+    slot = t.map(0x1000, RAM + 0x3000, V | R | W | A | D)
+    t.mmu.ram.write_int(RAM + 0x3000, 0x33, 8)
+    t.mmu.ram.write_int(RAM + 0x4000, 0x44, 8)
+    t.mmu.set_satp(satp | 1 << 44)
+    assert t.mmu.load(0x1000, 8) == 0x33
+    first = t.mmu.regime
+    t.mmu.set_satp(satp | 2 << 44)
+    assert t.mmu.load(0x1000, 8) == 0x33
+    t.mmu.ram.write_int(slot, pte(RAM + 0x4000, V | R | W | A | D), 8)
+    t.mmu.sfence_vma(None, 2)
+    assert t.mmu.load(0x1000, 8) == 0x44, "address space 2 translates anew"
+    assert 0x1 in t.mmu._regimes[first][0], "address space 1 keeps its fast map (no fence for it)"
+    t.mmu.sfence_vma(None, 1)
+    assert 0x1 not in t.mmu._regimes[first][0]
