@@ -8,9 +8,11 @@ a page goes, stores to it may use the fast path again.
 A store drops only the translations whose bytes it overlaps, so a page being cleared (Linux frees
 its init code and clears pages that held code) stayed code, every store of the clear a slow one
 and a report, until its last block was overwritten: ~9,000 of a Linux boot's stores
-(benchmarks/boot.py). After WHOLE_PAGE_AFTER stores into a page, the tracker reports the whole
-page written, which drops all its translations: the page is data again until code is translated
-from it anew (a few stores, like Linux patching its code, still drop only what they overlap).
+(benchmarks/boot.py). Once stores have reached WHOLE_PAGE_AFTER different 8-byte words of a page,
+the tracker reports the whole page written, which drops all its translations: the page is data
+again until code is translated from it anew. A few stores, like Linux patching its code, and stores
+to the same few words, like a variable next to the loop that updates it, still drop only what
+they overlap (counting all stores made such a loop translate its page again and again).
 """
 
 from __future__ import annotations
@@ -19,15 +21,15 @@ from collections import Counter
 from collections.abc import Callable
 
 WHOLE_PAGE_AFTER = 32
-"""Stores into a code page after which the whole page counts as written (see the docstring)."""
+"""Different words of a code page stored to after which the whole page counts as written."""
 
 
 class CodeTracker:
     def __init__(self) -> None:
         self.pages: set[int] = set()
         self._refs: Counter[int] = Counter()
-        self._stores: Counter[int] = Counter()
-        """Stores reported per code page since it became code."""
+        self._stored: dict[int, set[int]] = {}
+        """The 8-byte words of each code page stored to since it became code."""
         self._on_new_page: list[Callable[[int], None]] = []
         self._listeners: list[Callable[[int, int], None]] = []
 
@@ -43,7 +45,7 @@ class CodeTracker:
         self._refs[ppn] += 1
         if ppn not in self.pages:
             self.pages.add(ppn)
-            self._stores.pop(ppn, None)
+            self._stored.pop(ppn, None)
             for callback in self._on_new_page:
                 callback(ppn)
 
@@ -60,8 +62,9 @@ class CodeTracker:
             return
         page, last = paddr >> 12, (paddr + size - 1) >> 12
         if page == last and page in pages:
-            stores = self._stores[page] = self._stores[page] + 1
-            if stores >= WHOLE_PAGE_AFTER:
+            words = self._stored.setdefault(page, set())
+            words.add(paddr >> 3)
+            if len(words) >= WHOLE_PAGE_AFTER:
                 paddr, size = page << 12, 4096
         for listener in self._listeners:
             listener(paddr, size)

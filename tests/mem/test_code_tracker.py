@@ -22,8 +22,9 @@ def test_stores_into_code_pages_are_reported_as_they_are():
 
 
 def test_a_page_stored_into_many_times_is_reported_whole():
-    """A page being cleared: after WHOLE_PAGE_AFTER stores its translations all go, so the rest of
-    the clear takes the fast path (the page is no longer code once the engines drop them)."""
+    """A page being cleared: once WHOLE_PAGE_AFTER different words were stored to, its translations
+    all go, so the rest of the clear takes the fast path (the page is no longer code once the
+    engines drop them)."""
     tracker, reports = tracker_with_reports()
     tracker.ref(0x80)
     for n in range(WHOLE_PAGE_AFTER):
@@ -35,3 +36,13 @@ def test_a_page_stored_into_many_times_is_reported_whole():
     reports.clear()
     tracker.written(0x80040, 8)
     assert reports == [(0x80040, 8)], "code translated anew counts its stores afresh"
+
+
+def test_stores_to_the_same_words_are_reported_as_they_are():
+    """A variable in a code page that a loop keeps updating does not make the page count as
+    written whole (its code would be translated again every few iterations)."""
+    tracker, reports = tracker_with_reports()
+    tracker.ref(0x80)
+    for n in range(10 * WHOLE_PAGE_AFTER):
+        tracker.written(0x80800 + 8 * (n % 4), 8)
+    assert set(reports) == {(0x80800 + 8 * n, 8) for n in range(4)}
