@@ -45,6 +45,8 @@ from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
 
 M64 = (1 << 64) - 1
+
+
 class NativeCode(NamedTuple):
     """A compiled function: its native address, name, compile time and object file size (a
     NamedTuple: a warm Linux boot makes ~13,000, and a frozen dataclass is slower to build)."""

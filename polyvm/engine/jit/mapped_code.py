@@ -19,6 +19,7 @@ import ctypes
 import mmap
 import os
 import struct
+from typing import BinaryIO
 
 SHF_ALLOC, SHF_EXECINSTR = 0x2, 0x4
 SHT_RELA, SHT_REL, SHT_NOBITS = 4, 9, 8
@@ -35,30 +36,26 @@ _mmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, 
 MAP_FAILED = ctypes.c_void_p(-1).value
 
 
-def code_sections(path: str) -> dict[int, tuple[int, int]] | None:
-    """The code sections of the relocatable object ``path`` as {section index: (file offset,
-    size)}, if the object can run unlinked (see the module docstring); else None."""
-    try:
-        with open(path, "rb") as file:
-            header = file.read(ELF_HEADER.size)
-            if len(header) < ELF_HEADER.size or header[:5] != b"\x7fELF\x02" or header[5] != 1:
-                return None
-            fields = ELF_HEADER.unpack(header)
-            kind, table = fields[1], fields[6]
-            entry_size, count, names_index = fields[11:14]
-            if kind != ET_REL or entry_size != SECTION_HEADER.size or not 0 < names_index < count:
-                return None
-            file.seek(table)
-            raw = file.read(entry_size * count)
-            if len(raw) < entry_size * count:
-                return None
-            sections = [SECTION_HEADER.unpack_from(raw, i * entry_size) for i in range(count)]
-            names_offset, names_size = sections[names_index][4], sections[names_index][5]
-            file.seek(names_offset)
-            names = file.read(names_size)
-            size = os.fstat(file.fileno()).st_size
-    except OSError:
+def code_sections(file: BinaryIO) -> dict[int, tuple[int, int]] | None:
+    """The code sections of the relocatable object open as ``file`` as {section index: (file
+    offset, size)}, if the object can run unlinked (see the module docstring); else None."""
+    header = file.read(ELF_HEADER.size)
+    if len(header) < ELF_HEADER.size or header[:5] != b"\x7fELF\x02" or header[5] != 1:
         return None
+    fields = ELF_HEADER.unpack(header)
+    kind, table = fields[1], fields[6]
+    entry_size, count, names_index = fields[11:14]
+    if kind != ET_REL or entry_size != SECTION_HEADER.size or not 0 < names_index < count:
+        return None
+    file.seek(table)
+    raw = file.read(entry_size * count)
+    if len(raw) < entry_size * count:
+        return None
+    sections = [SECTION_HEADER.unpack_from(raw, i * entry_size) for i in range(count)]
+    names_offset, names_size = sections[names_index][4], sections[names_index][5]
+    file.seek(names_offset)
+    names = file.read(names_size)
+    size = os.fstat(file.fileno()).st_size
     code: dict[int, tuple[int, int]] = {}
     unwind: set[int] = set()
     for index, (name, kind, flags, _, offset, length, *_rest) in enumerate(sections):
@@ -80,24 +77,22 @@ def code_sections(path: str) -> dict[int, tuple[int, int]] | None:
 
 
 def map_code(path: str) -> dict[int, int] | None:
-    """Map the code sections of ``path`` (``code_sections``) executable: {section index: the
-    host address where it starts}; None if the object cannot run unlinked or mapping failed."""
-    code = code_sections(path)
-    if not code:
-        return None
-    starts: dict[int, int] = {}
+    """Map the code sections of the object ``path`` (``code_sections``, read from the same open
+    file) executable: {section index: the host address where it starts}; None if the object
+    cannot be read or run unlinked, or mapping failed."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        with open(path, "rb") as file:
+            code = code_sections(file)
+            if not code:
+                return None
+            starts: dict[int, int] = {}
+            for index, (offset, length) in code.items():
+                aligned = offset - offset % mmap.PAGESIZE
+                address = _mmap(None, offset - aligned + length, mmap.PROT_READ | mmap.PROT_EXEC,
+                                mmap.MAP_PRIVATE, file.fileno(), aligned)
+                if address in (None, MAP_FAILED):
+                    return None
+                starts[index] = address + offset - aligned
     except OSError:
         return None
-    try:
-        for index, (offset, length) in code.items():
-            aligned = offset - offset % mmap.PAGESIZE
-            address = _mmap(None, offset - aligned + length, mmap.PROT_READ | mmap.PROT_EXEC,
-                            mmap.MAP_PRIVATE, fd, aligned)
-            if address in (None, MAP_FAILED):
-                return None
-            starts[index] = address + offset - aligned
-    finally:
-        os.close(fd)
     return starts
