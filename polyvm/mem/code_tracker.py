@@ -58,9 +58,9 @@ class CodeTracker:
     def written(self, paddr: int, size: int) -> None:
         """Bytes [paddr, paddr+size) changed; tell the engines if any of them were code."""
         pages = self.pages
-        if not pages or (paddr >> 12 not in pages and (paddr + size - 1) >> 12 not in pages and size <= 4096):
-            return
         page, last = paddr >> 12, (paddr + size - 1) >> 12
+        if not pages or (page not in pages and last not in pages and size <= 4096):
+            return
         if page == last and page in pages:
             words = self._stored.setdefault(page, set())
             words.add(paddr >> 3)

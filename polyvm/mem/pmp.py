@@ -48,7 +48,7 @@ class Pmp:
         """(first byte, end byte (exclusive), R/W/X bits, locked) of each active entry, in order."""
         self._page_decisions: dict[int, bool] = {}
         """``allows`` of accesses within pages no entry boundary crosses, by page, access and
-        privilege (``_decision_key``); emptied when the rules change. A Linux boot checks ~25,000
+        privilege (``_page_decision``); emptied when the rules change. A Linux boot checks ~25,000
         slow-path accesses, a device register's each time, against OpenSBI's entries
         (benchmarks/boot.py)."""
         self.on_change: Callable[[], None] = lambda: None
@@ -120,11 +120,9 @@ class Pmp:
         if not self.checked:
             return True
         if (paddr & (PAGE - 1)) + size <= PAGE:
-            decision = self._page_decisions.get(paddr >> 12 << 4 | access << 2 | priv)
+            decision = self._page_decision(paddr >> 12, access, priv)
             if decision is not None:
                 return decision
-            if not self.splits(paddr >> 12):
-                return self._decide_page(paddr >> 12, access, priv)
         return self._decides(paddr, paddr + size, access, priv)
 
     def page_allows(self, ppn: int, access: Access, priv: Priv) -> bool:
@@ -132,17 +130,18 @@ class Pmp:
         covers the whole page, or none touches it in M-mode), so it may take a fast path."""
         if not self.checked:
             return True
-        decision = self._page_decisions.get(ppn << 4 | access << 2 | priv)
+        decision = self._page_decision(ppn, access, priv)
         if decision is not None:
             return decision
-        if self.splits(ppn):
-            return self._decides(ppn * PAGE, ppn * PAGE + PAGE, access, priv)
-        return self._decide_page(ppn, access, priv)
+        return self._decides(ppn * PAGE, ppn * PAGE + PAGE, access, priv)
 
-    def _decide_page(self, ppn: int, access: Access, priv: Priv) -> bool:
-        """The decision for accesses within page ``ppn``, which no entry boundary crosses (kept)."""
-        decision = self._decides(ppn * PAGE, ppn * PAGE + PAGE, access, priv)
-        self._page_decisions[ppn << 4 | access << 2 | priv] = decision
+    def _page_decision(self, ppn: int, access: Access, priv: Priv) -> bool | None:
+        """The decision for every access within page ``ppn`` (kept), or None if an entry boundary
+        crosses the page."""
+        key = ppn << 4 | access << 2 | priv
+        decision = self._page_decisions.get(key)
+        if decision is None and not self.splits(ppn):
+            decision = self._page_decisions[key] = self._decides(ppn * PAGE, ppn * PAGE + PAGE, access, priv)
         return decision
 
     def splits(self, ppn: int) -> bool:
