@@ -62,7 +62,6 @@ from polyvm.engine.jit.context import (
     REASON,
     REGION,
     Exit,
-    empty,
 )
 from polyvm.engine.jit.jit import STATUS, CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
@@ -71,9 +70,10 @@ from polyvm.engine.page_prefill import PagePrefill, PrefilledBlock
 from polyvm.ir.block import IRBlock
 from polyvm.mem.softmmu import in_address_space
 
-MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps", "set_slow_pages")
+MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps")
 """SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
-(``forget_fast_pages``, which drops single pages, is followed page by page)."""
+(``forget_fast_pages``, which drops single pages and which ``set_slow_pages`` uses, is followed page
+by page; ``clear_address_space`` an address space's regimes)."""
 SIDE_EXITS = (int(Exit.MEMORY), int(Exit.HELPER))
 EXIT_CHECK, MEMORY = int(Exit.EXIT_CHECK), int(Exit.MEMORY)
 NATIVE_SLICE_SCALE = 4
@@ -92,6 +92,17 @@ PROMOTE_SAMPLES = 4
 it (benchmarks/run.py --mode jit: cpu_mix's loops are promoted within a few milliseconds, and an
 optimised region runs them about 2.5x faster than unoptimised code)."""
 PAGE = 12
+
+
+def _followed(method: Callable[..., None], follow: Callable[..., None]) -> Callable[..., None]:
+    """``method``, then ``follow`` with the same arguments: how the native TLBs follow what the
+    MMU drops from its fast maps (MMU_FLUSHES, single pages, address spaces)."""
+
+    def both(*args: object) -> None:
+        method(*args)
+        follow(*args)
+
+    return both
 
 
 class HybridEngine(PagePrefill, Interpreter):
@@ -142,42 +153,13 @@ class HybridEngine(PagePrefill, Interpreter):
         super().__init__(config, hart)
         self.jit.bind(self.namespace, self.mmu.ram.host_address)
         self.jit.namespace = self.namespace
+        state, mmu = self.jit.state, self.mmu
         for name in MMU_FLUSHES:
-            setattr(self.mmu, name, self._flushing(getattr(self.mmu, name)))
-        self.mmu.forget_fast_pages = self._forgetting(self.mmu.forget_fast_pages)
-        self.mmu.clear_address_space = self._clearing_space(self.mmu.clear_address_space)
-
-    def _flushing(self, method: Callable[..., object]) -> Callable[..., object]:
-        flush_tlb = self.jit.state.flush_tlb
-
-        def flushed(*args: object, **kwargs: object) -> object:
-            result = method(*args, **kwargs)
-            flush_tlb()
-            return result
-
-        return flushed
-
-    def _forgetting(self, method: Callable[[set[int]], None]) -> Callable[[set[int]], None]:
-        forget_pages = self.jit.state.forget_pages
-
-        def forgotten(pages: set[int]) -> None:
-            method(pages)
-            forget_pages(pages)
-
-        return forgotten
-
-    def _clearing_space(self, method: Callable[[int], None]) -> Callable[[int], None]:
-        """``SoftMmu.clear_address_space`` followed in the native TLBs of that address space's
-        regimes (the others keep theirs, as their fast maps do)."""
-        state = self.jit.state
-
-        def cleared(asid: int) -> None:
-            method(asid)
-            for regime, table in state.tlb_tables.items():
-                if in_address_space(regime, asid):
-                    empty(table)
-
-        return cleared
+            setattr(mmu, name, _followed(getattr(mmu, name), lambda *_: state.flush_tlb()))
+        mmu.forget_fast_pages = _followed(mmu.forget_fast_pages, state.forget_pages)
+        mmu.clear_address_space = _followed(
+            mmu.clear_address_space,
+            lambda asid: state.flush_tlbs(functools.partial(in_address_space, asid=asid)))
 
     # --- the run loop --------------------------------------------------------------------------
 

@@ -193,6 +193,13 @@ class NativeState:
         kept[self.tlb_regime] = self.tlbs
         self.tlb_tables = kept
 
+    def flush_tlbs(self, regimes: Callable[[Hashable], bool]) -> None:
+        """Empty the TLBs of the data regimes ``regimes`` accepts (an address space's: the others
+        keep theirs, as their fast maps do)."""
+        for regime, table in self.tlb_tables.items():
+            if regimes(regime):
+                empty(table)
+
     def forget_pages(self, pages: set[int]) -> None:
         """Drop these virtual page numbers from the TLBs of every regime."""
         for table in self.tlb_tables.values():
