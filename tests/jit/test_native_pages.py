@@ -134,7 +134,7 @@ RUN = """
 import sys
 from polyvm import ExecMode, VmConfig
 from polyvm.machine.spike import SpikeBoard
-config = VmConfig().with_exec_mode(ExecMode.HYBRID).with_memory_size(64 << 20)
+config = VmConfig().with_exec_mode(ExecMode[sys.argv[2]]).with_memory_size(64 << 20)
 assert SpikeBoard(config, sys.argv[1]).run(timeout=120).exit_code == 0
 """
 
@@ -142,16 +142,18 @@ assert SpikeBoard(config, sys.argv[1]).run(timeout=120).exit_code == 0
 def test_records_learn_where_bundles_hold_their_functions(tmp_path, monkeypatch):
     """A run that finds recorded functions in a bundle writes their placements into the records,
     so that later runs need not ask the bundle index for each. (Runs in processes of their own:
-    this one has linked the same functions already.)"""
+    this one has linked the same functions already. The first is in JIT mode, which compiles every
+    block before it runs: a short HYBRID run on a busy host may end before any background compile
+    is done, and record nothing.)"""
     elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 2}, paging="bare", isa="rv64imac")
     monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
-    subprocess.run([sys.executable, "-c", RUN, str(elf)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", RUN, str(elf), "JIT"], check=True, timeout=120)
     index = next((tmp_path / "jit" / "index").glob("names-*.sqlite3"))
     records = NativePages(index).table.query("SELECT page, digest FROM native_pages")
     entries = [entry for page, digest in records for entry in NativePages(index).find(page, digest)]
     assert entries and all(entry.place is None for entry in entries), "loose objects: no placements"
     (bundle,) = make_bundles(tmp_path / "jit", index, [entry.name for entry in entries])
-    subprocess.run([sys.executable, "-c", RUN, str(elf)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", RUN, str(elf), "HYBRID"], check=True, timeout=120)
     bundled = {entry.name for entry in entries}
     placed = [entry for page, digest in records for entry in NativePages(index).find(page, digest)
               if entry.name in bundled]
