@@ -154,6 +154,9 @@ class SoftMmu:
         self._store_frames: dict[int, set[int]] = {}
         """Physical page -> the virtual pages whose fast store translation (in some regime) leads
         there, since the last full clear (a superset)."""
+        self._mapped_pages: set[int] = set()
+        """Virtual pages some fast, device or fetch map may hold (a superset: entered at every
+        fill, left by sfence.vma of the page and full clears)."""
         self._select_regime()
 
     @property
@@ -269,7 +272,10 @@ class SoftMmu:
             return
         vpn = addr >> 12
         self.tlb.flush(vpn, asid)
-        self.forget_fast_pages({vpn} | self._superpage_pieces.pop_containing(vpn))
+        pages = ({vpn} | self._superpage_pieces.pop_containing(vpn)) & self._mapped_pages
+        if pages:  # most of a Linux boot's ~4,000 fence a page no map has (update_mmu_cache)
+            self._mapped_pages -= pages
+            self.forget_fast_pages(pages)
 
     def clear_address_space(self, asid: int) -> None:
         """Empty the fast, device and fetch maps of the regimes of address space ``asid`` (Linux
@@ -312,9 +318,12 @@ class SoftMmu:
             fast.clear()
         self._superpage_pieces.clear()
         self._store_frames.clear()
+        self._mapped_pages.clear()
 
     def _filled(self, vpn: int) -> None:
-        """A fast map got ``vpn``: remember it as a piece of its leaf if that is a superpage."""
+        """A fast map got ``vpn``: remember it (``_mapped_pages``), and as a piece of its leaf if
+        that is a superpage."""
+        self._mapped_pages.add(vpn)
         if self.leaf_level:
             self._superpage_pieces.add(vpn, self.leaf_level, vpn)
 

@@ -155,6 +155,31 @@ def test_sfence_of_one_address_drops_the_whole_superpage_leaf_and_only_it():
     assert t.mmu.translate(0x4020_0000, Access.LOAD) == RAM + 0x40_0000
 
 
+
+def test_every_sfence_of_a_page_drops_what_the_maps_took_since_the_last_one():
+    """sfence.vma of a page that no map holds changes nothing; a page filled again after a fence
+    (in any map, of any regime) is dropped by the next fence of it, again and again."""
+    t = Tables()
+    slot = t.map(0x5000, RAM + 0x6000, V | R | W | X | A | D | U)
+    mmu = t.mmu
+    mmu.sfence_vma(0x5000, None)
+    for target in (0x7000, 0x8000, 0x9000):
+        for priv, sum_ in ((Priv.U, False), (Priv.S, True)):
+            mmu.set_context(priv, priv, sum_, False)
+            mmu.load(0x5000, 8)
+            mmu.store(0x5008, 1, 8)
+            if priv == Priv.U:
+                mmu.fetch_paddr(0x5010)
+        mmu.ram.write_int(slot, pte(RAM + target, V | R | W | X | A | D | U), 8)
+        mmu.sfence_vma(0x5000, None)
+        for priv, sum_ in ((Priv.U, False), (Priv.S, True)):
+            mmu.set_context(priv, priv, sum_, False)
+            assert 0x5 not in mmu.rd and 0x5 not in mmu.wr and 0x5 not in mmu.fx
+            if priv == Priv.U:
+                assert mmu.fetch_paddr(0x5010) == RAM + target + 0x10
+            mmu.store(0x5008, target, 8)
+            assert mmu.ram.read_int(RAM + target + 8, 8) == target
+
 def test_tlb_stats_and_eviction_honour_size():
     t = Tables()
     for page in range(12):
