@@ -51,17 +51,22 @@ def _version(versions: list[tuple[bytes, bytes]], blocks: list[IRBlock]) -> byte
 
 class PrefilledBlock:
     """What the entered lists hold for a prefilled function until the Python side of its blocks is
-    needed (a side exit: ``PagePrefill._materialise``): its record, its code, and the physical
-    page and the bytes it was entered for."""
+    needed (a side exit: ``PagePrefill._materialise``): its record, its code's address and object
+    size, and the physical page and the bytes it was entered for."""
 
-    __slots__ = ("entry", "native", "address", "ppn", "page_code")
+    __slots__ = ("entry", "address", "size", "ppn", "page_code")
 
-    def __init__(self, entry: NativeEntry, native: NativeCode, ppn: int, page_code: bytes) -> None:
+    def __init__(self, entry: NativeEntry, code: tuple[int, int], ppn: int, page_code: bytes) -> None:
         self.entry = entry
-        self.native = native
-        self.address = native.address
+        self.address, self.size = code
         self.ppn = ppn
         self.page_code = page_code
+
+    @property
+    def native(self) -> NativeCode:
+        """The function's code (made when needed: a warm Linux boot prefills ~35,000 functions and
+        materialises a few hundred; benchmarks/boot.py)."""
+        return NativeCode(self.address, self.entry.name, 0.0, self.size)
 
 
 PageSet = tuple[dict[int, PrefilledBlock], ctypes.Array, ctypes.Array]
@@ -89,9 +94,10 @@ class PagePrefill:
         """HYBRID: blocks translated without native code since ``record_native_pages`` last ran."""
         self._page_sets: dict[tuple[int, int, bytes], PageSet] = {}
         """``_page_set`` by virtual and physical page and hash of the page's bytes."""
-        self._found: dict[str, NativeCode | None] = {}
-        """Recorded functions looked up so far (None: not in the disk cache), by name: every
-        process of a Linux boot prefills busybox's pages in its own jump table."""
+        self._found: dict[str, tuple[int, int] | None] = {}
+        """Recorded functions looked up so far, with their (address, object size) (None: not in the
+        disk cache), by name: every process of a Linux boot prefills busybox's pages in its own
+        jump table."""
         self._versions: dict[tuple[int, int], list[tuple[bytes, bytes]]] = {}
         """(virtual, physical) page -> its bytes and their hash each time it was looked for in
         the records (``_prefill``), at most PAGE_VERSIONS."""
@@ -224,14 +230,15 @@ class PagePrefill:
         by pc, and their pcs and addresses as arrays for ``Jit.set_jumps`` (made once for every
         jump table the page is entered in: each process of a Linux boot enters busybox's)."""
         found, placements = self._found, self.jit.backend.names.bundles.known
+        fresh = [entry for entry in entries if entry.name not in found]
+        for entry in fresh:
+            if entry.place is not None and entry.name not in placements:
+                placements[entry.name] = Placement(*entry.place)
         for optimised, backend in ((False, self.quick_backend), (True, self.region_backend)):
-            new = [entry for entry in entries
-                   if bool(entry.optimised) == optimised and entry.name not in found]
-            for entry in new:
-                if entry.place is not None:
-                    placements.setdefault(entry.name, Placement(*entry.place))
-            linked = backend.lookup_many([entry.name for entry in new])
-            found.update((entry.name, linked.get(entry.name)) for entry in new)
+            new = [entry.name for entry in fresh if bool(entry.optimised) == optimised]
+            if new:
+                linked = backend.find_many(new)
+                found.update((name, linked.get(name)) for name in new)
         sentinels = {entry.pc: PrefilledBlock(entry, found[entry.name], ppn, page_code)
                      for entry in entries if found[entry.name] is not None}
         words = ctypes.c_uint64 * len(sentinels)

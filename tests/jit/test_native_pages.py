@@ -19,7 +19,6 @@ from polyvm.devtools.baremetal import build_baremetal
 from polyvm.devtools.guests import RISCV64_DIR, build_riscv_guest
 from polyvm.engine.jit.context import GLOBAL_JUMP_ENTRIES, JUMP_ENTRIES, NativeState
 from polyvm.engine.jit.jit import Jit
-from polyvm.engine.jit.llvm_backend import NativeCode
 from polyvm.engine.jit.native_pages import NativeEntry, NativePages, page_digest
 from polyvm.engine.jit.object_bundles import make_bundles
 from polyvm.engine.jit.precompile import precompile, take_noted
@@ -84,7 +83,7 @@ def test_a_physical_page_at_two_virtual_pages_gets_each_ones_functions(tmp_path,
     ppn, first, second = (ram.base >> 12) + 5, (ram.base >> 12) + 1, (ram.base >> 12) + 2
     digest = page_digest(bytes(ram.u8[(ppn << 12) - ram.base:][:4096]))
     for page, name in ((first, "jit_first"), (second, "jit_second")):
-        engine._found[name] = NativeCode(0x1000 * page, name, 0.0, 0)
+        engine._found[name] = (0x1000 * page, 0)
         engine.native_pages.read[page, digest] = (NativeEntry((page << 12) + 0x10, name, False, 4, ()),)
     engine._prefill((first << 12) + 0x10, ppn, False)
     engine._forget_jumps()  # the second mapping is another regime's, with its own (empty) table

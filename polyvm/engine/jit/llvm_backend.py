@@ -410,20 +410,21 @@ class LlvmBackend:
             self.disk_hits += 1
         return NativeCode(known[0], name, (time.perf_counter() - start) * 1000, known[1])
 
-    def lookup_many(self, names: list[str]) -> dict[str, NativeCode]:
-        """``lookup`` of each of ``names``, by name (those found): the bundled ones a bundle at a
-        time (native_pages.py: a warm Linux boot prefills ~45,000 functions, and asking for each
-        alone cost ~0.2 s more; benchmarks/boot.py)."""
+    def find_many(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        """(address, size) of those of ``names`` that this process or the disk cache has (as
+        ``lookup``), by name; the bundled ones linked a bundle at a time (native_pages.py: a warm
+        Linux boot prefills ~35,000 functions, and asking for each alone cost ~0.2 s more;
+        benchmarks/boot.py)."""
         functions = self.engine.functions
         known = {name: functions[name] for name in names if name in functions}
-        known.update(self._bundled_many([name for name in names if name not in known]))
-        found = {name: NativeCode(address, name, 0.0, size) for name, (address, size) in known.items()}
-        for name in names:
-            if name not in found:
-                native = self.lookup(name)  # its own object file, if the disk cache has it
-                if native is not None:
-                    found[name] = native
-        return found
+        if len(known) < len(names):
+            known.update(self._bundled_many([name for name in names if name not in known]))
+            for name in names:
+                if name not in known:
+                    native = self.lookup(name)  # its own object file, if the disk cache has it
+                    if native is not None:
+                        known[name] = (native.address, native.code_size)
+        return known
 
     def _bundled(self, name: str) -> tuple[int, int] | None:
         """``name`` from the bundle the name index says holds it, if any (object_bundles.py)."""
@@ -434,19 +435,24 @@ class LlvmBackend:
         name, linked a bundle at a time (object_bundles.py)."""
         if self.names is None:
             return {}
+        place = self.names.bundles.place
         by_bundle: dict[str, list[tuple[str, Placement]]] = {}
         for name in names:
-            place = self.names.bundles.place(name)
-            if place is not None:
-                by_bundle.setdefault(place.bundle, []).append((name, place))
-        found = {}
+            where = place(name)
+            if where is not None:
+                held = by_bundle.get(where.bundle)
+                if held is None:
+                    held = by_bundle[where.bundle] = []
+                held.append((name, where))
+        found: dict[str, tuple[int, int]] = {}
         for bundle, held in by_bundle.items():
             path, anchor = self._bundle_file(bundle)
             linked = self.bundle_engine.from_bundle_many(path, held, anchor)
-            for name, place in held:
-                if name in linked:
-                    self.engine.functions.setdefault(name, linked[name])
-                    note_bundled(*self.notes, name, place.size, path)
+            if self.engine is not self.bundle_engine:
+                functions = self.engine.functions
+                for name, known in linked.items():
+                    functions.setdefault(name, known)
+            note_bundled(*self.notes, ((name, where.size) for name, where in held if name in linked), path)
             self.disk_hits += len(linked)
             found.update(linked)
         return found

@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -137,9 +138,10 @@ def note_loose(folder: str, index: str, name: str) -> None:
     _noted(_loose, folder, index)[name] = None
 
 
-def note_bundled(folder: str, index: str, name: str, size: int, bundle: str) -> None:
-    """``name`` (its own object file ``size`` bytes) was taken from the bundle at path ``bundle``."""
-    _noted(_from_bundles, folder, index)[name] = (size, bundle)
+def note_bundled(folder: str, index: str, sizes: Iterable[tuple[str, int]], bundle: str) -> None:
+    """These functions (name, size of its own object file) were taken from the bundle at path
+    ``bundle``."""
+    _noted(_from_bundles, folder, index).update((name, (size, bundle)) for name, size in sizes)
 
 
 def bundle_at_exit() -> None:
