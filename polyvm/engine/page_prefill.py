@@ -20,6 +20,7 @@ and ``_install`` it uses.
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Callable, Hashable
 
 from polyvm.core.config import VmConfig
@@ -35,6 +36,8 @@ from polyvm.mem.paging import PageFault
 from polyvm.mem.softmmu import BusError
 
 PAGE = 12
+_as_placement = functools.partial(tuple.__new__, Placement)
+"""A recorded placement's fields as a Placement (a C call: see native_pages._decode)."""
 PAGE_VERSIONS = 4
 """Versions of a page's bytes looked for in the native page records, at most (a page that mixes
 code and data the guest keeps writing would make a new one at every store)."""
@@ -229,16 +232,14 @@ class PagePrefill:
         """The placeholders of the recorded functions of a page's bytes that the disk cache has,
         by pc, and their pcs and addresses as arrays for ``Jit.set_jumps`` (made once for every
         jump table the page is entered in: each process of a Linux boot enters busybox's)."""
-        found, placements = self._found, self.jit.backend.names.bundles.known
+        found = self._found
         fresh = [entry for entry in entries if entry.name not in found]
-        for entry in fresh:
-            if entry.place is not None and entry.name not in placements:
-                placements[entry.name] = Placement(*entry.place)
         for optimised, backend in ((False, self.quick_backend), (True, self.region_backend)):
-            new = [entry.name for entry in fresh if bool(entry.optimised) == optimised]
-            if new:
-                linked = backend.find_many(new)
-                found.update((name, linked.get(name)) for name in new)
+            wanted = [(entry.name, None if entry.place is None else _as_placement(entry.place))
+                      for entry in fresh if entry.optimised == optimised]
+            if wanted:
+                linked = backend.find_many(wanted)
+                found.update((name, linked.get(name)) for name, _ in wanted)
         sentinels = {entry.pc: PrefilledBlock(entry, found[entry.name], ppn, page_code)
                      for entry in entries if found[entry.name] is not None}
         words = ctypes.c_uint64 * len(sentinels)

@@ -410,16 +410,16 @@ class LlvmBackend:
             self.disk_hits += 1
         return NativeCode(known[0], name, (time.perf_counter() - start) * 1000, known[1])
 
-    def find_many(self, names: list[str]) -> dict[str, tuple[int, int]]:
-        """(address, size) of those of ``names`` that this process or the disk cache has (as
-        ``lookup``), by name; the bundled ones linked a bundle at a time (native_pages.py: a warm
-        Linux boot prefills ~35,000 functions, and asking for each alone cost ~0.2 s more;
-        benchmarks/boot.py)."""
+    def find_many(self, wanted: Sequence[tuple[str, Placement | None]]) -> dict[str, tuple[int, int]]:
+        """(address, size) of the functions ``wanted`` (name, where a bundle holds it if the caller
+        knows) that this process or the disk cache has (as ``lookup``), by name; the bundled ones
+        linked a bundle at a time (native_pages.py: a warm Linux boot prefills ~35,000 functions,
+        and asking for each alone cost ~0.2 s more; benchmarks/boot.py)."""
         functions = self.engine.functions
-        known = {name: functions[name] for name in names if name in functions}
-        if len(known) < len(names):
-            known.update(self._bundled_many([name for name in names if name not in known]))
-            for name in names:
+        known = {name: functions[name] for name, _ in wanted if name in functions}
+        if len(known) < len(wanted):
+            known.update(self._bundled_many([pair for pair in wanted if pair[0] not in known]))
+            for name, _ in wanted:
                 if name not in known:
                     native = self.lookup(name)  # its own object file, if the disk cache has it
                     if native is not None:
@@ -428,22 +428,28 @@ class LlvmBackend:
 
     def _bundled(self, name: str) -> tuple[int, int] | None:
         """``name`` from the bundle the name index says holds it, if any (object_bundles.py)."""
-        return self._bundled_many([name]).get(name)
+        return self._bundled_many([(name, None)]).get(name)
 
-    def _bundled_many(self, names: list[str]) -> dict[str, tuple[int, int]]:
-        """(address, size) of those of ``names`` that the bundles the name index names hold, by
-        name, linked a bundle at a time (object_bundles.py)."""
+    def _bundled_many(self, wanted: list[tuple[str, Placement | None]]) -> dict[str, tuple[int, int]]:
+        """(address, size) of those of the functions ``wanted`` (name, placement if known: else
+        the name index is asked) that bundles hold, by name, linked a bundle at a time
+        (object_bundles.py). Placements the caller knew and the index had not read are kept there."""
         if self.names is None:
             return {}
-        place = self.names.bundles.place
+        bundles = self.names.bundles
+        place, placed = bundles.place, bundles.known
         by_bundle: dict[str, list[tuple[str, Placement]]] = {}
-        for name in names:
-            where = place(name)
-            if where is not None:
-                held = by_bundle.get(where.bundle)
-                if held is None:
-                    held = by_bundle[where.bundle] = []
-                held.append((name, where))
+        for name, where in wanted:
+            if where is None:
+                where = place(name)
+                if where is None:
+                    continue
+            elif name not in placed:
+                placed[name] = where
+            held = by_bundle.get(where.bundle)
+            if held is None:
+                held = by_bundle[where.bundle] = []
+            held.append((name, where))
         found: dict[str, tuple[int, int]] = {}
         for bundle, held in by_bundle.items():
             path, anchor = self._bundle_file(bundle)
