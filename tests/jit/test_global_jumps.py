@@ -102,3 +102,20 @@ def test_a_full_flush_empties_every_global_table_written_since_the_last_one():
     assert dispatch(jit, A) == (Exit.LOOKUP, 0), "the table filled in bulk was emptied too"
     share(jit, *blocks)
     assert dispatch(jit, A) == (Exit.BUDGET, 100)
+
+
+def test_global_keys_nothing_was_entered_for_share_one_empty_table_until_their_first_entry():
+    jit = Jit(VmConfig(), opt_level=0)
+    blocks = loop(jit)
+    state = jit.state
+    state.select_jumps("process 1", "bare")
+    state.select_jumps("process 1", "user")
+    assert state.global_tables["bare"] is state.global_tables["user"] is state.unwritten_globals
+    state.select_jumps("process 1", "kernel")
+    share(jit, *blocks)
+    assert state.global_tables["kernel"] is not state.unwritten_globals
+    assert dispatch(jit, A) == (Exit.BUDGET, 100)
+    state.select_jumps("process 2", "user")
+    assert dispatch(jit, A) == (Exit.LOOKUP, 0), "the shared empty table got nothing"
+    state.select_jumps("process 2", "kernel")
+    assert dispatch(jit, A) == (Exit.BUDGET, 100)

@@ -158,7 +158,12 @@ class NativeState:
         self.context[RESERVATION] = EMPTY
         self.jump_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         self.global_tables: dict[Hashable, ctypes.Array] = {}
-        """Jump tables of blocks on global pages, by ``SoftMmu.global_fetch_regime``."""
+        """Jump tables of blocks on global pages, by ``SoftMmu.global_fetch_regime``: those never
+        written share ``unwritten_globals``."""
+        self.unwritten_globals = _new_global_jumps()
+        """The empty table of every global pages' key nothing was entered for (each table takes
+        16 MB and ~10 ms to make, and a Linux boot enters blocks in two of its four: the bare and
+        user keys have no global pages; benchmarks/boot.py)."""
         self.global_key: Hashable = None
         """The key of the current global pages' table."""
         self.filled_globals: set[Hashable] = set()
@@ -245,11 +250,15 @@ class NativeState:
         jumps[slot + 1] = address
 
     def writable_jumps(self, shared: bool) -> ctypes.Array:
-        """The jump table ``set_jump(..., shared)`` writes (a global one is then no longer empty)."""
-        if shared:
-            self.filled_globals.add(self.global_key)
-            return self.global_jumps
-        return self.jumps
+        """The jump table ``set_jump(..., shared)`` writes (a global one is then no longer empty;
+        the first write to one gets it its own table instead of the shared unwritten one)."""
+        if not shared:
+            return self.jumps
+        if self.global_jumps is self.unwritten_globals:
+            self.global_jumps = self.global_tables[self.global_key] = _new_global_jumps()
+            self.context[GLOBAL_JUMPS] = ctypes.addressof(self.global_jumps)
+        self.filled_globals.add(self.global_key)
+        return self.global_jumps
 
     def has_jump(self, pc: int, address: int, shared: bool = False) -> bool:
         """Whether ``set_jump(pc, address, shared)`` would change nothing."""
@@ -269,8 +278,7 @@ class NativeState:
         self.jumps = table
         self.context[JUMPS] = ctypes.addressof(table)
         self.global_key = shared
-        self.global_jumps = self.global_tables.get(shared) or self.global_tables.setdefault(
-            shared, _new_global_jumps())
+        self.global_jumps = self.global_tables.setdefault(shared, self.unwritten_globals)
         self.context[GLOBAL_JUMPS] = ctypes.addressof(self.global_jumps)
 
     def drop_jump(self, key: Hashable, pc: int) -> None:
