@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import ctypes
 import functools
+from array import array
 from collections.abc import Callable, Hashable
+from itertools import compress, count, repeat
+from typing import NamedTuple
 
 from polyvm.core.config import VmConfig
 from polyvm.engine.interpreter.block_cache import CachedBlock
 from polyvm.engine.jit.jit import CompiledBlock
 from polyvm.engine.jit.llvm_backend import NativeCode
 from polyvm.engine.jit.llvm_objects import PREFIX
-from polyvm.engine.jit.native_pages import NativeEntry, page_digest
+from polyvm.engine.jit.native_pages import NativeEntry, RecordedPage, page_digest
 from polyvm.engine.jit.object_bundles import Placement
 from polyvm.engine.jit.precompile import note_cold_pages
 from polyvm.ir.block import IRBlock
@@ -52,24 +55,44 @@ def _version(versions: list[tuple[bytes, bytes]], blocks: list[IRBlock]) -> byte
     return None
 
 
-class PrefilledBlock:
+class PrefilledPage(NamedTuple):
+    """A page record as it was entered: the record, and the physical page and bytes it was
+    entered for."""
+
+    record: RecordedPage
+    ppn: int
+    page_code: bytes
+
+
+class PrefilledBlock(NamedTuple):
     """What the entered lists hold for a prefilled function until the Python side of its blocks is
-    needed (a side exit: ``PagePrefill._materialise``): its record, its code's address and object
-    size, and the physical page and the bytes it was entered for."""
+    needed (a side exit: ``PagePrefill._materialise``): its code's address and object size, and
+    its page's record and place in it (made by C calls: a warm Linux boot prefills ~35,000;
+    benchmarks/boot.py)."""
 
-    __slots__ = ("entry", "address", "size", "ppn", "page_code")
+    address: int
+    size: int
+    page: PrefilledPage
+    index: int
 
-    def __init__(self, entry: NativeEntry, code: tuple[int, int], ppn: int, page_code: bytes) -> None:
-        self.entry = entry
-        self.address, self.size = code
-        self.ppn = ppn
-        self.page_code = page_code
+    @property
+    def entry(self) -> NativeEntry:
+        return self.page.record.entries[self.index]
+
+    @property
+    def ppn(self) -> int:
+        return self.page.ppn
+
+    @property
+    def page_code(self) -> bytes:
+        return self.page.page_code
 
     @property
     def native(self) -> NativeCode:
-        """The function's code (made when needed: a warm Linux boot prefills ~35,000 functions and
-        materialises a few hundred; benchmarks/boot.py)."""
         return NativeCode(self.address, self.entry.name, 0.0, self.size)
+
+
+_prefilled = functools.partial(tuple.__new__, PrefilledBlock)
 
 
 PageSet = tuple[dict[int, PrefilledBlock], ctypes.Array, ctypes.Array]
@@ -97,10 +120,9 @@ class PagePrefill:
         """HYBRID: blocks translated without native code since ``record_native_pages`` last ran."""
         self._page_sets: dict[tuple[int, int, bytes], PageSet] = {}
         """``_page_set`` by virtual and physical page and hash of the page's bytes."""
-        self._found: dict[str, tuple[int, int] | None] = {}
-        """Recorded functions looked up so far, with their (address, object size) (None: not in the
-        disk cache), by name: every process of a Linux boot prefills busybox's pages in its own
-        jump table."""
+        self._found: dict[str, tuple[int, int]] = {}
+        """Recorded functions looked up by name so far, with their (address, object size) ((0, 0):
+        not in the disk cache)."""
         self._versions: dict[tuple[int, int], list[tuple[bytes, bytes]]] = {}
         """(virtual, physical) page -> its bytes and their hash each time it was looked for in
         the records (``_prefill``), at most PAGE_VERSIONS."""
@@ -197,8 +219,8 @@ class PagePrefill:
             self._seen_as.setdefault(ppn, set()).add(pc >> PAGE)
         if len(versions) < PAGE_VERSIONS and (not versions or versions[-1][1] != digest):
             versions.append((page_code, digest))
-        entries = self.native_pages.find(pc >> PAGE, digest)
-        if not entries or self.breakpoints:
+        record = self.native_pages.find_page(pc >> PAGE, digest)
+        if record is None or self.breakpoints:
             return
         entered = self.global_entered if shared else self.entered
         prefills = self._prefills.setdefault(ppn, {})
@@ -208,8 +230,9 @@ class PagePrefill:
             mmu.code.ref(ppn)
         page = self._page_sets.get((pc >> PAGE, ppn, digest))
         if page is None:
-            page = self._page_sets[pc >> PAGE, ppn, digest] = self._page_set(entries, ppn, page_code)
-            placed = [entry._replace(place=place) for entry in entries
+            page = self._page_sets[pc >> PAGE, ppn, digest] = self._page_set(record, ppn, page_code)
+            unplaced = record.entries[record.placed:] if record.placed < len(record.names) else ()
+            placed = [entry._replace(place=place) for entry in unplaced
                       if entry.place is None and (place := self._placement(entry.name)) is not None]
             if placed:
                 self.native_pages.record(pc >> PAGE, digest, placed)
@@ -228,10 +251,42 @@ class PagePrefill:
         pcs.update(entering)
         self.prefilled_blocks += len(entering)
 
-    def _page_set(self, entries: tuple[NativeEntry, ...], ppn: int, page_code: bytes) -> PageSet:
+    def _page_set(self, record: RecordedPage, ppn: int, page_code: bytes) -> PageSet:
         """The placeholders of the recorded functions of a page's bytes that the disk cache has,
         by pc, and their pcs and addresses as arrays for ``Jit.set_jumps`` (made once for every
-        jump table the page is entered in: each process of a Linux boot enters busybox's)."""
+        jump table the page is entered in: each process of a Linux boot enters busybox's). Those
+        a bundle holds at a known offset are found a bundle section at a time, the rest by name."""
+        addresses: list[int] = []
+        sizes = array("Q")
+        done = 0
+        for bundle, section, offsets, own_sizes in record.groups:
+            held = len(offsets) // 8
+            found = self.jit.backend.placed_functions(bundle, section, record.names[done:done + held],
+                                                      array("Q", offsets), array("Q", own_sizes))
+            if found is None:
+                found = [address for address, _ in self._codes(record.entries[done:done + held])]
+            addresses += found
+            sizes.frombytes(own_sizes)
+            done += held
+        if done < len(record.names):
+            for address, size in self._codes(record.entries[done:]):
+                addresses.append(address)
+                sizes.append(size)
+        page = PrefilledPage(record, ppn, page_code)
+        places = zip(addresses, sizes, repeat(page), count(), strict=False)  # repeat and count: endless
+        blocks = zip(array("Q", record.pcs), map(_prefilled, places), strict=True)
+        if 0 in addresses:
+            kept = [address != 0 for address in addresses]
+            sentinels = dict(compress(blocks, kept))
+            addresses = list(compress(addresses, kept))
+        else:
+            sentinels = dict(blocks)
+        words = ctypes.c_uint64 * len(sentinels)
+        return sentinels, words(*sentinels), words(*addresses)
+
+    def _codes(self, entries: tuple[NativeEntry, ...]) -> list[tuple[int, int]]:
+        """(address, object size) of each recorded function of ``entries`` ((0, 0): not in the disk
+        cache), found by name."""
         found = self._found
         fresh = [entry for entry in entries if entry.name not in found]
         for optimised, backend in ((False, self.quick_backend), (True, self.region_backend)):
@@ -239,11 +294,8 @@ class PagePrefill:
                       for entry in fresh if entry.optimised == optimised]
             if wanted:
                 linked = backend.find_many(wanted)
-                found.update((name, linked.get(name)) for name, _ in wanted)
-        sentinels = {entry.pc: PrefilledBlock(entry, found[entry.name], ppn, page_code)
-                     for entry in entries if found[entry.name] is not None}
-        words = ctypes.c_uint64 * len(sentinels)
-        return sentinels, words(*sentinels), words(*(each.address for each in sentinels.values()))
+                found.update((name, linked.get(name, (0, 0))) for name, _ in wanted)
+        return [found[entry.name] for entry in entries]
 
     def _placement(self, name: str) -> tuple[str, int, int, int] | None:
         """Where a bundle holds function ``name``, if this process found it in one at a known

@@ -9,6 +9,7 @@ import ctypes
 import marshal
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from polyvm.devtools.baremetal import build_baremetal
 from polyvm.devtools.guests import RISCV64_DIR, build_riscv_guest
 from polyvm.engine.jit.context import GLOBAL_JUMP_ENTRIES, JUMP_ENTRIES, NativeState
 from polyvm.engine.jit.jit import Jit
-from polyvm.engine.jit.native_pages import NativeEntry, NativePages, page_digest
+from polyvm.engine.jit.native_pages import NativeEntry, NativePages, RecordedPage, page_digest
 from polyvm.engine.jit.object_bundles import make_bundles
 from polyvm.engine.jit.precompile import precompile, take_noted
 from polyvm.machine.spike import SpikeBoard
@@ -58,6 +59,33 @@ def test_a_record_that_does_not_decode_counts_as_none(tmp_path):
     assert NativePages(path).find(1, b"bytes") == (entry,), "a new record replaces it"
 
 
+
+def test_a_record_groups_its_placed_functions_by_bundle_section_and_reads_older_records(tmp_path):
+    path = tmp_path / "names.sqlite3"
+    loose = NativeEntry(0x1000, "jit_loose", False, 8, ())
+    first = NativeEntry(0x1010, "jit_first", True, 4, ((0x1020, 4),), ("b.o", 300, 2, 0x40))
+    other = NativeEntry(0x1030, "jit_other", False, 4, (), ("c.o", 200, 1, 0x80))
+    second = NativeEntry(0x1040, "jit_second", False, 4, (), ("b.o", 100, 2, 0x10))
+    unknown_offset = NativeEntry(0x1050, "jit_unknown", False, 4, (), ("b.o", 100, None, None))
+    pages = NativePages(path)
+    pages.record(1, b"bytes", [loose, first, other, second, unknown_offset])
+    pages.table.add((2, b"bytes", marshal.dumps([tuple(loose), tuple(first)])))  # the earlier format
+    pages.table.flush()
+    record = NativePages(path).find_page(1, b"bytes")
+    assert record.names == ("jit_first", "jit_second", "jit_other", "jit_loose", "jit_unknown")
+    assert array("Q", record.pcs).tolist() == [0x1010, 0x1040, 0x1030, 0x1000, 0x1050]
+    assert [(bundle, section, array("Q", offsets).tolist(), array("Q", sizes).tolist())
+            for bundle, section, offsets, sizes in record.groups] == [
+        ("b.o", 2, [0x40, 0x10], [300, 100]), ("c.o", 1, [0x80], [200])]
+    assert record.placed == 3
+    assert record.entries == (first, second, other, loose, unknown_offset)
+    again = NativePages(path)
+    assert again.find(2, b"bytes") == (first, loose)
+    again.table.flush()
+    stored = again.table.query("SELECT entries FROM native_pages WHERE page = 2", ())[0][0]
+    assert RecordedPage.stored_as(marshal.loads(stored)).names == ("jit_first", "jit_loose"), (
+        "written again in the current format")
+
 @pytest.mark.parametrize("shared", [False, True])
 def test_the_jump_filler_enters_what_set_jump_would(shared):
     jit = Jit(VmConfig())
@@ -84,13 +112,33 @@ def test_a_physical_page_at_two_virtual_pages_gets_each_ones_functions(tmp_path,
     digest = page_digest(bytes(ram.u8[(ppn << 12) - ram.base:][:4096]))
     for page, name in ((first, "jit_first"), (second, "jit_second")):
         engine._found[name] = (0x1000 * page, 0)
-        engine.native_pages.read[page, digest] = (NativeEntry((page << 12) + 0x10, name, False, 4, ()),)
+        entry = NativeEntry((page << 12) + 0x10, name, False, 4, ())
+        engine.native_pages.read[page, digest] = RecordedPage.of((entry,))
     engine._prefill((first << 12) + 0x10, ppn, False)
     engine._forget_jumps()  # the second mapping is another regime's, with its own (empty) table
     engine._prefill((second << 12) + 0x10, ppn, False)
     assert set(engine.entered) == {(second << 12) + 0x10}
     assert engine.jit.state.has_jump((second << 12) + 0x10, 0x1000 * second)
 
+
+def test_functions_of_a_bundle_section_whose_start_is_unknown_are_found_by_name(tmp_path, monkeypatch):
+    """A record's group whose bundle cannot be read falls back to finding each function by name:
+    those found are entered, the others not."""
+    monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 1}, paging="bare", isa="rv64imac")
+    engine = SpikeBoard(VmConfig().with_exec_mode(ExecMode.HYBRID).with_memory_size(64 << 20), elf).engines[0]
+    ram = engine.mmu.ram
+    ppn = (ram.base >> 12) + 5
+    digest = page_digest(bytes(ram.u8[(ppn << 12) - ram.base:][:4096]))
+    base = ppn << 12
+    known = NativeEntry(base + 0x10, "jit_known", False, 4, (), ("missing.o", 100, 2, 0x40))
+    unknown = NativeEntry(base + 0x20, "jit_unknown", False, 4, (), ("missing.o", 100, 2, 0x80))
+    engine._found["jit_known"] = (0x5000, 100)
+    engine.native_pages.read[ppn, digest] = RecordedPage.of((known, unknown))
+    engine._prefill(base + 0x10, ppn, False)
+    assert set(engine.entered) == {base + 0x10}
+    assert engine.jit.state.has_jump(base + 0x10, 0x5000)
+    assert engine.entered[base + 0x10].entry == known
 
 def test_a_regime_whose_jump_table_was_dropped_starts_afresh(tmp_path, monkeypatch):
     """Its entered list and prefilled pages go with the table (context.py JUMP_TABLES_KEPT), so its

@@ -21,6 +21,7 @@ import os
 import pickle
 import threading
 import time
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -211,11 +212,9 @@ class _Engine:
         placement) plus the distance between their offsets, if they share a section
         (object_bundles.function_offsets)."""
         with self.lock:
-            starts = self._open_bundle(bundle)
+            starts = self._section_starts(bundle, anchor)
             if starts is None:
                 return {}
-            if not starts:
-                starts = self._anchor_section(anchor)
             found = {}
             for name, place in functions:
                 known = self.functions.get(name)
@@ -229,6 +228,22 @@ class _Engine:
                     known = self.functions[name] = (address, place.size)
                 found[name] = known
         return found
+
+    def section_start(self, bundle: str, section: int, anchor: tuple[str, Placement | None]) -> int | None:
+        """Where section ``section`` of ``bundle`` starts in memory, if known (see
+        ``from_bundle_many``: a linked bundle's only through its ``anchor``)."""
+        with self.lock:
+            starts = self._section_starts(bundle, anchor)
+        return None if starts is None else starts.get(section)
+
+    def _section_starts(self, bundle: str,
+                        anchor: tuple[str, Placement | None]) -> dict[int | None, int] | None:
+        """Where ``bundle``'s sections start, by index: all of a mapped bundle's, the anchor's of a
+        linked one (``_open_bundle`` first); None if it cannot be read."""
+        starts = self._open_bundle(bundle)
+        if starts is not None and not starts:
+            starts = self._anchor_section(anchor)
+        return starts
 
     def _open_bundle(self, bundle: str) -> dict[int | None, int] | None:
         """Where ``bundle``'s code sections start, by section index, if it is mapped (mapping it
@@ -426,6 +441,22 @@ class LlvmBackend:
                         known[name] = (native.address, native.code_size)
         return known
 
+    def placed_functions(self, bundle: str, section: int, names: Sequence[str], offsets: array,
+                         sizes: array) -> list[int] | None:
+        """The addresses of the functions ``names`` that bundle file ``bundle`` holds in section
+        ``section`` at ``offsets`` (their own object files being ``sizes`` bytes), as ``find_many``
+        would find them, if that section's start is known (None: not mappable, or linked apart from
+        its anchor); one addition each instead of a lookup by name (page_prefill.py)."""
+        if self.names is None:
+            return None
+        path, anchor = self._bundle_file(bundle)
+        start = self.bundle_engine.section_start(path, section, anchor)
+        if start is None:
+            return None
+        note_bundled(*self.notes, names, sizes, path)
+        self.disk_hits += len(names)
+        return list(map(start.__add__, offsets))
+
     def _bundled(self, name: str) -> tuple[int, int] | None:
         """``name`` from the bundle the name index says holds it, if any (object_bundles.py)."""
         return self._bundled_many([(name, None)]).get(name)
@@ -458,7 +489,8 @@ class LlvmBackend:
                 functions = self.engine.functions
                 for name, known in linked.items():
                     functions.setdefault(name, known)
-            note_bundled(*self.notes, ((name, where.size) for name, where in held if name in linked), path)
+            taken = [(name, where.size) for name, where in held if name in linked]
+            note_bundled(*self.notes, [name for name, _ in taken], [size for _, size in taken], path)
             self.disk_hits += len(linked)
             found.update(linked)
         return found

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import marshal
+from array import array
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,6 +53,70 @@ def _decode(records: list[tuple]) -> tuple[NativeEntry, ...]:
     return tuple(NativeEntry(*fields) for fields in records)
 
 
+PAGE_FORMAT = 2
+"""Marks a record stored as ``RecordedPage.stored`` makes it (a record written before is a bare
+list of entries' fields, read as such and written again in this format)."""
+
+
+class RecordedPage:
+    """A page record as prefilling reads it: the names and pcs (a u64 array's bytes) of its
+    functions, those that a bundle holds at a known offset first, by bundle section (``groups``:
+    bundle, section index, and the functions' offsets and own object files' sizes as u64 arrays'
+    bytes), and the full entries in the same order, decoded when first asked for (``entries``).
+    Prefilling a page's ~60 functions by their names took ~200 us of Python; by section offsets it
+    is a few calls (benchmarks/boot.py)."""
+
+    __slots__ = ("names", "pcs", "groups", "placed", "_packed", "_entries")
+
+    def __init__(self, names: tuple[str, ...], pcs: bytes, groups: tuple[tuple[str, int, bytes, bytes], ...],
+                 packed: bytes, entries: tuple[NativeEntry, ...] | None = None) -> None:
+        self.names = names
+        self.pcs = pcs
+        self.groups = groups
+        self.placed = sum(len(offsets) for _, _, offsets, _ in groups) // 8
+        """How many functions (the first ones) the groups place."""
+        self._packed = packed
+        self._entries = entries
+
+    @classmethod
+    def of(cls, entries: tuple[NativeEntry, ...]) -> RecordedPage:
+        """The record of ``entries`` (reordered: grouped by bundle section, then the rest)."""
+        sections: dict[tuple[str, int], list[NativeEntry]] = {}
+        rest = []
+        for entry in entries:
+            place = entry.place
+            if place is not None and place[2] is not None and place[3] is not None:
+                sections.setdefault((place[0], place[2]), []).append(entry)
+            else:
+                rest.append(entry)
+        ordered = tuple(entry for held in sections.values() for entry in held) + tuple(rest)
+        groups = tuple((bundle, section, array("Q", [entry.place[3] for entry in held]).tobytes(),
+                        array("Q", [entry.place[1] for entry in held]).tobytes())
+                       for (bundle, section), held in sections.items())
+        pcs = array("Q", [entry.pc for entry in ordered]).tobytes()
+        return cls(tuple(entry.name for entry in ordered), pcs, groups,
+                   marshal.dumps([tuple(entry) for entry in ordered]), ordered)
+
+    @classmethod
+    def stored_as(cls, value: object) -> RecordedPage | None:
+        """The record ``stored`` made ``value`` (unmarshalled), if it is one."""
+        if type(value) is not tuple or len(value) != 5 or value[0] != PAGE_FORMAT:
+            return None
+        _, names, pcs, groups, packed = value
+        if len(pcs) != 8 * len(names):
+            return None
+        return cls(names, pcs, groups, packed)
+
+    @property
+    def entries(self) -> tuple[NativeEntry, ...]:
+        if self._entries is None:
+            self._entries = _decode(marshal.loads(self._packed))
+        return self._entries
+
+    def stored(self) -> bytes:
+        return marshal.dumps((PAGE_FORMAT, self.names, self.pcs, self.groups, self._packed))
+
+
 class NativePages:
     """The records in the name index's database ``path``, read a page at a time."""
 
@@ -59,22 +124,35 @@ class NativePages:
         self.table = BatchedTable(
             path, "CREATE TABLE IF NOT EXISTS native_pages (page INTEGER, digest BLOB, entries BLOB,"
             " PRIMARY KEY (page, digest))", "INSERT OR REPLACE INTO native_pages VALUES (?, ?, ?)")
-        self.read: dict[tuple[int, bytes], tuple[NativeEntry, ...]] = {}
-        """Records asked for so far (empty: none), with this process's additions."""
+        self.read: dict[tuple[int, bytes], RecordedPage | None] = {}
+        """Records asked for so far (None: none), with this process's additions."""
 
     def find(self, page: int, digest: bytes) -> tuple[NativeEntry, ...]:
         """The functions recorded for virtual ``page`` holding the bytes of ``digest``."""
+        record = self.find_page(page, digest)
+        return record.entries if record is not None else ()
+
+    def find_page(self, page: int, digest: bytes) -> RecordedPage | None:
+        """The record of virtual ``page`` holding the bytes of ``digest``, if there is one. A record
+        in the earlier format is written again in this one."""
         key = (page, digest)
-        entries = self.read.get(key)
-        if entries is None:
-            rows = self.table.query("SELECT entries FROM native_pages WHERE page = ? AND digest = ?",
-                                    (sqlite_int(page), digest))
-            try:
-                entries = _decode(marshal.loads(rows[0][0])) if rows else ()
-            except (ValueError, EOFError, TypeError):
-                entries = ()  # not a record this code wrote: a cache, so as if there were none
-            self.read[key] = entries
-        return entries
+        if key in self.read:
+            return self.read[key]
+        rows = self.table.query("SELECT entries FROM native_pages WHERE page = ? AND digest = ?",
+                                (sqlite_int(page), digest))
+        record = None
+        try:
+            value = marshal.loads(rows[0][0]) if rows else None
+            record = RecordedPage.stored_as(value)
+            if record is None and type(value) is list and value:
+                record = RecordedPage.of(_decode(value))
+                self.table.add((sqlite_int(page), digest, record.stored()))
+            elif record is not None and not record.names:
+                record = None
+        except (ValueError, EOFError, TypeError):
+            record = None  # not a record this code wrote: a cache, so as if there were none
+        self.read[key] = record
+        return record
 
     def record(self, page: int, digest: bytes, entries: list[NativeEntry], replace: bool = True) -> None:
         """Add ``entries`` to the record of ``page`` with the bytes of ``digest`` (an entry replaces
@@ -84,5 +162,5 @@ class NativePages:
         merged.update((entry.pc, entry) for entry in entries if replace or entry.pc not in known)
         if merged == known:
             return
-        value = self.read[page, digest] = tuple(merged.values())
-        self.table.add((sqlite_int(page), digest, marshal.dumps([tuple(entry) for entry in value])))
+        record = self.read[page, digest] = RecordedPage.of(tuple(merged.values()))
+        self.table.add((sqlite_int(page), digest, record.stored()))

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
+from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -138,10 +139,11 @@ def note_loose(folder: str, index: str, name: str) -> None:
     _noted(_loose, folder, index)[name] = None
 
 
-def note_bundled(folder: str, index: str, sizes: Iterable[tuple[str, int]], bundle: str) -> None:
-    """These functions (name, size of its own object file) were taken from the bundle at path
-    ``bundle``."""
-    _noted(_from_bundles, folder, index).update((name, (size, bundle)) for name, size in sizes)
+def note_bundled(folder: str, index: str, names: Iterable[str], sizes: Iterable[int], bundle: str) -> None:
+    """The functions ``names`` (their own object files ``sizes`` bytes) were taken from the bundle
+    at path ``bundle``."""
+    where = zip(sizes, repeat(bundle), strict=False)  # repeat is endless
+    _noted(_from_bundles, folder, index).update(zip(names, where, strict=True))
 
 
 def bundle_at_exit() -> None:
