@@ -86,6 +86,24 @@ def test_a_record_groups_its_placed_functions_by_bundle_section_and_reads_older_
     assert RecordedPage.stored_as(marshal.loads(stored)).names == ("jit_first", "jit_loose"), (
         "written again in the current format")
 
+
+def test_records_are_read_a_window_of_pages_at_a_time(tmp_path, monkeypatch):
+    path = tmp_path / "names.sqlite3"
+    pages = NativePages(path)
+    entries = {page: NativeEntry(page << 12, f"jit_{page}", False, 4, ()) for page in (64, 65, 127, 128)}
+    for page, entry in entries.items():
+        pages.record(page, b"bytes", [entry])
+    pages.table.flush()
+    again = NativePages(path)
+    queries = []
+    query = again.table.query
+    monkeypatch.setattr(again.table, "query", lambda *args: queries.append(args) or query(*args))
+    for page in (65, 64, 127, 100):
+        assert again.find(page, b"bytes") == ((entries[page],) if page in entries else ())
+    assert again.find(65, b"other bytes") == ()
+    assert len(queries) == 1, "pages 64-127 are one window"
+    assert again.find(128, b"bytes") == (entries[128],) and len(queries) == 2
+
 @pytest.mark.parametrize("shared", [False, True])
 def test_the_jump_filler_enters_what_set_jump_would(shared):
     jit = Jit(VmConfig())

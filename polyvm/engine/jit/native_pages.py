@@ -117,6 +117,11 @@ class RecordedPage:
         return marshal.dumps((PAGE_FORMAT, self.names, self.pcs, self.groups, self._packed))
 
 
+WINDOW = 64
+"""Pages whose records one query reads (a warm Linux boot asked ~550 times, one page at a time).
+Pages are virtual page numbers, below 2**52, which SQLite stores as they are."""
+
+
 class NativePages:
     """The records in the name index's database ``path``, read a page at a time."""
 
@@ -126,6 +131,10 @@ class NativePages:
             " PRIMARY KEY (page, digest))", "INSERT OR REPLACE INTO native_pages VALUES (?, ?, ?)")
         self.read: dict[tuple[int, bytes], RecordedPage | None] = {}
         """Records asked for so far (None: none), with this process's additions."""
+        self._windows: set[int] = set()
+        """The windows of WINDOW pages whose records were read (``_stored``)."""
+        self._stored: dict[tuple[int, bytes], bytes] = {}
+        """Records of the windows read, as stored, until asked for."""
 
     def find(self, page: int, digest: bytes) -> tuple[NativeEntry, ...]:
         """The functions recorded for virtual ``page`` holding the bytes of ``digest``."""
@@ -138,11 +147,17 @@ class NativePages:
         key = (page, digest)
         if key in self.read:
             return self.read[key]
-        rows = self.table.query("SELECT entries FROM native_pages WHERE page = ? AND digest = ?",
-                                (sqlite_int(page), digest))
+        window = page // WINDOW
+        if window not in self._windows:
+            self._windows.add(window)
+            first = window * WINDOW
+            rows = self.table.query("SELECT page, digest, entries FROM native_pages"
+                                    " WHERE page BETWEEN ? AND ?", (first, first + WINDOW - 1))
+            self._stored.update(((found, found_digest), entries) for found, found_digest, entries in rows)
+        stored = self._stored.pop(key, None)
         record = None
         try:
-            value = marshal.loads(rows[0][0]) if rows else None
+            value = marshal.loads(stored) if stored is not None else None
             record = RecordedPage.stored_as(value)
             if record is None and type(value) is list and value:
                 record = RecordedPage.of(_decode(value))
