@@ -222,12 +222,6 @@ class PagePrefill:
         record = self.native_pages.find_page(pc >> PAGE, digest)
         if record is None or self.breakpoints:
             return
-        entered = self.global_entered if shared else self.entered
-        prefills = self._prefills.setdefault(ppn, {})
-        pcs = prefills.get(self.regime_keys[shared])
-        if pcs is None:
-            pcs = prefills[self.regime_keys[shared]] = set()
-            mmu.code.ref(ppn)
         page = self._page_sets.get((pc >> PAGE, ppn, digest))
         if page is None:
             page = self._page_sets[pc >> PAGE, ppn, digest] = self._page_set(record, ppn, page_code)
@@ -237,6 +231,14 @@ class PagePrefill:
             if placed:
                 self.native_pages.record(pc >> PAGE, digest, placed)
         sentinels, pcs_array, addresses = page
+        if not sentinels:
+            return
+        entered = self.global_entered if shared else self.entered
+        prefills = self._prefills.setdefault(ppn, {})
+        pcs = prefills.get(self.regime_keys[shared])
+        if pcs is None:
+            pcs = prefills[self.regime_keys[shared]] = set()
+            mmu.code.ref(ppn)
         if entered.keys().isdisjoint(sentinels):
             entered.update(sentinels)
             self.jit.set_jumps(pcs_array, addresses, shared)
@@ -282,7 +284,7 @@ class PagePrefill:
         else:
             sentinels = dict(blocks)
         words = ctypes.c_uint64 * len(sentinels)
-        return sentinels, words(*sentinels), words(*addresses)
+        return sentinels, words(*sentinels), words(*[block.address for block in sentinels.values()])
 
     def _codes(self, entries: tuple[NativeEntry, ...]) -> list[tuple[int, int]]:
         """(address, object size) of each recorded function of ``entries`` ((0, 0): not in the disk
@@ -321,6 +323,8 @@ class PagePrefill:
         members = self._member_translations(recorded)
         if members is None:
             return False
+        if entry.place is not None:  # recorded again with the handle (record_native_pages)
+            self.jit.backend.names.bundles.known.setdefault(entry.name, _as_placement(entry.place))
         self._install(cached, prefilled.native, members, entry.optimised)
         entered[pc] = cached.native
         return True

@@ -60,7 +60,7 @@ def test_a_record_that_does_not_decode_counts_as_none(tmp_path):
 
 
 
-def test_a_record_groups_its_placed_functions_by_bundle_section_and_reads_older_records(tmp_path):
+def test_a_record_groups_its_placed_functions_by_bundle_section(tmp_path):
     path = tmp_path / "names.sqlite3"
     loose = NativeEntry(0x1000, "jit_loose", False, 8, ())
     first = NativeEntry(0x1010, "jit_first", True, 4, ((0x1020, 4),), ("b.o", 300, 2, 0x40))
@@ -69,7 +69,6 @@ def test_a_record_groups_its_placed_functions_by_bundle_section_and_reads_older_
     unknown_offset = NativeEntry(0x1050, "jit_unknown", False, 4, (), ("b.o", 100, None, None))
     pages = NativePages(path)
     pages.record(1, b"bytes", [loose, first, other, second, unknown_offset])
-    pages.table.add((2, b"bytes", marshal.dumps([tuple(loose), tuple(first)])))  # the earlier format
     pages.table.flush()
     record = NativePages(path).find_page(1, b"bytes")
     assert record.names == ("jit_first", "jit_second", "jit_other", "jit_loose", "jit_unknown")
@@ -79,12 +78,20 @@ def test_a_record_groups_its_placed_functions_by_bundle_section_and_reads_older_
         ("b.o", 2, [0x40, 0x10], [300, 100]), ("c.o", 1, [0x80], [200])]
     assert record.placed == 3
     assert record.entries == (first, second, other, loose, unknown_offset)
+
+
+def test_records_of_another_format_or_whose_parts_disagree_count_as_none(tmp_path):
+    path = tmp_path / "names.sqlite3"
+    pages = NativePages(path)
+    entry = NativeEntry(0x1000, "jit_a", False, 8, (), ("b.o", 100, 2, 0x40))
+    stored = marshal.loads(RecordedPage.of((entry,)).stored())
+    pages.table.add((1, b"bytes", marshal.dumps([tuple(entry)])))  # the earlier format: entries only
+    pages.table.add((2, b"bytes", marshal.dumps(stored[:2] + (b"",) + stored[3:])))  # no pcs
+    pages.table.add((3, b"bytes", marshal.dumps(stored[:4] + ([tuple(entry)[:3]],))))  # short entry
+    pages.table.add((4, b"bytes", marshal.dumps(stored)))
+    pages.table.flush()
     again = NativePages(path)
-    assert again.find(2, b"bytes") == (first, loose)
-    again.table.flush()
-    stored = again.table.query("SELECT entries FROM native_pages WHERE page = 2", ())[0][0]
-    assert RecordedPage.stored_as(marshal.loads(stored)).names == ("jit_first", "jit_loose"), (
-        "written again in the current format")
+    assert [again.find(page, b"bytes") for page in (1, 2, 3, 4)] == [(), (), (), (entry,)]
 
 
 def test_records_are_read_a_window_of_pages_at_a_time(tmp_path, monkeypatch):
@@ -157,6 +164,28 @@ def test_functions_of_a_bundle_section_whose_start_is_unknown_are_found_by_name(
     assert set(engine.entered) == {base + 0x10}
     assert engine.jit.state.has_jump(base + 0x10, 0x5000)
     assert engine.entered[base + 0x10].entry == known
+
+
+def test_a_prefilled_function_given_a_translation_keeps_its_placement(tmp_path, monkeypatch):
+    """A block Python translates at a prefilled pc gets the prefilled function; recording it again
+    keeps the bundle placement its record had (else the next run looks it up by name)."""
+    monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 1}, paging="bare", isa="rv64imac")
+    config = VmConfig().with_exec_mode(ExecMode.HYBRID).with_memory_size(64 << 20)
+    probe = SpikeBoard(config, elf).engines[0]
+    pc = probe.hart.pc
+    length = len(probe._lookup(pc)[2].block.code)
+    engine = SpikeBoard(config, elf).engines[0]
+    ram = engine.mmu.ram
+    digest = page_digest(bytes(ram.u8[(pc & ~0xFFF) - ram.base:][:4096]))
+    placed = NativeEntry(pc, "jit_placed", False, length, (), ("b.o", 100, 2, 0x40))
+    engine.native_pages.read[pc >> 12, digest] = RecordedPage.of((placed,))
+    monkeypatch.setattr(engine.jit.backend, "placed_functions",
+                        lambda bundle, section, names, offsets, sizes: [0x7000 + o for o in offsets])
+    engine._lookup(pc)
+    assert engine.entered[pc].native.name == "jit_placed"
+    engine.record_native_pages()
+    assert engine.native_pages.find(pc >> 12, digest)[0].place == placed.place
 
 def test_a_regime_whose_jump_table_was_dropped_starts_afresh(tmp_path, monkeypatch):
     """Its entered list and prefilled pages go with the table (context.py JUMP_TABLES_KEPT), so its

@@ -45,37 +45,29 @@ FIELDS = len(NativeEntry._fields)
 _as_entry = functools.partial(tuple.__new__, NativeEntry)
 
 
-def _decode(records: list[tuple]) -> tuple[NativeEntry, ...]:
-    """The entries of a record (field tuples made whole by C calls, not NativeEntry's own
-    constructor: a warm Linux boot decodes ~40,000, and that took ~20 ms; benchmarks/boot.py)."""
-    if all(len(fields) == FIELDS for fields in records):
-        return tuple(map(_as_entry, records))
-    return tuple(NativeEntry(*fields) for fields in records)
-
-
 PAGE_FORMAT = 2
-"""Marks a record stored as ``RecordedPage.stored`` makes it (a record written before is a bare
-list of entries' fields, read as such and written again in this format)."""
+"""Marks a record stored as ``RecordedPage.stored`` makes it (records of other formats count as
+none)."""
 
 
 class RecordedPage:
     """A page record as prefilling reads it: the names and pcs (a u64 array's bytes) of its
     functions, those that a bundle holds at a known offset first, by bundle section (``groups``:
     bundle, section index, and the functions' offsets and own object files' sizes as u64 arrays'
-    bytes), and the full entries in the same order, decoded when first asked for (``entries``).
-    Prefilling a page's ~60 functions by their names took ~200 us of Python; by section offsets it
-    is a few calls (benchmarks/boot.py)."""
+    bytes), and the full entries in the same order, made when first asked for (``entries``, from
+    field tuples by C calls). Prefilling a page's ~60 functions by their names took ~200 us of
+    Python; by section offsets it is a few calls (benchmarks/boot.py)."""
 
-    __slots__ = ("names", "pcs", "groups", "placed", "_packed", "_entries")
+    __slots__ = ("names", "pcs", "groups", "placed", "_fields", "_entries")
 
     def __init__(self, names: tuple[str, ...], pcs: bytes, groups: tuple[tuple[str, int, bytes, bytes], ...],
-                 packed: bytes, entries: tuple[NativeEntry, ...] | None = None) -> None:
+                 fields: list[tuple], entries: tuple[NativeEntry, ...] | None = None) -> None:
         self.names = names
         self.pcs = pcs
         self.groups = groups
         self.placed = sum(len(offsets) for _, _, offsets, _ in groups) // 8
         """How many functions (the first ones) the groups place."""
-        self._packed = packed
+        self._fields = fields
         self._entries = entries
 
     @classmethod
@@ -94,27 +86,31 @@ class RecordedPage:
                         array("Q", [entry.place[1] for entry in held]).tobytes())
                        for (bundle, section), held in sections.items())
         pcs = array("Q", [entry.pc for entry in ordered]).tobytes()
-        return cls(tuple(entry.name for entry in ordered), pcs, groups,
-                   marshal.dumps([tuple(entry) for entry in ordered]), ordered)
+        return cls(tuple(entry.name for entry in ordered), pcs, groups, [tuple(entry) for entry in ordered],
+                   ordered)
 
     @classmethod
     def stored_as(cls, value: object) -> RecordedPage | None:
-        """The record ``stored`` made ``value`` (unmarshalled), if it is one."""
+        """The record ``stored`` made ``value`` (unmarshalled), if it is one whose parts agree (a
+        record that does not is ignored rather than misread)."""
         if type(value) is not tuple or len(value) != 5 or value[0] != PAGE_FORMAT:
             return None
-        _, names, pcs, groups, packed = value
-        if len(pcs) != 8 * len(names):
+        _, names, pcs, groups, fields = value
+        if (not names or len(pcs) != 8 * len(names) or len(fields) != len(names)
+                or any(len(each) != FIELDS for each in fields)
+                or any(len(offsets) != len(sizes) for _, _, offsets, sizes in groups)
+                or sum(len(offsets) for _, _, offsets, _ in groups) > len(pcs)):
             return None
-        return cls(names, pcs, groups, packed)
+        return cls(names, pcs, groups, fields)
 
     @property
     def entries(self) -> tuple[NativeEntry, ...]:
         if self._entries is None:
-            self._entries = _decode(marshal.loads(self._packed))
+            self._entries = tuple(map(_as_entry, self._fields))
         return self._entries
 
     def stored(self) -> bytes:
-        return marshal.dumps((PAGE_FORMAT, self.names, self.pcs, self.groups, self._packed))
+        return marshal.dumps((PAGE_FORMAT, self.names, self.pcs, self.groups, self._fields))
 
 
 WINDOW = 64
@@ -149,21 +145,14 @@ class NativePages:
             return self.read[key]
         window = page // WINDOW
         if window not in self._windows:
-            self._windows.add(window)
             first = window * WINDOW
             rows = self.table.query("SELECT page, digest, entries FROM native_pages"
                                     " WHERE page BETWEEN ? AND ?", (first, first + WINDOW - 1))
             self._stored.update(((found, found_digest), entries) for found, found_digest, entries in rows)
+            self._windows.add(window)
         stored = self._stored.pop(key, None)
-        record = None
         try:
-            value = marshal.loads(stored) if stored is not None else None
-            record = RecordedPage.stored_as(value)
-            if record is None and type(value) is list and value:
-                record = RecordedPage.of(_decode(value))
-                self.table.add((sqlite_int(page), digest, record.stored()))
-            elif record is not None and not record.names:
-                record = None
+            record = RecordedPage.stored_as(marshal.loads(stored)) if stored is not None else None
         except (ValueError, EOFError, TypeError):
             record = None  # not a record this code wrote: a cache, so as if there were none
         self.read[key] = record
