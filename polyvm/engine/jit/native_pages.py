@@ -45,7 +45,7 @@ FIELDS = len(NativeEntry._fields)
 _as_entry = functools.partial(tuple.__new__, NativeEntry)
 
 
-PAGE_FORMAT = 2
+PAGE_FORMAT = 3
 """Marks a record stored as ``RecordedPage.stored`` makes it (records of other formats count as
 none)."""
 
