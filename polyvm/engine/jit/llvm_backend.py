@@ -135,25 +135,30 @@ class NameIndex:
         self.region_table = BatchedTable(
             path, "CREATE TABLE IF NOT EXISTS regions (head TEXT PRIMARY KEY, level INTEGER, pc INTEGER,"
             " members BLOB, function TEXT)", "INSERT OR REPLACE INTO regions VALUES (?, ?, ?, ?, ?)")
-        self.regions: dict[str, bytes] = {}
-        """Head key -> pickled [(pc, code)] of the members."""
+        self.regions: dict[str, bytes | None] = {}
+        """Head key -> pickled [(pc, code)] of the members (None: not recorded), for the heads asked
+        about or recorded by this process."""
         self.head_pcs: dict[int, set[int]] = {}
         """The pcs of the recorded heads by optimisation level: most blocks are none, and this
         tells without a key."""
         self.bundles = BundleIndex(path)
         self.native_pages = NativePages(path)
-        known = self.bundles.known
-        rows = self.region_table.query(
-            "SELECT head, level, pc, members, function, bundle, size, section, offset"
-            " FROM regions LEFT JOIN bundled ON bundled.name = regions.function")
-        for head, level, pc, members, function, *place in rows:
-            self.regions[head] = members
+        for level, pc in self.region_table.query("SELECT level, pc FROM regions"):
             self.head_pcs.setdefault(level, set()).add(pc & M64)
-            if place[0] is not None:
-                known[function] = Placement(*place)
 
     def members(self, head: str) -> list[tuple[int, bytes]] | None:
-        members = self.regions.get(head)
+        """The members recorded for ``head``, if any; the bundle placement of its function becomes
+        known with them. (Reading every region at start-up took ~45 ms of each ``polyvm run`` with
+        ~11,000 recorded; benchmarks/boot.py.)"""
+        if head not in self.regions:
+            rows = self.region_table.query(
+                "SELECT members, function, bundle, size, section, offset FROM regions"
+                " LEFT JOIN bundled ON bundled.name = regions.function WHERE head = ?", (head,))
+            members, function, *place = rows[0] if rows else (None, None, None)
+            self.regions[head] = members
+            if place[0] is not None:
+                self.bundles.known.setdefault(function, Placement(*place))
+        members = self.regions[head]
         return pickle.loads(members) if members is not None else None
 
     def put_members(self, head: str, level: int, pc: int, members: list[tuple[int, bytes]],
