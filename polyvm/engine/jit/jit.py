@@ -345,12 +345,16 @@ class Jit:
         ctx = self.state.context
         if (addr & 0xFFF) + size > 4096 or bool(ctx[STATUS] & SUM) != hart.mmu.sum:
             return False
+        mmu = hart.mmu
         if op & STORE_CALL:
-            hart.mmu.store(addr, value & ((1 << (8 * size)) - 1), size)
+            mmu.store(addr, value & ((1 << (8 * size)) - 1), size)
+            device = addr >> 12 in mmu.io_wr
         else:
-            ctx[CALL_VALUE] = hart.mmu.load(addr, size)
+            ctx[CALL_VALUE] = mmu.load(addr, size)
+            device = addr >> 12 in mmu.io_rd
         self.memory_calls += 1
-        self.refill(addr >> 12)
+        if not device:  # a device page is in no RAM map: nothing to refill (~15,000 console accesses a boot)
+            self.refill(addr >> 12)
         return True
 
     def helper_call(self, _ctx: int, op: int, x: int, y: int, pc: int, icount: int) -> int:
