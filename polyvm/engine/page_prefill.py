@@ -40,7 +40,7 @@ from polyvm.mem.softmmu import BusError
 
 PAGE = 12
 _as_placement = functools.partial(tuple.__new__, Placement)
-"""A recorded placement's fields as a Placement (a C call: see native_pages._decode)."""
+"""A recorded placement's fields as a Placement (a C call, as RecordedPage makes its entries)."""
 PAGE_VERSIONS = 4
 """Versions of a page's bytes looked for in the native page records, at most (a page that mixes
 code and data the guest keeps writing would make a new one at every store)."""
