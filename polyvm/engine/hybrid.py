@@ -256,14 +256,24 @@ class HybridEngine(PagePrefill, Interpreter):
         self._sample(hart.pc)
 
     def _enterable(self, pc: int) -> bool:
-        """Whether native code can run ``pc`` with no Python lookup: a jump table holds the
-        function the entered lists have there (a prefilled one, mostly: Python reaching it after
-        a side exit or a trap would otherwise translate its block, ~35 us; benchmarks/boot.py)."""
+        """Whether native code can run ``pc`` with no Python lookup: the entered lists have a
+        function there (a prefilled one, mostly: Python reaching it after a side exit or a trap
+        would otherwise translate its block, ~125 us; benchmarks/boot.py). It goes back into its
+        jump table if another pc's function took its slot since (the tables are direct-mapped: a
+        warm Linux boot left native code ~1,150 times for such a pc, and each first time Python
+        translated the block)."""
+        state = self.jit.state
         own = self.entered.get(pc)
         if own is not None:
-            return self.jit.state.has_jump(pc, own.address)
+            if not state.has_jump(pc, own.address):
+                state.set_jump(pc, own.address)
+            return True
         shared = self.global_entered.get(pc)
-        return shared is not None and self.jit.state.has_jump(pc, shared.address, True)
+        if shared is None:
+            return False
+        if not state.has_jump(pc, shared.address, True):
+            state.set_jump(pc, shared.address, True)
+        return True
 
     def _ran(self, head: int) -> CompiledBlock:
         """The region function ``head`` that native code ran, when the regime's own jump table no

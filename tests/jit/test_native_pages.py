@@ -187,6 +187,28 @@ def test_a_prefilled_function_given_a_translation_keeps_its_placement(tmp_path, 
     engine.record_native_pages()
     assert engine.native_pages.find(pc >> 12, digest)[0].place == placed.place
 
+def test_a_prefilled_function_whose_slot_another_took_is_entered_again_without_a_translation(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 1}, paging="bare", isa="rv64imac")
+    engine = SpikeBoard(VmConfig().with_exec_mode(ExecMode.HYBRID).with_memory_size(64 << 20), elf).engines[0]
+    ram = engine.mmu.ram
+    first = ram.base + (5 << 12) + 0x10
+    second = first + 2 * JUMP_ENTRIES  # the same slot of a regime's own table
+    addresses = {first: 0x7000, second: 0x9000}
+    for pc, name in ((first, "jit_first"), (second, "jit_second")):
+        page = pc >> 12
+        digest = page_digest(bytes(ram.u8[(page << 12) - ram.base:][:4096]))
+        engine._found[name] = (addresses[pc], 0)
+        engine.native_pages.read[page, digest] = RecordedPage.of((NativeEntry(pc, name, False, 4, ()),))
+        engine._prefill(pc, page, False)
+    state = engine.jit.state
+    assert state.has_jump(second, addresses[second]) and not state.has_jump(first, addresses[first])
+    translated = engine.blocks_translated
+    assert engine._enterable(first)
+    assert state.has_jump(first, addresses[first]) and engine.blocks_translated == translated
+
+
 def test_a_regime_whose_jump_table_was_dropped_starts_afresh(tmp_path, monkeypatch):
     """Its entered list and prefilled pages go with the table (context.py JUMP_TABLES_KEPT), so its
     pages are prefilled again when it comes back."""
