@@ -133,6 +133,13 @@ class SoftMmu:
         self._device_maps: OrderedDict[tuple, tuple[dict[int, int], dict[int, int]]] = OrderedDict()
         self.io_rd: dict[int, int] = {}
         self.io_wr: dict[int, int] = {}
+        self._global_maps: OrderedDict[tuple, tuple[dict[int, int], dict[int, int]]] = OrderedDict()
+        self.global_rd: dict[int, int] = {}
+        self.global_wr: dict[int, int] = {}
+        """The read and write fast maps of global pages (the G bit: the same translation in every
+        address space) for the current privilege, SUM and MXR, whatever the ASID and root: each
+        process's regime takes the kernel's pages from them instead of translating each again
+        (~6,700 translations of a warm Linux boot, ~1,200 of them page walks; benchmarks/boot.py)."""
         self._fetch_maps: OrderedDict[tuple, dict[int, tuple[int, int, bool]]] = OrderedDict()
         self.fx: dict[int, tuple[int, int, bool]] = {}
         """The fetch map of the current fetch regime (``fetch_paddr``): virtual page -> (physical
@@ -236,6 +243,8 @@ class SoftMmu:
         maps = recently_used(self._regimes, key, _new_fast_maps, MAX_REGIMES)
         self.rd, self.wr = maps
         self.io_rd, self.io_wr = recently_used(self._device_maps, key, _new_fast_maps, MAX_REGIMES)
+        shared = (self.mode, self.priv, self.sum, self.mxr, "global") if type(key) is DataRegime else key
+        self.global_rd, self.global_wr = recently_used(self._global_maps, shared, _new_fast_maps, MAX_REGIMES)
         if self.on_regime_change is not None:
             self.on_regime_change()
 
@@ -292,7 +301,7 @@ class SoftMmu:
 
     def _all_fast_maps(self) -> Iterator[dict]:
         """The read and write fast maps and the fetch maps of every regime kept."""
-        for maps in (self._regimes, self._device_maps):
+        for maps in (self._regimes, self._device_maps, self._global_maps):
             for rd, wr in maps.values():
                 yield rd
                 yield wr
@@ -301,7 +310,7 @@ class SoftMmu:
     def forget_fast_pages(self, pages: set[int]) -> None:
         """Drop these virtual pages from the fast maps (and fetch maps) of every regime (no
         generator: a Linux boot's ~4,000 sfence.vma each visit some 40 maps; benchmarks/boot.py)."""
-        for maps in (self._regimes, self._device_maps):
+        for maps in (self._regimes, self._device_maps, self._global_maps):
             for rd, wr in maps.values():
                 for vpn in pages:
                     rd.pop(vpn, None)
@@ -338,8 +347,9 @@ class SoftMmu:
 
     def clear_store_maps(self) -> None:
         """Forget fast store translations (a page became code or watched: stores must see it)."""
-        for _, wr in self._regimes.values():
-            wr.clear()
+        for maps in (self._regimes, self._global_maps):
+            for _, wr in maps.values():
+                wr.clear()
 
     def watch_pages(self, pages: set[int], callback: Callable[[int, int], None]) -> None:
         """Send guest stores to these physical pages through the slow path, then to ``callback``."""
@@ -485,15 +495,21 @@ class SoftMmu:
         device = self.io_rd.get(vaddr >> 12)
         if device is not None:
             return self.phys_read(device | (vaddr & 0xFFF), size)
-        paddr = self.access_paddr(vaddr, Access.LOAD, size)
         ram = self.ram
+        shared = self.global_rd.get(vaddr >> 12)
+        if shared is not None and len(self.rd) < MAX_FAST_PAGES:
+            self.rd[vaddr >> 12] = shared  # filled with it: in _mapped_pages until both go
+            return self.phys_read(ram.base + vaddr + shared, size)
+        paddr = self.access_paddr(vaddr, Access.LOAD, size)
         if (
             ram.base <= paddr < ram.end
             and vaddr >> 12 not in self.slow_pages
             and len(self.rd) < MAX_FAST_PAGES
             and self.pmp.page_allows(paddr >> 12, Access.LOAD, self.priv)
         ):
-            self.rd[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
+            delta = self.rd[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
+            if self.leaf_global and len(self.global_rd) < MAX_FAST_PAGES:
+                self.global_rd[vaddr >> 12] = delta
             self._filled(vaddr >> 12)
         elif self._device_page(vaddr, paddr, Access.LOAD, self.io_rd):
             self.io_rd[vaddr >> 12] = paddr & ~0xFFF
@@ -526,6 +542,11 @@ class SoftMmu:
         if device is not None:
             self.phys_write(device | (vaddr & 0xFFF), value, size)
             return
+        shared = self.global_wr.get(vaddr >> 12)
+        if shared is not None and len(self.wr) < MAX_FAST_PAGES:
+            self.wr[vaddr >> 12] = shared  # its frame is in _store_frames since it was filled
+            self.phys_write(self.ram.base + vaddr + shared, value, size)
+            return
         paddr = self.access_paddr(vaddr, Access.STORE, size)
         self.note_store_page(vaddr, paddr)
         if self._device_page(vaddr, paddr, Access.STORE, self.io_wr):
@@ -545,7 +566,9 @@ class SoftMmu:
             and len(self.wr) < MAX_FAST_PAGES
             and self.pmp.page_allows(paddr >> 12, Access.STORE, self.priv)
         ):
-            self.wr[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
+            delta = self.wr[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
+            if self.leaf_global and len(self.global_wr) < MAX_FAST_PAGES:
+                self.global_wr[vaddr >> 12] = delta
             self._filled(vaddr >> 12)
             frames = self._store_frames.get(paddr >> 12)
             if frames is None:

@@ -180,6 +180,43 @@ def test_every_sfence_of_a_page_drops_what_the_maps_took_since_the_last_one():
             mmu.store(0x5008, target, 8)
             assert mmu.ram.read_int(RAM + target + 8, 8) == target
 
+
+def test_global_pages_are_translated_once_for_every_address_space():
+    """A page whose leaf has the G bit, filled in one address space, is served in another without
+    a translation (not a non-global one); a fence of its address (any ASID) drops it everywhere,
+    a fence of an ASID alone keeps it, as the privileged spec says of global mappings."""
+    t = Tables()
+    mmu, ram = t.mmu, t.mmu.ram
+    first_root = t.root
+    global_slots = [t.map(0x5000, RAM + 0x6000, V | R | W | G | A | D)]
+    t.map(0x7000, RAM + 0x8000, V | R | W | A | D)
+    t.root = second_root = t.alloc()
+    global_slots.append(t.map(0x5000, RAM + 0x6000, V | R | W | G | A | D))
+    t.map(0x7000, RAM + 0x9000, V | R | W | A | D)
+    for paddr in (0x6000, 0x8000, 0x9000, 0xA000):
+        ram.write_int(RAM + paddr, paddr, 8)
+
+    def space(asid: int, root: int) -> None:
+        mmu.set_satp((8 << 60) | (asid << 44) | (root >> 12))
+
+    space(1, first_root)
+    assert (mmu.load(0x5000, 8), mmu.load(0x7000, 8)) == (0x6000, 0x8000)
+    mmu.store(0x5008, 1, 8)
+    space(2, second_root)
+    stats = mmu.tlb_stats()
+    lookups = stats.hits + stats.misses
+    assert mmu.load(0x5000, 8) == 0x6000 and stats.hits + stats.misses == lookups, "no translation"
+    mmu.store(0x5008, 2, 8)
+    assert mmu.load(0x7000, 8) == 0x9000, "its own translation"
+    for slot in global_slots:
+        ram.write_int(slot, pte(RAM + 0xA000, V | R | W | G | A | D), 8)
+    mmu.sfence_vma(0x5000, 2)
+    assert mmu.load(0x5000, 8) == 0x6000, "an ASID's fence keeps global translations"
+    mmu.sfence_vma(0x5000, None)
+    assert mmu.load(0x5000, 8) == 0xA000
+    space(1, first_root)
+    assert mmu.load(0x5000, 8) == 0xA000 and ram.read_int(RAM + 0x6008, 8) == 2
+
 def test_tlb_stats_and_eviction_honour_size():
     t = Tables()
     for page in range(12):
