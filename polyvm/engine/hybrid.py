@@ -67,8 +67,9 @@ from polyvm.engine.jit.jit import STATUS, CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.engine.page_prefill import PagePrefill, PrefilledBlock
-from polyvm.ir.block import IRBlock
-from polyvm.mem.softmmu import in_address_space
+from polyvm.ir.block import IRBlock, Op
+from polyvm.mem.paging import PageFault
+from polyvm.mem.softmmu import BusError, in_address_space
 
 MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps")
 """SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
@@ -236,7 +237,9 @@ class HybridEngine(PagePrefill, Interpreter):
                         jit.raise_pending()
                     pending = tails.block.insn_count
                     jit.exits[reason] += 1  # the int: Exit(reason) costs ~1 us a side exit
-                    if reason == MEMORY:
+                    if reason == MEMORY and not index and self._refill_first(tails.block, ctx[ADDR]):
+                        pending = 0  # native code runs the block again from its start
+                    elif reason == MEMORY:
                         view = jit.tlb_view()
                         pc = tails.function(index)()
                         jit.refill(ctx[ADDR] >> 12, view)
@@ -274,6 +277,32 @@ class HybridEngine(PagePrefill, Interpreter):
         if not state.has_jump(pc, shared.address, True):
             state.set_jump(pc, shared.address, True)
         return True
+
+    def _refill_first(self, block: IRBlock, addr: int) -> bool:
+        """After a memory side exit at the first instruction of ``block`` (a function's own block
+        or a member it inlined: nothing of the block has happened, and the run loop goes on at its
+        start): give the native TLBs the page of its access at ``addr`` as the access would
+        translate it, so that native code runs the block again instead of Python finishing it (a
+        loop's first store into each new page: Linux's memset and page initialisation took ~3,000
+        such tails a warm boot; benchmarks/boot.py). False, and the tail runs, unless the access is
+        a plain aligned load or store within a page that can now enter the native TLBs (not a
+        fault, a device, a code page or a watched one)."""
+        for stmt in block.stmts:
+            if stmt.op is Op.LOAD or stmt.op is Op.STORE:
+                size, write = (stmt.aux, True) if stmt.op is Op.STORE else (stmt.aux[0], False)
+                break
+            if stmt.op is Op.CALL:
+                return False
+        else:
+            return False
+        if addr & (size - 1):
+            return False
+        try:
+            self.mmu.fill(addr, size, write)
+        except (PageFault, BusError):
+            return False
+        self.jit.refill(addr >> 12)
+        return self.jit.state.tlb_entry(addr >> 12, write) is not None
 
     def _ran(self, head: int) -> CompiledBlock:
         """The region function ``head`` that native code ran, when the regime's own jump table no

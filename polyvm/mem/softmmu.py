@@ -501,6 +501,16 @@ class SoftMmu:
             self.rd[vaddr >> 12] = shared  # filled with it: in _mapped_pages until both go
             return self.phys_read(ram.base + vaddr + shared, size)
         paddr = self.access_paddr(vaddr, Access.LOAD, size)
+        if not self.note_load_page(vaddr, paddr) and self._device_page(vaddr, paddr, Access.LOAD, self.io_rd):
+            self.io_rd[vaddr >> 12] = paddr & ~0xFFF
+            self._filled(vaddr >> 12)
+        return self.phys_read(paddr, size)
+
+    def note_load_page(self, vaddr: int, paddr: int) -> bool:
+        """``vaddr`` was just translated for a load from ``paddr``: enter its page in the read map
+        if loads there may take the fast path (plain RAM the PMP grants whole, not watched by the
+        debugger); whether it did."""
+        ram = self.ram
         if (
             ram.base <= paddr < ram.end
             and vaddr >> 12 not in self.slow_pages
@@ -511,10 +521,18 @@ class SoftMmu:
             if self.leaf_global and len(self.global_rd) < MAX_FAST_PAGES:
                 self.global_rd[vaddr >> 12] = delta
             self._filled(vaddr >> 12)
-        elif self._device_page(vaddr, paddr, Access.LOAD, self.io_rd):
-            self.io_rd[vaddr >> 12] = paddr & ~0xFFF
-            self._filled(vaddr >> 12)
-        return self.phys_read(paddr, size)
+            return True
+        return False
+
+    def fill(self, vaddr: int, size: int, write: bool) -> None:
+        """Translate a load or store of ``size`` bytes at ``vaddr`` as ``load`` or ``store`` would
+        (A and D bits, PMP, PageFault or BusError included) and enter its page in the read or
+        write map if it may go there, without the access itself."""
+        paddr = self.access_paddr(vaddr, Access.STORE if write else Access.LOAD, size)
+        if write:
+            self.note_store_page(vaddr, paddr)
+        else:
+            self.note_load_page(vaddr, paddr)
 
     def _device_page(self, vaddr: int, paddr: int, access: Access, device_map: dict[int, int]) -> bool:
         """Whether the translation of ``vaddr`` to ``paddr`` may enter ``device_map`` (the current

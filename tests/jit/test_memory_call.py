@@ -347,3 +347,56 @@ loop:
     pc = compiled.call(jit.state.regs_address, jit.ram_address, jit.state.context_address, 0, 100)
     assert Exit(ctx[REASON]) is Exit.EXIT_CHECK and ctx[ICOUNT] == 2, "stopped right after the fence"
     assert pc == member.start_pc and jit.state.regs[A0] == 1
+
+
+PAGE_LOOP = """
+.option norvc
+.text
+.globl start
+start:
+    li t0, 0x80100000
+    li t1, 48
+    li t2, 4096
+.globl loop
+loop:
+    sd t1, 0(t0)
+    sd t1, 8(t0)
+    add t0, t0, t2
+    addi t1, t1, -1
+    bnez t1, loop
+.globl done
+done:
+    j done
+"""
+"""A loop whose first instruction stores into a new page at each turn (Linux's memset, whose
+first store misses the native TLB at each new page)."""
+
+
+def test_a_loop_whose_first_store_misses_goes_on_natively(tmp_path, monkeypatch):
+    """A memory side exit at a block's first instruction gets the page into the native TLBs and
+    native code runs the block again from its start: no Python tail finishes it (a tail per page
+    before), and memory ends as the interpreter leaves it. (JIT mode: the loop is native from its
+    first turn.)"""
+    mode = ExecMode.JIT
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
+    text, symbols = link(PAGE_LOOP)
+    results = {}
+    tails = []
+    original = Tails.function
+    monkeypatch.setattr(Tails, "function", lambda self, index: tails.append(self.block.start_pc)
+                        or original(self, index))
+    for run_mode in (ExecMode.INTERPRETER, mode):
+        mmu = SoftMmu(1 << 22, PagingMode.NONE, ram_base=RAM)
+        mmu.ram.write(RAM, text)
+        hart = RiscvHart(0, mmu, lambda: 0)
+        config = VmConfig().with_exec_mode(run_mode)
+        engine = (Interpreter(config, hart) if run_mode is ExecMode.INTERPRETER
+                  else HybridEngine(config, hart, compile_all=run_mode is ExecMode.JIT))
+        hart.pc = RAM
+        engine.run(InstructionLimit(2000))
+        assert hart.pc == symbols["done"] and hart.x[6] == 0
+        results[run_mode] = bytes(mmu.ram.u8[0x10_0000:0x10_0000 + 48 * 4096])
+    assert results[mode] == results[ExecMode.INTERPRETER]
+    assert tails.count(symbols["loop"]) <= 2, "at most while the loop was not yet native"
