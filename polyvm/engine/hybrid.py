@@ -67,9 +67,9 @@ from polyvm.engine.jit.jit import STATUS, CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.engine.page_prefill import PagePrefill, PrefilledBlock
-from polyvm.ir.block import IRBlock, Op
+from polyvm.ir.block import TERMINATORS, IRBlock, Op
 from polyvm.mem.paging import PageFault
-from polyvm.mem.softmmu import BusError, in_address_space
+from polyvm.mem.softmmu import in_address_space
 
 MMU_FLUSHES = ("_clear_fast_maps", "clear_store_maps")
 """SoftMmu methods that drop fast-map entries wholesale: the native TLBs are emptied after them
@@ -93,6 +93,28 @@ PROMOTE_SAMPLES = 4
 it (benchmarks/run.py --mode jit: cpu_mix's loops are promoted within a few milliseconds, and an
 optimised region runs them about 2.5x faster than unoptimised code)."""
 PAGE = 12
+
+
+def rerun_access(block: IRBlock, index: int) -> tuple[int, bool] | None:
+    """(size, whether a store) of the load or store of instruction ``index`` of ``block``, if the
+    block run again from its start reaches it in the state a side exit there leaves: the
+    instructions before it only compute registers, none from a register any of them writes after
+    reading it (so they compute the same values again), with no memory access and no helper."""
+    read: set[int] = set()
+    reached = False
+    for stmt in block.stmts:
+        op = stmt.op
+        if op is Op.INSN:
+            reached = reached or stmt.aux[1] == index
+        elif reached and (op is Op.LOAD or op is Op.STORE):
+            return (stmt.aux, True) if op is Op.STORE else (stmt.aux[0], False)
+        elif op is Op.LOAD or op is Op.STORE or op is Op.CALL or op in TERMINATORS:
+            return None
+        elif op is Op.GET and not reached:
+            read.add(stmt.aux)
+        elif op is Op.SET and not reached and stmt.aux in read:
+            return None
+    return None
 
 
 def _followed(method: Callable[..., None], follow: Callable[..., None]) -> Callable[..., None]:
@@ -237,8 +259,11 @@ class HybridEngine(PagePrefill, Interpreter):
                         jit.raise_pending()
                     pending = tails.block.insn_count
                     jit.exits[reason] += 1  # the int: Exit(reason) costs ~1 us a side exit
-                    if reason == MEMORY and not index and self._refill_first(tails.block, ctx[ADDR]):
-                        pending = 0  # native code runs the block again from its start
+                    again = self._rerun_at(tails.block, index, ctx[ADDR]) if reason == MEMORY else None
+                    if again is not None:  # native code runs the block again from its start
+                        pc, pending = again, 0
+                        left += 1  # it counted the block already
+                        self.native_blocks -= 1
                     elif reason == MEMORY:
                         view = jit.tlb_view()
                         pc = tails.function(index)()
@@ -278,31 +303,28 @@ class HybridEngine(PagePrefill, Interpreter):
             state.set_jump(pc, shared.address, True)
         return True
 
-    def _refill_first(self, block: IRBlock, addr: int) -> bool:
-        """After a memory side exit at the first instruction of ``block`` (a function's own block
-        or a member it inlined: nothing of the block has happened, and the run loop goes on at its
-        start): give the native TLBs the page of its access at ``addr`` as the access would
-        translate it, so that native code runs the block again instead of Python finishing it (a
-        loop's first store into each new page: Linux's memset and page initialisation took ~3,000
-        such tails a warm boot; benchmarks/boot.py). False, and the tail runs, unless the access is
-        a plain aligned load or store within a page that can now enter the native TLBs (not a
-        fault, a device, a code page or a watched one)."""
-        for stmt in block.stmts:
-            if stmt.op is Op.LOAD or stmt.op is Op.STORE:
-                size, write = (stmt.aux, True) if stmt.op is Op.STORE else (stmt.aux[0], False)
-                break
-            if stmt.op is Op.CALL:
-                return False
-        else:
-            return False
+    def _rerun_at(self, block: IRBlock, index: int, addr: int) -> int | None:
+        """After a memory side exit at instruction ``index`` of ``block`` (a function's own block or
+        a member it inlined), when running the block again from its start reaches that instruction
+        in the state the exit left (``rerun_access``): give the native TLBs the page of its access
+        at ``addr`` as the access would translate it, and return the block's start, where native
+        code goes on instead of Python finishing the block. A loop's first store into each new page
+        (Linux's memset and page initialisation) took ~3,000 such tails a warm boot
+        (benchmarks/boot.py). None, and the tail runs, unless that access is an aligned load or
+        store within a page that can now enter the native TLBs (not a fault, a device, a code page
+        or a watched one)."""
+        access = rerun_access(block, index)
+        if access is None:
+            return None
+        size, write = access
         if addr & (size - 1):
-            return False
+            return None
         try:
             self.mmu.fill(addr, size, write)
-        except (PageFault, BusError):
-            return False
+        except PageFault:
+            return None
         self.jit.refill(addr >> 12)
-        return self.jit.state.tlb_entry(addr >> 12, write) is not None
+        return block.start_pc if self.jit.state.tlb_entry(addr >> 12, write) is not None else None
 
     def _ran(self, head: int) -> CompiledBlock:
         """The region function ``head`` that native code ran, when the regime's own jump table no

@@ -526,8 +526,8 @@ class SoftMmu:
 
     def fill(self, vaddr: int, size: int, write: bool) -> None:
         """Translate a load or store of ``size`` bytes at ``vaddr`` as ``load`` or ``store`` would
-        (A and D bits, PMP, PageFault or BusError included) and enter its page in the read or
-        write map if it may go there, without the access itself."""
+        (A and D bits, the PMP and PageFault included) and enter its page in the read or write
+        map if it may go there, without the access itself."""
         paddr = self.access_paddr(vaddr, Access.STORE if write else Access.LOAD, size)
         if write:
             self.note_store_page(vaddr, paddr)

@@ -15,7 +15,7 @@ from polyvm import ExecMode, InstructionLimit, RiscvHart, SoftMmu, VmConfig
 from polyvm.arch.riscv64 import csr as C
 from polyvm.arch.riscv64.translate import RiscvTranslator
 from polyvm.arch.riscv64.traps import Cause, ExitSlice, GuestTrap
-from polyvm.engine.hybrid import HybridEngine
+from polyvm.engine.hybrid import HybridEngine, rerun_access
 from polyvm.engine.interpreter.engine import Interpreter
 from polyvm.engine.interpreter.pycodegen import compile_block
 from polyvm.engine.jit.context import ICOUNT, LIMIT, REASON, Exit
@@ -349,7 +349,25 @@ loop:
     assert pc == member.start_pc and jit.state.regs[A0] == 1
 
 
-PAGE_LOOP = """
+PAGE_LOOPS = {
+    "first instruction": """
+loop:
+    sd t1, 0(t0)
+    sd t1, 8(t0)
+""",
+    "after one that computes the same again": """
+loop:
+    li a5, 7
+    sd a5, 0(t0)
+""",
+}
+"""Loops that store into a new page at each turn (Linux's memset and page initialisation), the
+store missing the native TLB at each page: first in the block, or after an instruction that the
+block run again computes the same."""
+
+
+def page_loop(body: str) -> str:
+    return f"""
 .option norvc
 .text
 .globl start
@@ -358,9 +376,7 @@ start:
     li t1, 48
     li t2, 4096
 .globl loop
-loop:
-    sd t1, 0(t0)
-    sd t1, 8(t0)
+{body}
     add t0, t0, t2
     addi t1, t1, -1
     bnez t1, loop
@@ -368,35 +384,55 @@ loop:
 done:
     j done
 """
-"""A loop whose first instruction stores into a new page at each turn (Linux's memset, whose
-first store misses the native TLB at each new page)."""
 
 
-def test_a_loop_whose_first_store_misses_goes_on_natively(tmp_path, monkeypatch):
-    """A memory side exit at a block's first instruction gets the page into the native TLBs and
-    native code runs the block again from its start: no Python tail finishes it (a tail per page
-    before), and memory ends as the interpreter leaves it. (JIT mode: the loop is native from its
-    first turn.)"""
-    mode = ExecMode.JIT
+def _page_loop_runs(text: bytes, mode: ExecMode) -> tuple[list[tuple[int, int]], bytes, SoftMmu]:
+    """Slices of 10 blocks under the instruction-count clock until the loop is done: where each
+    ended (pc, instret), and the memory the loop stored into."""
+    mmu = SoftMmu(1 << 22, PagingMode.NONE, ram_base=RAM)
+    mmu.ram.write(RAM, text)
+    hart = RiscvHart(0, mmu, lambda: 0)
+    config = VmConfig().with_exec_mode(mode).with_icount()
+    engine = (Interpreter(config, hart) if mode is ExecMode.INTERPRETER
+              else HybridEngine(config, hart, compile_all=mode is ExecMode.JIT))
+    hart.pc = RAM
+    ends = []
+    for _ in range(60):
+        engine.run_slice(10)
+        ends.append((hart.pc, hart.instret))
+    return ends, bytes(mmu.ram.u8[0x10_0000:0x10_0000 + 48 * 4096]), hart
+
+
+@pytest.mark.parametrize("loop", PAGE_LOOPS)
+def test_a_loop_whose_store_misses_at_each_page_goes_on_natively(loop, tmp_path, monkeypatch):
+    """A memory side exit that the block run again from its start reaches in the same state gets
+    the page into the native TLBs, and native code runs the block again instead of a Python tail
+    finishing it (a tail per page before). Slices end where the interpreter's do under the
+    instruction-count clock (a block run again is counted once: found in review), and memory ends
+    as the interpreter leaves it. (JIT mode: the loop is native from its first turn.)"""
     if not tools_available():
         pytest.skip("riscv64-unknown-elf binutils not installed")
     monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
-    text, symbols = link(PAGE_LOOP)
-    results = {}
+    text, symbols = link(page_loop(PAGE_LOOPS[loop]))
     tails = []
     original = Tails.function
     monkeypatch.setattr(Tails, "function", lambda self, index: tails.append(self.block.start_pc)
                         or original(self, index))
-    for run_mode in (ExecMode.INTERPRETER, mode):
-        mmu = SoftMmu(1 << 22, PagingMode.NONE, ram_base=RAM)
-        mmu.ram.write(RAM, text)
-        hart = RiscvHart(0, mmu, lambda: 0)
-        config = VmConfig().with_exec_mode(run_mode)
-        engine = (Interpreter(config, hart) if run_mode is ExecMode.INTERPRETER
-                  else HybridEngine(config, hart, compile_all=run_mode is ExecMode.JIT))
-        hart.pc = RAM
-        engine.run(InstructionLimit(2000))
-        assert hart.pc == symbols["done"] and hart.x[6] == 0
-        results[run_mode] = bytes(mmu.ram.u8[0x10_0000:0x10_0000 + 48 * 4096])
-    assert results[mode] == results[ExecMode.INTERPRETER]
+    interpreted = _page_loop_runs(text, ExecMode.INTERPRETER)
+    native = _page_loop_runs(text, ExecMode.JIT)
+    assert native[0] == interpreted[0] and native[1] == interpreted[1]
+    assert native[2].pc == symbols["done"] and native[2].x[6] == 0
     assert tails.count(symbols["loop"]) <= 2, "at most while the loop was not yet native"
+
+
+def test_a_block_that_changes_a_register_it_read_is_not_run_again():
+    """``rerun_access``: instructions before the access that read a register they then write would
+    compute another value the second time; memory accesses and helpers would happen twice."""
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    for body, expected in (("li a5, 7\n sd a5, 0(t0)", (8, True)), ("lw a4, 0(t0)", (4, False)),
+                           ("addi t0, t0, 8\n sd a5, 0(t0)", None),
+                           ("lw a4, 0(a1)\n sw a4, 0(t0)", None)):
+        text, symbols = link(f".option norvc\n.text\n.globl start\nstart:\n {body}\n j start\n")
+        block = RiscvTranslator().translate(symbols["start"], parcels(text))
+        assert rerun_access(block, body.count("\n")) == expected, body
