@@ -44,7 +44,9 @@ import functools
 from collections.abc import Callable, Hashable, Iterable, Sequence
 
 from polyvm.arch.riscv64.csr import SUM
+from polyvm.arch.riscv64.decoder import STORES, decode
 from polyvm.arch.riscv64.hart import RiscvHart
+from polyvm.arch.riscv64.translate import LOAD_SIZES
 from polyvm.arch.riscv64.traps import ExitSlice, GuestTrap
 from polyvm.core.config import VmConfig
 from polyvm.devtools.cache import cache_dir
@@ -67,7 +69,7 @@ from polyvm.engine.jit.jit import STATUS, CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.resume import Tails, check_boundaries
 from polyvm.engine.page_prefill import PagePrefill, PrefilledBlock
-from polyvm.ir.block import TERMINATORS, IRBlock, Op
+from polyvm.ir.block import IRBlock
 from polyvm.mem.paging import PageFault
 from polyvm.mem.softmmu import in_address_space
 
@@ -95,26 +97,20 @@ optimised region runs them about 2.5x faster than unoptimised code)."""
 PAGE = 12
 
 
-def rerun_access(block: IRBlock, index: int) -> tuple[int, bool] | None:
-    """(size, whether a store) of the load or store of instruction ``index`` of ``block``, if the
-    block run again from its start reaches it in the state a side exit there leaves: the
-    instructions before it only compute registers, none from a register any of them writes after
-    reading it (so they compute the same values again), with no memory access and no helper."""
-    read: set[int] = set()
-    reached = False
-    for stmt in block.stmts:
-        op = stmt.op
-        if op is Op.INSN:
-            reached = reached or stmt.aux[1] == index
-        elif reached and (op is Op.LOAD or op is Op.STORE):
-            return (stmt.aux, True) if op is Op.STORE else (stmt.aux[0], False)
-        elif op is Op.LOAD or op is Op.STORE or op is Op.CALL or op in TERMINATORS:
-            return None
-        elif op is Op.GET and not reached:
-            read.add(stmt.aux)
-        elif op is Op.SET and not reached and stmt.aux in read:
-            return None
-    return None
+ACCESS_SIZES = {**{name: (size, False) for name, (size, _) in LOAD_SIZES.items()},
+                **{name: (1 << width, True) for width, name in STORES.items()}}
+"""Integer load and store mnemonics -> (access size, whether a store)."""
+
+
+def first_access(block: IRBlock) -> tuple[int, bool] | None:
+    """(size, whether a store) of the access of ``block``'s first instruction if it is an integer
+    load or store, decoded from the block's bytes (a stored block builds its statements by
+    translating all of it again: translation_store.StoredIRBlock)."""
+    code = block.code
+    if code is None or len(code) < 2:
+        return None
+    insn = decode(int.from_bytes(code[:4], "little"), block.start_pc)
+    return ACCESS_SIZES.get(insn.name) if insn is not None else None
 
 
 def _followed(method: Callable[..., None], follow: Callable[..., None]) -> Callable[..., None]:
@@ -172,6 +168,9 @@ class HybridEngine(PagePrefill, Interpreter):
         self.dropped: dict[tuple[int, int], CompiledBlock | PrefilledBlock] = {}
         """Blocks that left the jump tables since native code was last entered, by (id of the
         entered dict they left, pc): see ``_ran``."""
+        self._first_accesses: dict[int, tuple[IRBlock, tuple[int, bool] | None]] = {}
+        """``first_access`` of the blocks memory side exits were at, by id of the block (kept
+        with it)."""
         self._init_prefills(config)
         super().__init__(config, hart)
         self.jit.bind(self.namespace, self.mmu.ram.host_address)
@@ -304,16 +303,20 @@ class HybridEngine(PagePrefill, Interpreter):
         return True
 
     def _rerun_at(self, block: IRBlock, index: int, addr: int) -> int | None:
-        """After a memory side exit at instruction ``index`` of ``block`` (a function's own block or
-        a member it inlined), when running the block again from its start reaches that instruction
-        in the state the exit left (``rerun_access``): give the native TLBs the page of its access
-        at ``addr`` as the access would translate it, and return the block's start, where native
-        code goes on instead of Python finishing the block. A loop's first store into each new page
-        (Linux's memset and page initialisation) took ~3,000 such tails a warm boot
-        (benchmarks/boot.py). None, and the tail runs, unless that access is an aligned load or
-        store within a page that can now enter the native TLBs (not a fault, a device, a code page
-        or a watched one)."""
-        access = rerun_access(block, index)
+        """After a memory side exit at the first instruction of ``block`` (a function's own block or
+        a member it inlined: nothing of the block has happened), an integer load or store
+        (``first_access``): give the native TLBs the page of its access at ``addr`` as the access
+        would translate it, and return the block's start, where native code goes on instead of
+        Python finishing the block. A loop's first store into each new page (Linux's memset) took
+        ~2,000 such tails a warm boot (benchmarks/boot.py). None, and the tail runs, unless the
+        access is aligned and its page can now enter the native TLBs (not a fault, a device, a
+        code page or a watched one)."""
+        if index:
+            return None
+        known = self._first_accesses.get(id(block))
+        if known is None or known[0] is not block:
+            known = self._first_accesses[id(block)] = (block, first_access(block))
+        access = known[1]
         if access is None:
             return None
         size, write = access

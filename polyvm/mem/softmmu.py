@@ -528,6 +528,11 @@ class SoftMmu:
         """Translate a load or store of ``size`` bytes at ``vaddr`` as ``load`` or ``store`` would
         (A and D bits, the PMP and PageFault included) and enter its page in the read or write
         map if it may go there, without the access itself."""
+        shared = (self.global_wr if write else self.global_rd).get(vaddr >> 12)
+        own = self.wr if write else self.rd
+        if shared is not None and len(own) < MAX_FAST_PAGES:
+            own[vaddr >> 12] = shared  # as load and store take it
+            return
         paddr = self.access_paddr(vaddr, Access.STORE if write else Access.LOAD, size)
         if write:
             self.note_store_page(vaddr, paddr)
