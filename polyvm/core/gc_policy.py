@@ -14,11 +14,9 @@ when the last machine stops.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import threading
 import time
-from collections.abc import Iterator
 
 COST_SHARE = 0.01
 MIN_INTERVAL = 30.0
@@ -30,23 +28,31 @@ _saved: tuple[int, int, int] | None = None
 _next_full = 0.0
 
 
-@contextlib.contextmanager
-def running_machine_gc() -> Iterator[None]:
-    """Turn automatic collection off inside the block (re-entrant, for several machines at once)."""
+def machine_starts() -> None:
+    """A machine starts running: automatic collection is off until the last one stops
+    (``machine_stops``; several machines may run at once). It goes off before anything is
+    allocated here: a collection due then would scan every object the machine's set-up made, ~40
+    ms of a Linux board's run (benchmarks/boot.py)."""
     global _running, _saved, _next_full
+    enabled = gc.isenabled()
+    gc.disable()
     with _lock:
         if _running == 0:
             _saved = gc.get_threshold()
             gc.set_threshold(0)  # threshold 0: no automatic collections
             _next_full = time.monotonic() + MIN_INTERVAL
         _running += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _running -= 1
-            if _running == 0 and _saved is not None:
-                gc.set_threshold(*_saved)
+    if enabled:
+        gc.enable()
+
+
+def machine_stops() -> None:
+    """A machine stopped running: the thresholds come back after the last one."""
+    global _running
+    with _lock:
+        _running -= 1
+        if _running == 0 and _saved is not None:
+            gc.set_threshold(*_saved)
 
 
 def collect_when_due() -> None:

@@ -16,7 +16,7 @@ from polyvm.arch.riscv64.hart import RiscvHart
 from polyvm.arch.riscv64.traps import MachineHalt
 from polyvm.core.config import VmConfig
 from polyvm.core.errors import ConfigError, UnsupportedError
-from polyvm.core.gc_policy import collect_when_due, running_machine_gc
+from polyvm.core.gc_policy import collect_when_due, machine_starts, machine_stops
 from polyvm.core.protocols import ExitReason, RunResult
 from polyvm.core.types import ExecMode, GuestArch
 from polyvm.device.bus import MmioMap
@@ -112,8 +112,11 @@ class RiscvMachine:
 
     def run(self, max_instructions: int | None = None, timeout: float | None = None) -> RunResult:
         """Run until the guest halts, ``stop()`` is called, or a limit is reached."""
-        with running_machine_gc():
+        machine_starts()
+        try:
             return self._run(max_instructions, timeout)
+        finally:
+            machine_stops()
 
     def _run(self, max_instructions: int | None, timeout: float | None) -> RunResult:
         self._stop.clear()

@@ -6,7 +6,7 @@ import time
 import weakref
 
 from polyvm.core import gc_policy
-from polyvm.core.gc_policy import collect_when_due, running_machine_gc
+from polyvm.core.gc_policy import collect_when_due, machine_starts, machine_stops
 
 
 class Node:
@@ -16,16 +16,18 @@ class Node:
 
 def test_automatic_collection_off_while_machines_run_and_restored_after():
     before = gc.get_threshold()
-    with running_machine_gc():
-        assert gc.get_threshold()[0] == 0
-        with running_machine_gc():
-            assert gc.get_threshold()[0] == 0
-        assert gc.get_threshold()[0] == 0, "another machine still runs"
+    machine_starts()
+    assert gc.get_threshold()[0] == 0 and gc.isenabled()
+    machine_starts()
+    machine_stops()
+    assert gc.get_threshold()[0] == 0, "another machine still runs"
+    machine_stops()
     assert gc.get_threshold() == before
 
 
 def test_a_full_collection_runs_only_when_due(monkeypatch):
-    with running_machine_gc():
+    machine_starts()
+    try:
         garbage = weakref.ref(Node())
         collect_when_due()
         assert garbage() is not None, "not due yet"
@@ -33,6 +35,8 @@ def test_a_full_collection_runs_only_when_due(monkeypatch):
         collect_when_due()
         assert garbage() is None
         assert gc_policy._next_full - time.monotonic() > gc_policy.MIN_INTERVAL - 1, "next one not sooner"
+    finally:
+        machine_stops()
 
 
 def test_nothing_is_collected_when_no_machine_runs(monkeypatch):
