@@ -277,10 +277,8 @@ class PagePrefill:
         page = PrefilledPage(record, ppn, page_code)
         places = zip(addresses, sizes, repeat(page), count(), strict=False)  # repeat and count: endless
         blocks = zip(array("Q", record.pcs), map(_prefilled, places), strict=True)
-        if 0 in addresses:
-            kept = [address != 0 for address in addresses]
-            sentinels = dict(compress(blocks, kept))
-            addresses = list(compress(addresses, kept))
+        if 0 in addresses:  # functions the disk cache no longer has
+            sentinels = dict(compress(blocks, [address != 0 for address in addresses]))
         else:
             sentinels = dict(blocks)
         words = ctypes.c_uint64 * len(sentinels)

@@ -495,11 +495,9 @@ class SoftMmu:
         device = self.io_rd.get(vaddr >> 12)
         if device is not None:
             return self.phys_read(device | (vaddr & 0xFFF), size)
-        ram = self.ram
-        shared = self.global_rd.get(vaddr >> 12)
-        if shared is not None and len(self.rd) < MAX_FAST_PAGES:
-            self.rd[vaddr >> 12] = shared  # filled with it: in _mapped_pages until both go
-            return self.phys_read(ram.base + vaddr + shared, size)
+        shared = self._from_global(vaddr >> 12, False)
+        if shared is not None:
+            return self.phys_read(self.ram.base + vaddr + shared, size)
         paddr = self.access_paddr(vaddr, Access.LOAD, size)
         if not self.note_load_page(vaddr, paddr) and self._device_page(vaddr, paddr, Access.LOAD, self.io_rd):
             self.io_rd[vaddr >> 12] = paddr & ~0xFFF
@@ -528,16 +526,25 @@ class SoftMmu:
         """Translate a load or store of ``size`` bytes at ``vaddr`` as ``load`` or ``store`` would
         (A and D bits, the PMP and PageFault included) and enter its page in the read or write
         map if it may go there, without the access itself."""
-        shared = (self.global_wr if write else self.global_rd).get(vaddr >> 12)
-        own = self.wr if write else self.rd
-        if shared is not None and len(own) < MAX_FAST_PAGES:
-            own[vaddr >> 12] = shared  # as load and store take it
+        if self._from_global(vaddr >> 12, write) is not None:
             return
         paddr = self.access_paddr(vaddr, Access.STORE if write else Access.LOAD, size)
         if write:
             self.note_store_page(vaddr, paddr)
         else:
             self.note_load_page(vaddr, paddr)
+
+    def _from_global(self, vpn: int, write: bool) -> int | None:
+        """The RAM delta of page ``vpn`` for stores (``write``) or loads if the global maps have
+        it, entered in the current regime's write or read map as well (``load``, ``store`` and
+        ``fill`` take a global page so). The page is in _mapped_pages, and a store's frame in
+        _store_frames, since the global map was filled: both go only when it does."""
+        shared = (self.global_wr if write else self.global_rd).get(vpn)
+        own = self.wr if write else self.rd
+        if shared is None or len(own) >= MAX_FAST_PAGES:
+            return None
+        own[vpn] = shared
+        return shared
 
     def _device_page(self, vaddr: int, paddr: int, access: Access, device_map: dict[int, int]) -> bool:
         """Whether the translation of ``vaddr`` to ``paddr`` may enter ``device_map`` (the current
@@ -565,9 +572,8 @@ class SoftMmu:
         if device is not None:
             self.phys_write(device | (vaddr & 0xFFF), value, size)
             return
-        shared = self.global_wr.get(vaddr >> 12)
-        if shared is not None and len(self.wr) < MAX_FAST_PAGES:
-            self.wr[vaddr >> 12] = shared  # its frame is in _store_frames since it was filled
+        shared = self._from_global(vaddr >> 12, True)
+        if shared is not None:
             self.phys_write(self.ram.base + vaddr + shared, value, size)
             return
         paddr = self.access_paddr(vaddr, Access.STORE, size)

@@ -138,8 +138,8 @@ class NativePages:
         return record.entries if record is not None else ()
 
     def find_page(self, page: int, digest: bytes) -> RecordedPage | None:
-        """The record of virtual ``page`` holding the bytes of ``digest``, if there is one. A record
-        in the earlier format is written again in this one."""
+        """The record of virtual ``page`` holding the bytes of ``digest``, if there is one (the
+        records of its window of WINDOW pages are read with it)."""
         key = (page, digest)
         if key in self.read:
             return self.read[key]
