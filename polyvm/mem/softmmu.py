@@ -251,7 +251,8 @@ class SoftMmu:
     # --- TLB (seed section 2.2) ----------------------------------------------------------------
 
     def tlb_lookup(self, vpn: int, asid: int) -> TlbEntry | None:
-        return self.tlb.lookup(vpn, asid)
+        entry = self.tlb.lookup(vpn, asid)
+        return None if entry is None else Tlb.piece(entry, vpn)
 
     def tlb_insert(self, entry: TlbEntry) -> None:
         self.tlb.insert(entry)
@@ -390,7 +391,7 @@ class SoftMmu:
             self.tlb.insert(entry)
         self.leaf_level = entry.level
         self.leaf_global = entry.global_
-        return (entry.ppn << 12) | (vaddr & 0xFFF)
+        return (entry.ppn << 12) + vaddr - (entry.vpn << 12)  # the entry may be another piece of its leaf
 
     def fetch_paddr(self, vaddr: int) -> int:
         """``access_paddr`` of a 2-byte instruction fetch at ``vaddr`` (and ``leaf_level`` and

@@ -1,4 +1,8 @@
-"""A software TLB (seed section 2.2): ASID-tagged 4 KiB entries, LRU eviction, real statistics."""
+"""A software TLB (seed section 2.2): ASID-tagged entries, LRU eviction, real statistics.
+
+A superpage's leaf is one entry, as in hardware TLBs: a Linux kernel maps its linear map with 2 MiB
+leaves, and caching each 4 KiB piece apart made a warm Linux boot walk the page table again for
+~5,000 pieces of leaves it had just walked (benchmarks/boot.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from polyvm.mem.leaf_index import LeafIndex
 
 @dataclasses.dataclass
 class TlbEntry:
-    """One translation of a 4 KiB virtual page (superpages are cached per 4 KiB piece)."""
+    """One translation: of the 4 KiB virtual page ``vpn`` to ``ppn``, and (``level`` > 0) of every
+    page of the superpage leaf containing it, each to the physical page at the same distance."""
 
     vpn: int
     ppn: int
@@ -49,23 +54,48 @@ class Tlb:
         self._entries: OrderedDict[tuple[int, int | None], TlbEntry] = OrderedDict()
         self._by_leaf: LeafIndex[tuple[int, int | None]] = LeafIndex()
         """Keys of the entries by the leaf that made them (sfence of one address)."""
+        self._superpage_levels: set[int] = set()
+        """Levels of the superpage entries held since the last full flush (a superset)."""
         self.stats = TlbStats()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def lookup(self, vpn: int, asid: int) -> TlbEntry | None:
+        """The entry whose leaf maps page ``vpn`` for ``asid`` (a superpage's entry is for another
+        of its pages when its ``vpn`` differs: ``piece`` gives the one for ``vpn``)."""
+        entries = self._entries
         for key in ((vpn, asid), (vpn, None)):
-            entry = self._entries.get(key)
+            entry = entries.get(key)
             if entry is not None and entry.valid:
-                self._entries.move_to_end(key)
+                entries.move_to_end(key)
                 self.stats.hits += 1
                 return entry
+        for level in self._superpage_levels:
+            leaf = vpn >> (9 * level)
+            for key in ((level, leaf, asid), (level, leaf, None)):
+                entry = entries.get(key)
+                if entry is not None and entry.valid:
+                    entries.move_to_end(key)
+                    self.stats.hits += 1
+                    return entry
         self.stats.misses += 1
         return None
 
+    @staticmethod
+    def piece(entry: TlbEntry, vpn: int) -> TlbEntry:
+        """``entry`` (found for ``vpn`` by ``lookup``) as the translation of page ``vpn`` itself."""
+        if entry.vpn == vpn:
+            return entry
+        return dataclasses.replace(entry, vpn=vpn, ppn=entry.ppn + vpn - entry.vpn)
+
     def insert(self, entry: TlbEntry) -> None:
-        key = (entry.vpn, None if entry.global_ else entry.asid)
+        asid = None if entry.global_ else entry.asid
+        if entry.level:
+            key: tuple = (entry.level, entry.vpn >> (9 * entry.level), asid)
+            self._superpage_levels.add(entry.level)
+        else:
+            key = (entry.vpn, asid)
         if key in self._entries:
             old = self._entries[key]
             self._by_leaf.discard(old.vpn, old.level, key)
@@ -80,6 +110,7 @@ class Tlb:
     def flush_all(self) -> None:
         self._entries.clear()
         self._by_leaf.clear()
+        self._superpage_levels.clear()
 
     def flush(self, vpn: int | None = None, asid: int | None = None) -> None:
         """sfence.vma semantics: by page, by ASID (global entries kept), both, or everything. A page

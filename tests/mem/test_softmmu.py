@@ -89,6 +89,26 @@ def test_superpages_and_misaligned_superpage_faults():
     assert t.mmu.translate(0xC012_3456, Access.FETCH) == 0x8012_3456
 
 
+
+def test_a_superpage_leaf_is_one_tlb_entry_for_all_its_pages():
+    """Pages of a 2 MiB leaf after the first are translated from the leaf's one TLB entry (no walk:
+    the PTE changed under it is not seen), each at its own physical page; a store to a piece of a
+    leaf cached clean walks again to set D; tlb_lookup answers for the page asked about."""
+    t = Tables()
+    slot = t.map(0x4020_0000, RAM + 0x20_0000, V | R | W | A, level=1)
+    mmu = t.mmu
+    assert mmu.translate(0x4020_1000, Access.LOAD) == RAM + 0x20_1000
+    t.mmu.ram.write_int(slot, pte(RAM + 0x40_0000, V | R | W | A), 8)
+    assert mmu.translate(0x4030_0123, Access.LOAD) == RAM + 0x30_0123
+    assert mmu.translate(0x4020_0000, Access.LOAD) == RAM + 0x20_0000
+    assert len(mmu.tlb) == 1
+    assert mmu.tlb_stats().misses == 1
+    piece = mmu.tlb_lookup(0x4030_0000 >> 12, mmu.asid)
+    assert (piece.vpn, piece.ppn) == (0x4030_0000 >> 12, (RAM + 0x30_0000) >> 12)
+    assert mmu.translate(0x4025_0000, Access.STORE) == RAM + 0x45_0000  # walked: the new PTE
+    assert mmu.ram.read_int(slot, 8) & D
+
+
 @pytest.mark.parametrize(
     "flags, access, priv, sum_, mxr, allowed",
     [
