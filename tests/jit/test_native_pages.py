@@ -20,7 +20,7 @@ from polyvm.devtools.baremetal import build_baremetal
 from polyvm.devtools.guests import RISCV64_DIR, build_riscv_guest
 from polyvm.engine.jit.context import GLOBAL_JUMP_ENTRIES, JUMP_ENTRIES, NativeState
 from polyvm.engine.jit.jit import Jit
-from polyvm.engine.jit.native_pages import NativeEntry, NativePages, RecordedPage, page_digest
+from polyvm.engine.jit.native_pages import NativeEntry, NativePages, RecordedPage, StaleRecord, page_digest
 from polyvm.engine.jit.object_bundles import make_bundles
 from polyvm.engine.jit.precompile import precompile, take_noted
 from polyvm.machine.spike import SpikeBoard
@@ -81,17 +81,24 @@ def test_a_record_groups_its_placed_functions_by_bundle_section(tmp_path):
 
 
 def test_records_of_another_format_or_whose_parts_disagree_count_as_none(tmp_path):
+    """A record whose entries (read only when asked for) disagree with its names is a damaged
+    cache: asking for them says so."""
     path = tmp_path / "names.sqlite3"
     pages = NativePages(path)
     entry = NativeEntry(0x1000, "jit_a", False, 8, (), ("b.o", 100, 2, 0x40))
     stored = marshal.loads(RecordedPage.of((entry,)).stored())
     pages.table.add((1, b"bytes", marshal.dumps([tuple(entry)])))  # the earlier format: entries only
     pages.table.add((2, b"bytes", marshal.dumps(stored[:2] + (b"",) + stored[3:])))  # no pcs
-    pages.table.add((3, b"bytes", marshal.dumps(stored[:4] + ([tuple(entry)[:3]],))))  # short entry
+    pages.table.add((3, b"bytes", marshal.dumps(stored[:4] + ([tuple(entry)],))))  # entries not stored apart
     pages.table.add((4, b"bytes", marshal.dumps(stored)))
+    pages.table.add((5, b"bytes", marshal.dumps(stored[:4] + (marshal.dumps([tuple(entry)[:3]]),))))
     pages.table.flush()
     again = NativePages(path)
     assert [again.find(page, b"bytes") for page in (1, 2, 3, 4)] == [(), (), (), (entry,)]
+    damaged = again.find_page(5, b"bytes")
+    assert damaged.names == ("jit_a",)
+    with pytest.raises(StaleRecord, match="damaged"):
+        _ = damaged.entries
 
 
 def test_records_are_read_a_window_of_pages_at_a_time(tmp_path, monkeypatch):

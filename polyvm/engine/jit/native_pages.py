@@ -20,6 +20,7 @@ from array import array
 from pathlib import Path
 from typing import NamedTuple
 
+from polyvm.core.errors import VmError
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int
 
 
@@ -45,9 +46,13 @@ FIELDS = len(NativeEntry._fields)
 _as_entry = functools.partial(tuple.__new__, NativeEntry)
 
 
-PAGE_FORMAT = 3
+PAGE_FORMAT = 4
 """Marks a record stored as ``RecordedPage.stored`` makes it (records of other formats count as
 none)."""
+
+
+class StaleRecord(VmError):
+    """A native page record whose entries do not agree with the rest of it (a damaged cache)."""
 
 
 class RecordedPage:
@@ -58,16 +63,18 @@ class RecordedPage:
     field tuples by C calls). Prefilling a page's ~60 functions by their names took ~200 us of
     Python; by section offsets it is a few calls (benchmarks/boot.py)."""
 
-    __slots__ = ("names", "pcs", "groups", "placed", "_fields", "_entries")
+    __slots__ = ("names", "pcs", "groups", "placed", "_stored_fields", "_entries")
 
     def __init__(self, names: tuple[str, ...], pcs: bytes, groups: tuple[tuple[str, int, bytes, bytes], ...],
-                 fields: list[tuple], entries: tuple[NativeEntry, ...] | None = None) -> None:
+                 stored_fields: bytes, entries: tuple[NativeEntry, ...] | None = None) -> None:
         self.names = names
         self.pcs = pcs
         self.groups = groups
         self.placed = sum(len(offsets) for _, _, offsets, _ in groups) // 8
         """How many functions (the first ones) the groups place."""
-        self._fields = fields
+        self._stored_fields = stored_fields
+        """The entries' field tuples, marshalled: read only when ``entries`` is asked for (most
+        records a warm Linux boot reads never are; unmarshalling them all cost ~25 ms)."""
         self._entries = entries
 
     @classmethod
@@ -86,31 +93,42 @@ class RecordedPage:
                         array("Q", [entry.place[1] for entry in held]).tobytes())
                        for (bundle, section), held in sections.items())
         pcs = array("Q", [entry.pc for entry in ordered]).tobytes()
-        return cls(tuple(entry.name for entry in ordered), pcs, groups, [tuple(entry) for entry in ordered],
-                   ordered)
+        return cls(tuple(entry.name for entry in ordered), pcs, groups,
+                   marshal.dumps([tuple(entry) for entry in ordered]), ordered)
 
     @classmethod
     def stored_as(cls, value: object) -> RecordedPage | None:
         """The record ``stored`` made ``value`` (unmarshalled), if it is one whose parts agree (a
-        record that does not is ignored rather than misread)."""
+        record that does not is ignored rather than misread; its entries are checked when read)."""
         if type(value) is not tuple or len(value) != 5 or value[0] != PAGE_FORMAT:
             return None
-        _, names, pcs, groups, fields = value
-        if (not names or len(pcs) != 8 * len(names) or len(fields) != len(names)
-                or any(len(each) != FIELDS for each in fields)
+        _, names, pcs, groups, stored_fields = value
+        if (not names or len(pcs) != 8 * len(names) or type(stored_fields) is not bytes
                 or any(len(offsets) != len(sizes) for _, _, offsets, sizes in groups)
                 or sum(len(offsets) for _, _, offsets, _ in groups) > len(pcs)):
             return None
-        return cls(names, pcs, groups, fields)
+        return cls(names, pcs, groups, stored_fields)
 
     @property
     def entries(self) -> tuple[NativeEntry, ...]:
+        """The full entries, in the order of ``names`` (a record whose stored entries do not agree
+        with its names has none: its functions then stay in the Python tier)."""
         if self._entries is None:
-            self._entries = tuple(map(_as_entry, self._fields))
+            try:
+                fields = marshal.loads(self._stored_fields)
+            except (ValueError, EOFError, TypeError):
+                fields = None
+            if (type(fields) is not list or len(fields) != len(self.names)
+                    or any(len(each) != FIELDS or each[1] != name
+                           for each, name in zip(fields, self.names, strict=True))):
+                raise StaleRecord("a native page record's entries do not agree with its names: the JIT"
+                                  " cache is damaged (delete its index folder, jit/index under the"
+                                  " polyvm cache, to start it again)")
+            self._entries = tuple(map(_as_entry, fields))
         return self._entries
 
     def stored(self) -> bytes:
-        return marshal.dumps((PAGE_FORMAT, self.names, self.pcs, self.groups, self._fields))
+        return marshal.dumps((PAGE_FORMAT, self.names, self.pcs, self.groups, self._stored_fields))
 
 
 WINDOW = 64
