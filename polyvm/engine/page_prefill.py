@@ -114,6 +114,9 @@ class PagePrefill:
         self.global_prefilled: set[int] = set()
         self._prefills: dict[int, dict[Hashable, set[int]]] = {}
         """The pcs prefilled by physical page and regime: a store into the page drops them."""
+        self._prefilled_pages: dict[Hashable, set[int]] = {}
+        """The physical pages of ``_prefills`` by regime (Linux's ~40 fences of an address space a
+        boot each asked every page's regimes whether they were the address space's: ~20 ms)."""
         self._unrecorded: list[tuple[IRBlock, CompiledBlock]] = []
         """Blocks given native code since ``record_native_pages`` last ran, and their handles."""
         self._cold: list[CachedBlock] = []
@@ -238,6 +241,7 @@ class PagePrefill:
         pcs = prefills.get(self.regime_keys[shared])
         if pcs is None:
             pcs = prefills[self.regime_keys[shared]] = set()
+            self._prefilled_pages.setdefault(self.regime_keys[shared], set()).add(ppn)
             mmu.code.ref(ppn)
         if entered.keys().isdisjoint(sentinels):
             entered.update(sentinels)
@@ -367,8 +371,8 @@ class PagePrefill:
         records (``_prefill``) that their blocks were made from: the next run enters them when it
         looks there with the same bytes. Blocks are taken when they get their code, not from the
         block cache at the end: Linux overwrites its init code once booted, and OpenSBI's blocks
-        are flushed long before. In HYBRID, note the blocks translated without native code for the
-        precompiler (precompile.py), the same way."""
+        are flushed long before. Note for the precompiler (precompile.py), the same way, the blocks
+        whose code is unoptimised, and in HYBRID those translated without native code."""
         installed, self._unrecorded = self._unrecorded, []
         translated, self._cold = self._cold, []
         if self.native_pages is None:
@@ -393,13 +397,15 @@ class PagePrefill:
         for (vpn, ppn), (natives, python) in pages.items():
             versions = self._versions.get((vpn, ppn), [])
             recorded: dict[bytes, list[NativeEntry]] = {}
+            noted: dict[bytes, list[tuple[int, bytes]]] = {}
             for entry, blocks in natives:
                 digest = _version(versions, blocks)
                 if digest is not None:
                     recorded.setdefault(digest, []).append(entry)
+                    if not entry.optimised:
+                        noted.setdefault(digest, []).append((blocks[0].start_pc, blocks[0].code))
             for digest, entries in recorded.items():
                 self.native_pages.record(vpn, digest, entries)
-            noted: dict[bytes, list[tuple[int, bytes]]] = {}
             for block in python:
                 digest = _version(versions, [block])
                 if digest is not None:
@@ -421,7 +427,8 @@ class PagePrefill:
         for ppn in pages if self._prefills else ():
             prefills = self._prefills.pop(ppn, None)
             if prefills is not None:
-                for pcs in prefills.values():
+                for key, pcs in prefills.items():
+                    self._prefilled_pages[key].discard(ppn)
                     self._drop_native_jumps(pcs)
                     self.mmu.code.unref(ppn)
                     self.prefills_dropped += 1
@@ -430,9 +437,10 @@ class PagePrefill:
     def _release_prefills(self, regimes: Callable[[Hashable], bool]) -> None:
         """Forget the prefills of the regimes ``regimes`` accepts (their jump tables were emptied):
         their pages stop being code for them."""
-        for ppn, prefills in list(self._prefills.items()):
-            for key in [key for key in prefills if regimes(key)]:
+        for key in [key for key in self._prefilled_pages if regimes(key)]:
+            for ppn in self._prefilled_pages.pop(key):
+                prefills = self._prefills[ppn]
                 del prefills[key]
                 self.mmu.code.unref(ppn)
-            if not prefills:
-                del self._prefills[ppn]
+                if not prefills:
+                    del self._prefills[ppn]

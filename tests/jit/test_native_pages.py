@@ -29,6 +29,8 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "guests"
 
 
 def test_records_are_kept_by_page_and_bytes_and_merged(tmp_path):
+    """An entry replaces the one at its pc unless that one is of a higher tier (unoptimised <
+    optimised alone < optimised region)."""
     path = tmp_path / "names.sqlite3"
     pages = NativePages(path)
     first = NativeEntry(0x1000, "jit_a", False, 8, ())
@@ -36,12 +38,16 @@ def test_records_are_kept_by_page_and_bytes_and_merged(tmp_path):
     pages.record(1, b"bytes", [first, second])
     newer = first._replace(name="jit_c", optimised=True)
     pages.record(1, b"bytes", [newer])
+    pages.record(1, b"bytes", [first._replace(name="jit_d")])
+    alone, later = second._replace(name="jit_e", members=()), newer._replace(name="jit_f")
     pages.record(1, b"other", [first])
-    pages.record(1, b"other", [newer, second], replace=False)
+    pages.record(1, b"other", [newer, alone])
+    pages.record(1, b"other", [later])
     pages.table.flush()
     again = NativePages(path)
-    assert again.find(1, b"bytes") == (newer, second), "an entry replaces the one at its pc"
-    assert again.find(1, b"other") == (first, second), "not replaced, added"
+    assert again.find(1, b"bytes") == (newer, second), "optimised code stays; the region stays"
+    assert again.find(1, b"other") == (later, alone), "quick code replaced; the same tier by the later"
+    assert [entry.tier for entry in (first, newer, second)] == [0, 1, 2]
     assert again.find(2, b"bytes") == ()
 
 
@@ -285,16 +291,24 @@ def test_records_learn_where_bundles_hold_their_functions(tmp_path, monkeypatch)
 
 
 def test_blocks_a_run_ran_in_python_are_native_in_the_next_after_precompiling(tmp_path, monkeypatch):
+    """... and the blocks it ran as quick (unoptimised) code are optimised code in the next."""
     elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 2}, paging="bare", isa="rv64imac")
     first_board, first, _ = run(elf, "HYBRID", tmp_path, monkeypatch)
+    recorded = [record.entries for record in first.native_pages.read.values() if record is not None]
+    quick = {entry.pc for entries in recorded for entry in entries if not entry.optimised}
     cold = take_noted(str(tmp_path / "jit"))
-    assert sum(len(blocks) for _, _, blocks in cold) > 20, "the run noted its Python-tier blocks"
+    noted = {pc for _, _, blocks in cold for pc, _ in blocks}
+    assert len(noted - quick) > 20, "the run noted its Python-tier blocks"
+    assert quick and quick <= noted, "and its quick ones"
     assert precompile(tmp_path / "jit", cold) > 20
     second_board, second, result = run(elf, "HYBRID", tmp_path, monkeypatch)
     assert result.exit_code == 0
     assert bytes(second_board.console_output) == bytes(first_board.console_output)
     print(f"\nPython-tier blocks: {first.python_blocks} -> {second.python_blocks}")
     assert second.python_blocks * 4 < first.python_blocks
+    records = second.native_pages.read.values()
+    entries = {entry.pc: entry for record in records if record is not None for entry in record.entries}
+    assert quick <= entries.keys() and all(entries[pc].optimised for pc in quick)
 
 
 @pytest.mark.parametrize("mode", ["HYBRID", "JIT"])

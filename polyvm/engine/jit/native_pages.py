@@ -36,6 +36,12 @@ class NativeEntry(NamedTuple):
     members: tuple[tuple[int, int], ...]
     place: tuple[str, int, int | None, int | None] | None = None
 
+    @property
+    def tier(self) -> int:
+        """How fast the function runs its blocks: 0 unoptimised, 1 optimised alone, 2 an optimised
+        region (members inlined)."""
+        return 1 + bool(self.members) if self.optimised else 0
+
 
 def page_digest(page_code: bytes | memoryview) -> bytes:
     """The hash records are kept under (of a page's 4 KiB)."""
@@ -176,12 +182,15 @@ class NativePages:
         self.read[key] = record
         return record
 
-    def record(self, page: int, digest: bytes, entries: list[NativeEntry], replace: bool = True) -> None:
-        """Add ``entries`` to the record of ``page`` with the bytes of ``digest`` (an entry replaces
-        one recorded at its pc, unless not ``replace``), written if that changed it."""
+    def record(self, page: int, digest: bytes, entries: list[NativeEntry]) -> None:
+        """Add ``entries`` to the record of ``page`` with the bytes of ``digest``, written if that
+        changed it. An entry replaces the one recorded at its pc unless that one's ``tier`` is
+        higher: a run's quick code does not undo the precompiler's optimised code (precompile.py),
+        nor that a run's optimised region."""
         known = {entry.pc: entry for entry in self.find(page, digest)}
         merged = dict(known)
-        merged.update((entry.pc, entry) for entry in entries if replace or entry.pc not in known)
+        merged.update((entry.pc, entry) for entry in entries
+                      if entry.pc not in known or entry.tier >= known[entry.pc].tier)
         if merged == known:
             return
         record = self.read[page, digest] = RecordedPage.of(tuple(merged.values()))

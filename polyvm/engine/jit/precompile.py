@@ -1,4 +1,5 @@
-"""Compiling, after a run, the blocks it ran only in the Python tier, so later runs enter them natively.
+"""Compiling with optimisations, after a run, the blocks it ran only in the Python tier or natively
+without optimisations, so later runs enter optimised code for them from their first execution.
 
 HYBRID compiles a block once it is hot; a Linux boot also runs ~20,000 blocks a few times each, and
 a warm boot spent about a third of its guest thread translating those again and running them in
@@ -6,10 +7,16 @@ Python (benchmarks/boot.py). Compiling them during the run would cost the guest 
 it saves. So a run notes them (``note_cold_pages``: the pcs and bytes of each page's blocks, with
 the hash of the page's bytes), and at exit starts a detached, low-priority precompiler
 (``python -m polyvm.engine.jit.precompile``) that translates them from those bytes, compiles them
-without optimisation passes into the disk cache, and adds them to the native page records
-(native_pages.py): the next run with the same bytes in those pages enters them natively from their
-first execution. A block's function is named by its content key, so it is the code the run would
-have compiled for the same bytes.
+into the disk cache, and adds them to the native page records (native_pages.py): the next run with
+the same bytes in those pages enters them natively from their first execution. A block's function
+is named by its content key, so it is the code the run would have compiled for the same bytes.
+
+The precompiler compiles with LLVM's optimisations (the optimising backend, ~6 ms a block instead
+of ~1), so a run also notes the blocks it compiled quickly (unoptimised, to get on with its run):
+a warm Linux boot spends nearly all of its native time in such code, and ran ~0.1 s faster with
+all of it optimised (benchmarks/boot.py). Records keep the better of two functions for a block
+(``NativeEntry.tier``): optimised code replaces the quick code of the same bytes, and a run's
+optimised regions stay.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from pathlib import Path
 PRECOMPILE_MIN = 1000
 """A process starts a precompiler only if it noted this many blocks (test runs of small guests
 do not)."""
+OPT_LEVEL = 2
+"""The optimising backend's level (hybrid.py ``region_backend``), which links what this compiles."""
 FOLDER = "precompile"
 """Where listings wait in the object cache folder (the precompiler deletes its own)."""
 
@@ -80,7 +89,7 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
     from polyvm.engine.jit.object_bundles import make_bundles
     from polyvm.engine.jit.resume import check_boundaries
 
-    backend = LlvmBackend(0, folder)
+    backend = LlvmBackend(OPT_LEVEL, folder)
     target = backend.engine.host.target
     translator = RiscvTranslator(InstructionFuser())
     compiled: list[tuple[int, bytes, list[NativeEntry]]] = []
@@ -92,16 +101,16 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
             try:
                 check_boundaries(block)
                 name, text = backend.prepare(block)
-                object_code(folder, name, text, 0, target)
+                object_code(folder, name, text, OPT_LEVEL, target)
             except (ValueError, RuntimeError):
                 continue  # not resumable, or LLVM refused it: it stays in the Python tier
-            entries.append(NativeEntry(pc, name, False, len(code), ()))
+            entries.append(NativeEntry(pc, name, True, len(code), ()))
         compiled.append((page, digest, entries))
     names = backend.names
     make_bundles(folder, names.path, [entry.name for _, _, entries in compiled for entry in entries])
     for page, digest, entries in compiled:
         placed = [entry._replace(place=_plain(names.bundles.place(entry.name))) for entry in entries]
-        names.native_pages.record(page, digest, placed, replace=False)  # a run's own code wins
+        names.native_pages.record(page, digest, placed)
     return sum(len(entries) for _, _, entries in compiled)
 
 
