@@ -9,13 +9,21 @@ import subprocess
 import sys
 import textwrap
 import time
+from array import array
 from pathlib import Path
 
 import pytest
 from guest_code import tools_available
 
 from polyvm.engine.jit.llvm_backend import _Engine
-from polyvm.engine.jit.object_bundles import BundleIndex, anchor_name, make_bundle, make_bundles, strays
+from polyvm.engine.jit.object_bundles import (
+    BundleIndex,
+    _taken,
+    anchor_name,
+    make_bundle,
+    make_bundles,
+    strays,
+)
 
 HELPERS = 2
 """Functions every JIT compiles besides blocks: the dispatch loop and the jump filler."""
@@ -229,6 +237,11 @@ def test_strays_are_the_functions_of_bundles_a_run_hardly_used(tmp_path):
     sparse.write_bytes(b"\0" * 1000)
     used = {"a": (600, str(full)), "b": (60, str(sparse)), "c": (300, str(full)), "d": (40, str(sparse))}
     assert strays(used) == (["b", "d"], 900)
+    batches = [(("a", "b"), array("Q", [600, 60]), str(full)), (("c", "a"), [300, 600], str(full)),
+               (("d",), [40], str(sparse))]
+    assert list(_taken(batches).items()) == [("a", (600, str(full))), ("b", (60, str(full))),
+                                             ("c", (300, str(full))), ("d", (40, str(sparse)))], \
+        "the functions of the batches in the order first taken"
 
 
 def test_a_mapped_bundle_runs_the_code_mcjit_would_link(tmp_path, monkeypatch):

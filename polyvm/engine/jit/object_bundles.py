@@ -31,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Sequence
 from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
@@ -121,29 +121,42 @@ _loose: dict[tuple[str, str], dict[str, None]] = {}
 """Functions whose object files this process linked one by one, in link order, by (cache folder,
 name index database) paths (strings: a warm Linux boot notes ~13,000 functions, and hashing Path
 objects for each cost microseconds)."""
-_from_bundles: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
-"""Functions this process took from bundles, in the order it took them, with the sizes of their own
-object files and the bundles' paths, by (cache folder, name index database) paths."""
+_from_bundles: dict[tuple[str, str], list[tuple[Sequence[str], Sequence[int], str]]] = {}
+"""Functions this process took from bundles, in the order it took them, as batches of names, the
+sizes of their own object files and the bundle's path, by (cache folder, name index database)
+paths (kept as given until exit: a warm Linux boot takes ~35,000 functions in ~1,000 batches)."""
 
 
-def _noted(notes: dict, folder: str, index: str) -> dict:
-    """The notes of ``folder`` and ``index`` in ``notes`` (the first note starts the exit hook)."""
+def _noted(notes: dict, folder: str, index: str, new: Callable[[], dict | list]) -> dict | list:
+    """The notes of ``folder`` and ``index`` in ``notes`` (``new()`` the first time; the first
+    note starts the exit hook)."""
     if not _loose and not _from_bundles:
         atexit.register(bundle_at_exit)
-    return notes.setdefault((folder, index), {})
+    notes_here = notes.get((folder, index))
+    if notes_here is None:
+        notes_here = notes[folder, index] = new()
+    return notes_here
 
 
 def note_loose(folder: str, index: str, name: str) -> None:
     """``name``'s object file in cache folder ``folder`` was linked on its own (its bundle, if
     made, is recorded in the name index database ``index``)."""
-    _noted(_loose, folder, index)[name] = None
+    _noted(_loose, folder, index, dict)[name] = None
 
 
-def note_bundled(folder: str, index: str, names: Iterable[str], sizes: Iterable[int], bundle: str) -> None:
+def note_bundled(folder: str, index: str, names: Sequence[str], sizes: Sequence[int], bundle: str) -> None:
     """The functions ``names`` (their own object files ``sizes`` bytes) were taken from the bundle
     at path ``bundle``."""
-    where = zip(sizes, repeat(bundle), strict=False)  # repeat is endless
-    _noted(_from_bundles, folder, index).update(zip(names, where, strict=True))
+    _noted(_from_bundles, folder, index, list).append((names, sizes, bundle))
+
+
+def _taken(batches: list[tuple[Sequence[str], Sequence[int], str]]) -> dict[str, tuple[int, str]]:
+    """The functions of ``note_bundled``'s batches: name -> own object size, bundle path, in the
+    order they were first taken."""
+    used: dict[str, tuple[int, str]] = {}
+    for names, sizes, bundle in batches:
+        used.update(zip(names, zip(sizes, repeat(bundle), strict=False), strict=True))  # repeat is endless
+    return used
 
 
 def bundle_at_exit() -> None:
@@ -155,8 +168,8 @@ def bundle_at_exit() -> None:
     for (folder, index), names in _loose.items():
         if len(names) >= BUNDLE_MIN:
             _start_bundler(Path(folder), Path(index), list(names))
-    for (folder, index), used in _from_bundles.items():
-        names, wasted = strays(used)
+    for (folder, index), batches in _from_bundles.items():
+        names, wasted = strays(_taken(batches))
         if wasted >= REGROUP_MIN_WASTE:
             _start_bundler(Path(folder), Path(index), names, REGROUP)
     _loose.clear()
