@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
 from polyvm import VmConfig
+from polyvm.engine.jit import background
 from polyvm.engine.jit.jit import Jit
 from polyvm.ir.block import IRBlock, IRBuilder, Op
 
@@ -50,3 +53,23 @@ def test_flush_drops_in_flight_results_and_refusals_are_remembered():
     jit.wait_for_compiles()
     assert jit.install_ready() == 0
     assert not jit.compile_async(crossing_block(0x3000)), "refused blocks are not retried"
+
+
+def test_a_process_compiles_its_first_quick_blocks_itself_then_starts_the_server(monkeypatch):
+    """The first IN_PROCESS_COMPILES unoptimised compiles are done at once in this process (a warm
+    run needs only a few: no server is started for them); the next starts the compile server."""
+    monkeypatch.setattr(background, "_server", [])
+    monkeypatch.setattr(background, "_compiled_here", itertools.count())
+    jit = Jit(VmConfig(), opt_level=0)
+    blocks = [adding_block(0x4000 + 4 * i, i + 1) for i in range(background.IN_PROCESS_COMPILES + 1)]
+    for block in blocks[:-1]:
+        assert jit.compile_async(block)
+    assert not background._server
+    assert jit.install_ready() == background.IN_PROCESS_COMPILES, "ready without waiting"
+    assert jit.compile_async(blocks[-1])
+    assert background._server, "the server compiles the rest"
+    jit.wait_for_compiles()
+    assert jit.install_ready() == 1
+    assert jit.run(0x4000, 1000) == 0x4000 + 4 * len(blocks)
+    assert jit.state.regs[5] == sum(range(1, len(blocks) + 1))
+    background._server[0].close()

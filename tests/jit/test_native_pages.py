@@ -20,9 +20,10 @@ from polyvm.devtools.baremetal import build_baremetal
 from polyvm.devtools.guests import RISCV64_DIR, build_riscv_guest
 from polyvm.engine.jit.context import GLOBAL_JUMP_ENTRIES, JUMP_ENTRIES, NativeState
 from polyvm.engine.jit.jit import Jit
+from polyvm.engine.jit.llvm_backend import _name_index
 from polyvm.engine.jit.native_pages import NativeEntry, NativePages, RecordedPage, StaleRecord, page_digest
 from polyvm.engine.jit.object_bundles import make_bundles
-from polyvm.engine.jit.precompile import precompile, take_noted
+from polyvm.engine.jit.precompile import chunks, precompile, take_noted
 from polyvm.machine.spike import SpikeBoard
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "guests"
@@ -309,6 +310,33 @@ def test_blocks_a_run_ran_in_python_are_native_in_the_next_after_precompiling(tm
     records = second.native_pages.read.values()
     entries = {entry.pc: entry for record in records if record is not None for entry in record.entries}
     assert quick <= entries.keys() and all(entries[pc].optimised for pc in quick)
+
+
+def test_the_precompiler_compiles_each_chunk_of_its_listing_in_a_fresh_process(tmp_path, monkeypatch):
+    """A listing is cut into chunks of whole pages (precompile.chunks); the precompiler compiles
+    each listing given in turn (running itself again between them), deletes it once read, and
+    what the listings record for the same page adds up."""
+    pages = [(page, b"digest", [(page << 12 | 4 * i, b"") for i in range(count)])
+             for page, count in ((1, 3), (2, 2), (3, 4), (4, 1))]
+    assert [[page for page, _, _ in chunk] for chunk in chunks(pages, 4)] == [[1, 2], [3], [4]]
+    elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 2}, paging="bare", isa="rv64imac")
+    _, first, _ = run(elf, "HYBRID", tmp_path, monkeypatch)
+    first.jit.backend.names.flush()
+    _name_index.cache_clear()  # the second run reads what the precompiler wrote, not this one's
+    noted = take_noted(str(tmp_path / "jit"))
+    (page, digest, blocks), = noted  # one page: its blocks are split between two listings
+    listings = [tmp_path / "0.list", tmp_path / "1.list"]
+    half = len(blocks) // 2
+    for listing, part in zip(listings, (blocks[:half], blocks[half:]), strict=True):
+        listing.write_bytes(marshal.dumps([(page, digest, part)]))
+    subprocess.run([sys.executable, "-m", "polyvm.engine.jit.precompile", str(tmp_path / "jit"),
+                    *map(str, listings)], check=True, timeout=300)
+    assert not any(listing.exists() for listing in listings)
+    second_board, second, result = run(elf, "HYBRID", tmp_path, monkeypatch)
+    assert result.exit_code == 0
+    recorded = {entry.pc for record in second.native_pages.read.values() if record is not None
+                for entry in record.entries}
+    assert {pc for _, _, blocks in noted for pc, _ in blocks} <= recorded
 
 
 @pytest.mark.parametrize("mode", ["HYBRID", "JIT"])

@@ -24,6 +24,13 @@ from polyvm.ir.block import IRBlock
 _server: list[CompileServer] = []
 """The compile server every engine of this process shares (started on first use)."""
 _request_ids = itertools.count()
+IN_PROCESS_COMPILES = 8
+"""Unoptimised compiles a process does itself before it starts the compile server. A warm Linux
+boot compiles a handful of blocks that its cache cannot hold (they straddle pages), late in the
+boot: the server, started then, answered after the prompt and those blocks ran ~22,000 times in
+the Python tier; and a starting server slows the guest's thread by ~50 ms on a 2-core host
+(benchmarks/boot.py). A quick compile takes a few milliseconds here."""
+_compiled_here = itertools.count()
 
 
 def _portable(block: IRBlock) -> IRBlock:
@@ -68,6 +75,16 @@ class BackgroundCompiler:
             # recording those blocks, and warm Linux boots ran ~0.6M Python-tier blocks, not ~0.1M).
             self.backend.remember_region(block, members)
             self._done.append((self.generation, block, known))
+            return True
+        if not _server and self.backend.opt_level == 0 and next(_compiled_here) < IN_PROCESS_COMPILES:
+            try:
+                native = self.backend.compile_block(block, members)
+            except RuntimeError as error:  # LLVM refused it, as the server would have said
+                self.errors.append(str(error))
+                native = None
+            else:
+                self.backend.remember_region(block, members)
+            self._done.append((self.generation, block, native))
             return True
         request_id = next(_request_ids)
         self._waiting[request_id] = (self.generation, block, members)

@@ -180,6 +180,9 @@ class NativeState:
         self.tlb_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         """The TLBs of the most recently used regimes, the current one's included (read then
         write)."""
+        self.jumps_dropped = False
+        """Set when an entry leaves a jump table (``drop_jump``, ``flush_jumps``); whoever wants to
+        know whether some did while native code called back (jit.py ``helper_call``) clears it."""
         self.flush_tlb()
         self.select_jumps(None, None)
 
@@ -286,7 +289,9 @@ class NativeState:
 
     def drop_jump(self, key: Hashable, pc: int) -> None:
         """Forget guest ``pc`` in the jump table of regime ``key`` (``select_jumps``'s ``regime``
-        or ``shared``), if that table is kept and holds it."""
+        or ``shared``), if that table is kept and holds it (``jumps_dropped`` is set either way: the
+        entered lists held it)."""
+        self.jumps_dropped = True
         table = self.jump_tables.get(key)
         if table is None:
             table = self.global_tables.get(key)
@@ -299,6 +304,7 @@ class NativeState:
     def flush_jumps(self, regimes: Callable[[Hashable], bool] | None = None) -> None:
         """Empty every jump table, or only the tables of the regimes ``regimes`` accepts (then
         the global pages' tables stay)."""
+        self.jumps_dropped = True
         for regime, table in self.jump_tables.items():
             if regimes is None or regimes(regime):
                 empty(table)

@@ -362,9 +362,14 @@ class Jit:
         ``helper_call``): ``op`` holds the helper's kind (codegen.CALLED_HELPERS) in bits 0-7, its
         small arguments from bit 8 and the instruction's index in the block from bit 32; ``x``
         and ``y`` are its values. 2 (instead of 0) when done and the hart has an exit pending, as
-        the Python tail's exit check would find it. See ``_in_python``."""
+        the Python tail's exit check would find it, or when entries left the jump tables (an
+        sfence.vma that dropped code pages' translations: native code must not go on into blocks
+        a region inlined, and ``HybridEngine._ran`` finds regions only while some list holds them).
+        See ``_in_python``."""
+        state = self.state
+        state.jumps_dropped = False
         status = self._in_python(icount, (GuestTrap,), self._helper, op, x, y, pc)
-        return 2 if status == 0 and self.hart.exit_pending else status
+        return 2 if status == 0 and (self.hart.exit_pending or state.jumps_dropped) else status
 
     def _helper(self, hart: RiscvHart, op: int, x: int, y: int, pc: int) -> bool:
         kind, index = op & 0xFF, op >> 32

@@ -161,6 +161,11 @@ class NameIndex:
         members = self.regions[head]
         return pickle.loads(members) if members is not None else None
 
+    def flush(self) -> None:
+        """Write what waits to be written (at exit by itself: atexit)."""
+        for table in (self.region_table, self.bundles.table, self.native_pages.table):
+            table.flush()
+
     def put_members(self, head: str, level: int, pc: int, members: list[tuple[int, bytes]],
                     function: str) -> None:
         data = pickle.dumps(members)

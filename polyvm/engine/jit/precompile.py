@@ -34,6 +34,10 @@ PRECOMPILE_MIN = 1000
 do not)."""
 OPT_LEVEL = 2
 """The optimising backend's level (hybrid.py ``region_backend``), which links what this compiles."""
+CHUNK_BLOCKS = 2048
+"""Blocks one precompiler process compiles: LLVM's optimisation pipeline keeps ~90 KB a module it
+ran on (llvmlite 0.50; closing its objects does not free it), ~3 GB for a Linux boot's ~36,000
+blocks in one process, so each chunk is compiled by a fresh process image."""
 FOLDER = "precompile"
 """Where listings wait in the object cache folder (the precompiler deletes its own)."""
 
@@ -59,8 +63,22 @@ def take_noted(folder: str) -> list[ColdPage]:
     return [(page, digest, list(blocks.items())) for (page, digest), blocks in pages.items()]
 
 
+def chunks(pages: list[ColdPage], size: int) -> list[list[ColdPage]]:
+    """``pages`` in consecutive groups of about ``size`` blocks (a page's blocks stay together)."""
+    groups: list[list[ColdPage]] = [[]]
+    held = 0
+    for page in pages:
+        if held >= size:
+            groups.append([])
+            held = 0
+        groups[-1].append(page)
+        held += len(page[2])
+    return groups
+
+
 def precompile_at_exit() -> None:
-    """Start a detached precompiler for each folder with PRECOMPILE_MIN noted blocks."""
+    """Start a detached precompiler for each folder with PRECOMPILE_MIN noted blocks, given the
+    listings of its chunks (CHUNK_BLOCKS each)."""
     for folder in list(_noted):
         listing = take_noted(folder)
         if sum(len(blocks) for _, _, blocks in listing) < PRECOMPILE_MIN:
@@ -68,9 +86,12 @@ def precompile_at_exit() -> None:
         try:
             waiting = Path(folder) / FOLDER
             waiting.mkdir(exist_ok=True)
-            with tempfile.NamedTemporaryFile("wb", dir=waiting, suffix=".list", delete=False) as file:
-                marshal.dump(listing, file)
-            subprocess.Popen([sys.executable, "-m", "polyvm.engine.jit.precompile", folder, file.name],
+            files = []
+            for chunk in chunks(listing, CHUNK_BLOCKS):
+                with tempfile.NamedTemporaryFile("wb", dir=waiting, suffix=".list", delete=False) as file:
+                    marshal.dump(chunk, file)
+                files.append(file.name)
+            subprocess.Popen([sys.executable, "-m", "polyvm.engine.jit.precompile", folder, *files],
                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
         except OSError:
@@ -111,6 +132,7 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
     for page, digest, entries in compiled:
         placed = [entry._replace(place=_plain(names.bundles.place(entry.name))) for entry in entries]
         names.native_pages.record(page, digest, placed)
+    names.flush()  # a precompiler that runs itself again (main) does not get to its exit hooks
     return sum(len(entries) for _, _, entries in compiled)
 
 
@@ -120,12 +142,15 @@ def _plain(place: tuple | None) -> tuple | None:
 
 
 def main() -> None:
-    """The precompiler: the cache folder and a listing (deleted once read)."""
-    os.nice(19)
-    folder, listing = Path(sys.argv[1]), Path(sys.argv[2])
-    pages = marshal.loads(listing.read_bytes())
-    listing.unlink()
-    precompile(folder, pages)
+    """The precompiler: the cache folder and listings (each deleted once read). It compiles the
+    first listing's blocks, then runs itself again for the others (exec: a new process image)."""
+    os.nice(19 - os.nice(0))
+    folder, listing, *others = sys.argv[1:]
+    pages = marshal.loads(Path(listing).read_bytes())
+    Path(listing).unlink()
+    precompile(Path(folder), pages)
+    if others:
+        os.execv(sys.executable, [sys.executable, "-m", "polyvm.engine.jit.precompile", folder, *others])
 
 
 if __name__ == "__main__":
