@@ -552,6 +552,7 @@ class HybridEngine(PagePrefill, Interpreter):
             self._entered_by_regime = {key: entered[key] for key in kept}
             self._keep_prefills(kept)
         state.switch_tlbs(mmu.regime, mmu.sum_flipped_regime())
+        state.select_global_tlbs(mmu.global_key)
 
     def _flush_jump_caches(self) -> None:
         super()._flush_jump_caches()

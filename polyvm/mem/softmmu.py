@@ -138,9 +138,10 @@ class SoftMmu:
         self.global_rd: dict[int, int] = {}
         self.global_wr: dict[int, int] = {}
         """The read and write fast maps of global pages (the G bit: the same translation in every
-        address space) for the current privilege, SUM and MXR, whatever the ASID and root: each
-        process's regime takes the kernel's pages from them instead of translating each again
-        (~6,700 translations of a warm Linux boot, ~1,200 of them page walks; benchmarks/boot.py)."""
+        address space) that are not user pages, for the current privilege and MXR, whatever the
+        ASID, root and SUM (which only matters to user pages): each process's regime takes the
+        kernel's pages from them instead of translating each again (~6,700 translations of a warm
+        Linux boot, ~1,200 of them page walks; benchmarks/boot.py)."""
         self._fetch_maps: OrderedDict[tuple, dict[int, tuple[int, int, bool]]] = OrderedDict()
         self.fx: dict[int, tuple[int, int, bool]] = {}
         """The fetch map of the current fetch regime (``fetch_paddr``): virtual page -> (physical
@@ -157,6 +158,11 @@ class SoftMmu:
         self.leaf_global = False
         """Whether the leaf of the last translation was global (G bit: the same in every address
         space of this paging mode)."""
+        self.leaf_user = False
+        """Whether the leaf of the last load or store translation was a user page (U bit)."""
+        self.global_key: Hashable = None
+        """The key of the global maps ``global_rd``/``global_wr`` (the native TLBs of global pages
+        follow it: jit/context.py GLOBAL_TLBS)."""
         self._superpage_pieces: LeafIndex[int] = LeafIndex()
         """The pages of superpage leaves the fast maps hold."""
         self._store_frames: dict[int, set[int]] = {}
@@ -244,7 +250,8 @@ class SoftMmu:
         maps = recently_used(self._regimes, key, _new_fast_maps, MAX_REGIMES)
         self.rd, self.wr = maps
         self.io_rd, self.io_wr = recently_used(self._device_maps, key, _new_fast_maps, MAX_REGIMES)
-        shared = (self.mode, self.priv, self.sum, self.mxr, "global") if type(key) is DataRegime else key
+        shared = (self.mode, self.priv, self.mxr, "global") if type(key) is DataRegime else key
+        self.global_key = shared
         self.global_rd, self.global_wr = recently_used(self._global_maps, shared, _new_fast_maps, MAX_REGIMES)
         if self.on_regime_change is not None:
             self.on_regime_change()
@@ -378,7 +385,7 @@ class SoftMmu:
         priv = self.fetch_priv if access == Access.FETCH else self.priv
         if not self.translating(priv):
             self.leaf_level = 0
-            self.leaf_global = False
+            self.leaf_global = self.leaf_user = False
             return vaddr
         entry = self.tlb.lookup(vaddr >> 12, self.asid)
         if entry is None or not riscv_permits(entry, access, priv, self.sum, self.mxr):
@@ -386,6 +393,7 @@ class SoftMmu:
             self.tlb.insert(entry)
         self.leaf_level = entry.level
         self.leaf_global = entry.global_
+        self.leaf_user = entry.user
         return (entry.ppn << 12) + vaddr - (entry.vpn << 12)  # the entry may be another piece of its leaf
 
     def fetch_paddr(self, vaddr: int) -> int:
@@ -512,7 +520,7 @@ class SoftMmu:
             and self.pmp.page_allows(paddr >> 12, Access.LOAD, self.priv)
         ):
             delta = self.rd[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
-            if self.leaf_global and len(self.global_rd) < MAX_FAST_PAGES:
+            if self.leaf_global and not self.leaf_user and len(self.global_rd) < MAX_FAST_PAGES:
                 self.global_rd[vaddr >> 12] = delta
             self._filled(vaddr >> 12)
             return True
@@ -592,7 +600,7 @@ class SoftMmu:
             and self.pmp.page_allows(paddr >> 12, Access.STORE, self.priv)
         ):
             delta = self.wr[vaddr >> 12] = ((paddr - ram.base) & ~0xFFF) - (vaddr & ~0xFFF)
-            if self.leaf_global and len(self.global_wr) < MAX_FAST_PAGES:
+            if self.leaf_global and not self.leaf_user and len(self.global_wr) < MAX_FAST_PAGES:
                 self.global_wr[vaddr >> 12] = delta
             self._filled(vaddr >> 12)
             frames = self._store_frames.get(paddr >> 12)

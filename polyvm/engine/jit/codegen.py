@@ -68,6 +68,7 @@ from polyvm.engine.jit.context import (
     FLIPPED_TLBS,
     GLOBAL_JUMP_ENTRIES,
     GLOBAL_JUMPS,
+    GLOBAL_TLBS,
     HELPER_CALL,
     ICOUNT,
     INDEX,
@@ -389,13 +390,27 @@ class _BlockCodegen:
 
     def tlb_entry(self, addr: Value, size: int, tlb: int) -> tuple[str, str]:
         """(hit, TLB entry pointer) of a ``size``-byte access at ``addr``: hit when the entry's tag
-        is ``addr``'s page and the access is aligned."""
+        is ``addr``'s page and the access is aligned. The regime's TLB (TLBS) is probed first,
+        then on a miss that of global pages (GLOBAL_TLBS, context.py)."""
         a = lit(addr)
         vpn = self.new(f"lshr i64 {a}, 12")
         slot = self.new(f"shl i64 {self.new(f'and i64 {vpn}, {TLB_ENTRIES - 1}')}, 1")
+        offset = self.new(f"add i64 {slot}, {tlb}")
         tlbs = self.new(f"inttoptr i64 {self.load_word(TLBS)} to ptr")
-        entry = self.new(f"getelementptr i64, ptr {tlbs}, i64 {self.new(f'add i64 {slot}, {tlb}')}")
-        ok = self.new(f"icmp eq i64 {self.new(f'load i64, ptr {entry}, align 8')}, {vpn}")
+        own = self.new(f"getelementptr i64, ptr {tlbs}, i64 {offset}")
+        own_hit = self.new(f"icmp eq i64 {self.new(f'load i64, ptr {own}, align 8')}, {vpn}")
+        hit, probe, joined = self.label("own"), self.label("probe"), self.label("probed")
+        self.put(f"br i1 {own_hit}, label %{hit}, label %{probe}, !prof {LIKELY}")
+        self.lines.append(f"{probe}:")
+        shared = self.new(f"inttoptr i64 {self.load_word(GLOBAL_TLBS)} to ptr")
+        other = self.new(f"getelementptr i64, ptr {shared}, i64 {offset}")
+        other_hit = self.new(f"icmp eq i64 {self.new(f'load i64, ptr {other}, align 8')}, {vpn}")
+        self.put(f"br label %{joined}")
+        self.lines.append(f"{hit}:")
+        self.put(f"br label %{joined}")
+        self.lines.append(f"{joined}:")
+        entry = self.new(f"phi ptr [ {own}, %{hit} ], [ {other}, %{probe} ]")
+        ok = self.new(f"phi i1 [ true, %{hit} ], [ {other_hit}, %{probe} ]")
         if size > 1:
             aligned = self.new(f"icmp eq i64 {self.new(f'and i64 {a}, {size - 1}')}, 0")
             ok = self.new(f"and i1 {ok}, {aligned}")

@@ -35,7 +35,10 @@ address. The context block, in u64 words::
                  ``i64 call(ctx, op, x, y, pc, icount)``): 0 once done, 2 once done if the hart
                  then has an exit pending, 1 if refused or trapped (nothing happened: the helper
                  side exit)
-    [17 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
+    [17] GLOBAL_TLBS  host address of the TLBs of global pages (same layout as TLBS), shared by
+                 every address space whose data accesses have the current paging mode, privilege
+                 and mstatus.MXR: native code probes them when TLBS misses (``select_global_tlbs``)
+    [18 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
@@ -49,7 +52,10 @@ caches: a trap into the kernel and the return to user code switch tables instead
 global leaves (the kernel's) go in a table all address spaces share instead, so a new process does
 not send each kernel block back to Python once more. The TLBs are kept per data regime the same way
 (``switch_tlbs`` points TLBS at the new regime's): the kernel toggles mstatus.SUM around every user
-access, and an emptied TLB costs one side exit per page touched. Those toggles stay in native code
+access, and an emptied TLB costs one side exit per page touched. Pages of global leaves that are
+not user pages (the kernel's) also go in GLOBAL_TLBS, as the MMU's global maps hold them
+(softmmu.py): a new process reaches the kernel's pages natively instead of calling back once per
+page (~6,000 calls a Linux boot; benchmarks/boot.py). Those toggles stay in native code
 when FLIPPED_TLBS is set (codegen's ``csr``); whoever runs native code then brings the MMU's regime
 up to date from mstatus when it returns (``HybridEngine.run_slice``). As a helper side exit each
 toggle had cost ~30 us of Python (the exit, the tail, ``csr_op`` and the regime switch), 8,400 a
@@ -93,8 +99,8 @@ TLBS_KEPT = 16
 """TLBs of the most recently used data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
 (REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS,
- TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE, HELPER_CALL) = range(17)
-CELLS = 17
+ TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE, HELPER_CALL, GLOBAL_TLBS) = range(18)
+CELLS = 18
 CONTEXT_WORDS = CELLS + len(HART_CELLS)
 READ_TLB, WRITE_TLB = 0, 2 * TLB_ENTRIES
 """Where the read and write TLBs start in a regime's TLB array (TLBS)."""
@@ -180,6 +186,12 @@ class NativeState:
         self.tlb_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         """The TLBs of the most recently used regimes, the current one's included (read then
         write)."""
+        self.global_tlb_tables: dict[Hashable, ctypes.Array] = {}
+        """The TLBs of global pages by the MMU's key of its global maps (a few: one per paging mode,
+        privilege and MXR)."""
+        self.global_tlbs: ctypes.Array = _new_tlbs()
+        """The current one (GLOBAL_TLBS)."""
+        self.select_global_tlbs(None)
         self.jumps_dropped = False
         """Set when an entry leaves a jump table (``drop_jump``, ``flush_jumps``); whoever wants to
         know whether some did while native code called back (jit.py ``helper_call``) clears it."""
@@ -191,7 +203,10 @@ class NativeState:
         return Exit(self.context[REASON])
 
     def flush_tlb(self) -> None:
-        """Empty the TLBs of every regime (the current and flipped ones are kept, emptied)."""
+        """Empty the TLBs of every regime (the current and flipped ones are kept, emptied), and
+        those of global pages."""
+        for table in self.global_tlb_tables.values():
+            empty(table)
         kept = collections.OrderedDict()
         if self.flipped_regime is not None:
             flipped = self.tlb_tables[self.flipped_regime]
@@ -203,7 +218,7 @@ class NativeState:
 
     def flush_tlbs(self, regimes: Callable[[Hashable], bool]) -> None:
         """Empty the TLBs of the data regimes ``regimes`` accepts (an address space's: the others
-        keep theirs, as their fast maps do)."""
+        keep theirs, as their fast maps do, and so do global pages)."""
         for regime, table in self.tlb_tables.items():
             if regimes(regime):
                 empty(table)
@@ -212,7 +227,7 @@ class NativeState:
         """Drop these virtual page numbers from the TLBs of every regime (slots found once for all
         the ~15 tables: a Linux boot's ~1,000 sfence.vma of mapped pages come here)."""
         slots = [(vpn, _tlb_slot(vpn, False), _tlb_slot(vpn, True)) for vpn in pages]
-        for table in self.tlb_tables.values():
+        for table in (*self.tlb_tables.values(), *self.global_tlb_tables.values()):
             for vpn, read, write in slots:
                 if table[read] == vpn:
                     table[read] = EMPTY
@@ -233,6 +248,15 @@ class NativeState:
         self.flipped_regime = flipped
         self.context[FLIPPED_TLBS] = 0 if flipped is None else ctypes.addressof(
             recently_used(self.tlb_tables, flipped, _new_tlbs, TLBS_KEPT))
+
+    def select_global_tlbs(self, key: Hashable) -> None:
+        """Make the TLBs of global pages of the MMU's global maps ``key`` current (empty ones the
+        first time)."""
+        table = self.global_tlb_tables.get(key)
+        if table is None:
+            table = self.global_tlb_tables[key] = _new_tlbs()
+        self.global_tlbs = table
+        self.context[GLOBAL_TLBS] = ctypes.addressof(table)
 
     def fill(self, vpn: int, delta: int, write: bool, table: ctypes.Array | None = None) -> None:
         """Enter ``vpn -> delta`` (RAM offset = vaddr + delta) in the read or write TLB of

@@ -65,8 +65,9 @@ STATUS = cell("mstatus")
 F0 = 32
 BOX32 = 0xFFFF_FFFF_0000_0000
 CANONICAL_NAN32 = 0x7FC0_0000
-TlbView = tuple[dict[int, int], dict[int, int], ctypes.Array]
-"""A data regime's read and write fast maps and its native TLB array (``Jit.tlb_view``)."""
+TlbView = tuple[dict[int, int], dict[int, int], ctypes.Array, dict[int, int], dict[int, int], ctypes.Array]
+"""A data regime's read and write fast maps and its native TLB array, then the same of global pages
+(``Jit.tlb_view``)."""
 
 
 @dataclass(frozen=True)
@@ -412,20 +413,24 @@ class Jit:
             raise error
 
     def tlb_view(self) -> TlbView:
-        """The current data regime's fast maps and native TLBs, for ``refill`` after a memory side
-        exit's tail (which may switch regimes after its access: Linux's user-memory copies end
-        with the SUM write that switches back)."""
-        namespace = self.namespace
-        return namespace.get("RD", {}), namespace.get("WR", {}), self.state.tlbs
+        """The current data regime's fast maps and native TLBs, then the global pages' maps and
+        native TLBs, for ``refill`` after a memory side exit's tail (which may switch regimes after
+        its access: Linux's user-memory copies end with the SUM write that switches back)."""
+        namespace, state, hart = self.namespace, self.state, self.hart
+        shared = (hart.mmu.global_rd, hart.mmu.global_wr) if hart is not None else ({}, {})
+        return (namespace.get("RD", {}), namespace.get("WR", {}), state.tlbs, *shared, state.global_tlbs)
 
     def refill(self, vpn: int, view: TlbView | None = None) -> None:
         """Copy the fast-map entries of ``vpn`` (filled by the slow path) into the TLBs of the same
-        regime: ``view``'s (``tlb_view``), by default the current one's."""
-        read, write, table = view or self.tlb_view()
-        for maps, writes in ((read, False), (write, True)):
+        regime, and those of the global maps into the global pages' TLBs: ``view``'s
+        (``tlb_view``), by default the current ones."""
+        read, write, table, global_read, global_write, global_table = view or self.tlb_view()
+        fill = self.state.fill
+        for maps, writes, tlbs in ((read, False, table), (write, True, table),
+                                   (global_read, False, global_table), (global_write, True, global_table)):
             delta = maps.get(vpn)
             if delta is not None:
-                self.state.fill(vpn, delta, writes, table)
+                fill(vpn, delta, writes, tlbs)
 
     # --- floating-point registers (raw 64-bit slots, binary32 NaN-boxed) -----------------------
 
