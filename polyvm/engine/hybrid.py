@@ -532,7 +532,7 @@ class HybridEngine(PagePrefill, Interpreter):
     def _regime_changed(self) -> None:
         super()._regime_changed()
         mmu = self.mmu
-        regime, shared = mmu.fetch_regime(), mmu.global_fetch_regime()
+        regime, shared = mmu.fetch_key, mmu.global_fetch_key
         self.regime_keys = (regime, shared)
         state = self.jit.state
         fresh = regime not in state.jump_tables

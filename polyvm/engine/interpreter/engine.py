@@ -365,8 +365,8 @@ class Interpreter:
         self.namespace["RD"] = mmu.rd
         self.namespace["WR"] = mmu.wr
         caches = self._jump_caches
-        self.jump_cache = recently_used(caches, mmu.fetch_regime(), dict, JUMP_CACHES_KEPT)
-        self.global_jump_cache = recently_used(caches, mmu.global_fetch_regime(), dict, JUMP_CACHES_KEPT)
+        self.jump_cache = recently_used(caches, mmu.fetch_key, dict, JUMP_CACHES_KEPT)
+        self.global_jump_cache = recently_used(caches, mmu.global_fetch_key, dict, JUMP_CACHES_KEPT)
 
     def _flush_jump_caches(self) -> None:
         for cache in self._jump_caches.values():
