@@ -148,3 +148,31 @@ def test_a_record_far_bigger_than_what_a_run_used_is_cut_down_to_it(monkeypatch)
     third = engine(jumps)
     third._lookup(RAM)
     assert third.stored_hits == 1 and len(third.translations.recorded[RAM >> 12]) == 1
+
+
+def straddling(second_half: int) -> Interpreter:
+    """A block of c.addi x1, 1 at RAM + 0xFFC and addi x2, x2, <imm> at RAM + 0xFFE, whose upper
+    16 bits (the immediate's top) are ``second_half``, the first parcel of the next page."""
+    mmu = SoftMmu(1 << 20, PagingMode.NONE, ram_base=RAM)
+    addi = 0x00010113 | (second_half << 16)
+    mmu.ram.write(RAM + 0xFFC, struct.pack("<HHH", 0x0085, addi & 0xFFFF, addi >> 16))
+    hart = RiscvHart(0, mmu, lambda: 0)
+    return Interpreter(VmConfig().with_exec_mode(ExecMode.INTERPRETER), hart)
+
+
+def test_a_block_whose_last_instruction_straddles_its_page_is_stored_with_both_halves():
+    """Its code takes the two bytes of the next page; a later run finds it only while those bytes
+    are the same."""
+    first = straddling(0x0030)  # addi x2, x2, 3
+    function, _, cached, _ = first._lookup(RAM + 0xFFC)
+    assert cached.block.code is not None and len(cached.block.code) == cached.block.byte_size == 6
+    assert function() == RAM + 0x1002 and [int(v) for v in first.hart.x[1:3]] == [1, 3]
+    first.translations.flush()
+    again = straddling(0x0030)
+    function, _, _, _ = again._lookup(RAM + 0xFFC)
+    assert again.stored_hits == 1
+    assert function() == RAM + 0x1002 and [int(v) for v in again.hart.x[1:3]] == [1, 3]
+    changed = straddling(0x0070)  # addi x2, x2, 7: only the next page's bytes differ
+    function, _, _, _ = changed._lookup(RAM + 0xFFC)
+    assert changed.stored_hits == 0
+    assert function() == RAM + 0x1002 and [int(v) for v in changed.hart.x[1:3]] == [1, 7]

@@ -12,6 +12,7 @@ enter the jump cache, so only ``_lookup`` checks them.
 
 from __future__ import annotations
 
+import functools
 import struct
 import time
 from collections import OrderedDict
@@ -41,6 +42,9 @@ a hart spinning in a self-loop block retires far more instructions per block).""
 JUMP_CACHES_KEPT = 64
 """Jump caches of this many fetch regimes (address spaces) are kept, the most recently used
 (core/recent.py); the others' blocks are looked up in the block cache again."""
+STRADDLE = 2
+"""Bytes of the next page a block may take: the second half of a 32-bit last instruction that
+starts in the block's page's last two bytes (the translator starts no instruction beyond)."""
 
 
 class Interpreter:
@@ -256,7 +260,7 @@ class Interpreter:
         if self.breakpoints or not ram.contains(phys, 2):
             return None, None
         page = phys - ram.base - (phys & 0xFFF)
-        found = self.translations.find(pc, ram.u8[page: page + PAGE])
+        found = self.translations.find(pc, ram.u8[page: page + PAGE], functools.partial(self._after_page, pc))
         if found is None:
             return None, None
         self.stored_hits += 1
@@ -266,6 +270,16 @@ class Interpreter:
         block.code = found.code
         block.rebuild = lambda: self._retranslate(pc, found.code)
         return block, self._stored_function(pc, found.code, found.python)
+
+    def _after_page(self, pc: int) -> bytes:
+        """The bytes a block at ``pc`` whose last instruction straddles the end of its page takes
+        from the next one (STRADDLE), as fetched now; none if that fetch faults or leaves RAM."""
+        mmu, ram = self.mmu, self.mmu.ram
+        try:
+            paddr = mmu.access_paddr((((pc >> 12) + 1) << 12) & ((1 << 64) - 1), Access.FETCH, STRADDLE)
+        except PageFault:
+            return b""
+        return ram.read(paddr, STRADDLE) if ram.contains(paddr, STRADDLE) else b""
 
     def _stored_function(self, pc: int, code: bytes, python: object) -> Callable[[], int]:
         """The function of the stored translation at ``pc`` made from ``code``, whose Python code
@@ -280,24 +294,33 @@ class Interpreter:
 
     def _build_block(self, pc: int, phys: int, limit: int | None = None) -> IRBlock:
         """A new translation of the code at ``pc`` (phys); its ``code`` is the guest bytes it was
-        made from when they all lie in the block's page (None otherwise: then it is not stored)."""
+        made from: those of its page, and the second half of a last instruction that straddles the
+        page's end (the translator starts no instruction in the next page). None when a page PMP
+        rules split or a fetch left RAM: then it is not stored."""
         mmu = self.mmu
         ram = mmu.ram
         page_end = (phys | 0xFFF) + 1
         delta = phys - pc
         checked = mmu.pmp.splits(phys >> 12)
         span = [phys, True]
+        after_page = bytearray()
 
         def fetch16(vaddr: int) -> int | None:
             paddr = vaddr + delta
             if paddr >= page_end or checked:
                 # The second half of an instruction that straddles the page boundary, or a parcel
                 # of a page PMP rules split.
-                span[1] = False
+                span[1] = span[1] and not checked
                 try:
                     paddr = mmu.access_paddr(vaddr & ((1 << 64) - 1), Access.FETCH, 2)
                 except PageFault:
                     return None
+                if not ram.contains(paddr, 2):
+                    span[1] = False
+                    return None
+                parcel = ram.u16[(paddr - ram.base) >> 1]
+                after_page.extend(parcel.to_bytes(2, "little"))
+                return parcel
             if not ram.contains(paddr, 2):
                 span[1] = False
                 return None
@@ -307,7 +330,8 @@ class Interpreter:
         block = self.translator.translate(pc, fetch16, limit=limit, stop_at=self.breakpoints)
         block.phys_start = phys
         block.phys_page = phys >> 12
-        block.code = ram.read(phys, span[0] - phys) if span[1] and limit is None else None
+        code = ram.read(phys, span[0] - phys) + after_page if span[1] and limit is None else None
+        block.code = code if code is not None and len(code) == block.byte_size else None
         return block
 
     # --- debugger hooks (polyvm.engine.debug) --------------------------------------------------

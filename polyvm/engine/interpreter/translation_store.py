@@ -157,16 +157,19 @@ class TranslationStore:
         """Virtual page -> the entries this run found or added there, by (pc, code): its record."""
         atexit.register(self.flush)
 
-    def find(self, pc: int, page_code: bytes | memoryview) -> Translation | None:
+    def find(self, pc: int, page_code: bytes | memoryview,
+             beyond: Callable[[], bytes] = bytes) -> Translation | None:
         """The stored translation at ``pc`` whose code is a prefix of the guest bytes at ``pc``,
-        if any; ``page_code`` holds the bytes of ``pc``'s whole page."""
+        if any; ``page_code`` holds the bytes of ``pc``'s whole page, and ``beyond()`` the first
+        bytes fetched after it (asked for only by a block whose last instruction straddles the
+        page's end: its code is compared with both)."""
         page = pc >> 12
         if page not in self.pages_read:
             self._read_page(page, page_code)
-        found = self._match(pc, page_code)
+        found = self._match(pc, page_code, beyond)
         if found is None and page not in self.rows_read:
             self._read_rows(page, page_code)  # the page's record lacks it
-            found = self._match(pc, page_code)
+            found = self._match(pc, page_code, beyond)
         if found is None:
             return None
         code, (insn_count, byte_size, fused, resumable, successors, python) = found
@@ -177,13 +180,22 @@ class TranslationStore:
                               stored_successors=successors)
         return Translation(block, code, python)
 
-    def _match(self, pc: int, page_code: bytes | memoryview) -> tuple[bytes, tuple] | None:
-        """The indexed (code, fields) at ``pc`` whose code is at ``pc`` in ``page_code`` (fields
-        read and decoded now if they were not; the Python code stays marshalled)."""
+    def _match(self, pc: int, page_code: bytes | memoryview,
+               beyond: Callable[[], bytes]) -> tuple[bytes, tuple] | None:
+        """The indexed (code, fields) at ``pc`` whose code is at ``pc`` in ``page_code`` (and
+        ``beyond()``; fields read and decoded now if they were not; the Python code stays
+        marshalled)."""
         entries = self.index.get(pc, ())
         code_at = page_code[pc & 0xFFF:]
+        straddling = None
         for position, (code, entry) in enumerate(entries):
-            if code_at[: len(code)] == code:
+            if len(code) > len(code_at):
+                if straddling is None:
+                    straddling = bytes(code_at) + beyond()
+                matches = straddling[: len(code)] == code
+            else:
+                matches = code_at[: len(code)] == code
+            if matches:
                 if type(entry) is int:
                     entry = self._read_fields([entry]).get(entry)
                     if entry is None:
