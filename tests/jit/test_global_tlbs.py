@@ -1,6 +1,6 @@
 """The native TLBs of global pages: a kernel page (G bit, not a user page) that one address space's
 native code reached is reached natively by every other one's, whatever mstatus.SUM, until a fence of
-its address or of everything (context.py GLOBAL_TLBS, codegen.py ``tlb_entry``)."""
+its address or of everything (context.py GLOBAL_TLBS, codegen.py ``access``)."""
 
 from __future__ import annotations
 
@@ -8,43 +8,15 @@ import struct
 
 import pytest
 
-from polyvm import ExecMode, RiscvHart, SoftMmu, VmConfig
+from polyvm import ExecMode, RiscvHart, VmConfig
 from polyvm.arch.riscv64.csr import SUM
 from polyvm.engine.hybrid import HybridEngine
-from polyvm.mem.paging import PTE_G, PTE_U, PagingMode, Priv
+from polyvm.mem.paging import PTE_G, PTE_U, Priv
+from tests.engine.address_spaces import LEAF, RAM, AddressSpaces, satp
 
-RAM = 0x8000_0000
 CODE, KERNEL_DATA, USER_DATA, SHARED_USER = 0x4000_0000, 0x4000_1000, 0x1000, 0x2000
-CODE_LEAF = 0b11001011  # V R X A D
 DATA_LEAF = 0b11000111  # V R W A D
-A0, A1, A2 = 10, 11, 12
-
-
-class AddressSpaces:
-    """Sv39 page tables in the top of a small RAM, one root per address space."""
-
-    def __init__(self) -> None:
-        self.mmu = SoftMmu(4 << 20, PagingMode.SV39, ram_base=RAM)
-        self.next_table = RAM + (4 << 20)
-
-    def table(self) -> int:
-        self.next_table -= 4096
-        return self.next_table
-
-    def map(self, root: int, vaddr: int, paddr: int, leaf_flags: int) -> None:
-        ram, table = self.mmu.ram, root
-        for level in (2, 1):
-            slot = table + ((vaddr >> (12 + 9 * level)) & 0x1FF) * 8
-            entry = ram.read_int(slot, 8)
-            if not entry & 1:
-                entry = ((self.table() >> 12) << 10) | 1
-                ram.write_int(slot, entry, 8)
-            table = (entry >> 10) << 12
-        ram.write_int(table + ((vaddr >> 12) & 0x1FF) * 8, ((paddr >> 12) << 10) | leaf_flags, 8)
-
-
-def satp(root: int, asid: int) -> int:
-    return (8 << 60) | (asid << 44) | (root >> 12)
+A0, A1 = 10, 11
 
 
 @pytest.fixture
@@ -55,7 +27,7 @@ def kernel() -> tuple[HybridEngine, list[int]]:
     spaces = AddressSpaces()
     roots = [spaces.table(), spaces.table()]
     for index, root in enumerate(roots):
-        spaces.map(root, CODE, RAM, CODE_LEAF | PTE_G)
+        spaces.map(root, CODE, RAM, LEAF | PTE_G)
         spaces.map(root, KERNEL_DATA, RAM + 0x1000, DATA_LEAF | PTE_G)
         spaces.map(root, USER_DATA, RAM + 0x2000 + 0x1000 * index, DATA_LEAF | PTE_U)
         spaces.map(root, SHARED_USER, RAM + 0x4000, DATA_LEAF | PTE_G | PTE_U)
