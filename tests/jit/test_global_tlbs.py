@@ -57,7 +57,9 @@ def test_a_kernel_page_one_address_space_reached_is_native_in_every_other(kernel
     assert load(engine, KERNEL_DATA) == (11, 1)
     assert load(engine, KERNEL_DATA) == (11, 0), "the regime's own TLB"
     engine.mmu.set_satp(satp(roots[1], 2))
+    assert engine.jit.state.tlb_entry(KERNEL_DATA >> 12, False) is None
     assert load(engine, KERNEL_DATA) == (11, 0), "the global pages' TLB"
+    assert engine.jit.state.tlb_entry(KERNEL_DATA >> 12, False) is not None, "copied into the regime's"
     engine.hart.mstatus |= SUM
     engine.hart._sync_mmu()
     assert load(engine, KERNEL_DATA) == (11, 0), "SUM does not matter to kernel pages"

@@ -421,8 +421,10 @@ class _BlockCodegen:
         side does: device writes into RAM, the reservation word, CALL_VALUE).
 
         A miss in the regime's TLB probes the global pages' one (GLOBAL_TLBS, context.py) before
-        the call, off the hit path: with the probe before the branch, unoptimised code ran cpu_mix
-        ~10% slower (benchmarks/run.py --mode jit).
+        the call, off the hit path (with the probe before the branch, unoptimised code ran cpu_mix
+        ~10% slower; benchmarks/run.py --mode jit), and a hit there is copied into the regime's TLB:
+        loops and atomics probe only that one, and without the copy a warm Linux boot left native
+        code ~8,000 more times for kernel pages the global TLB had (benchmarks/boot.py).
 
         Region functions (loops) take the side exit at once: a call in a loop, even on its cold
         path, keeps LLVM from hoisting the context and TLB loads out of it (benchmarks/run.py
@@ -438,7 +440,12 @@ class _BlockCodegen:
         shared_ok, shared_entry = self.tlb_entry(addr, size, tlb, GLOBAL_TLBS)
         self.put(f"br i1 {shared_ok}, label %{shared}, label %{slow}, !prof {LIKELY}")
         self.lines.append(f"{shared}:")
-        shared_read = self.direct(self.ram_pointer(addr, shared_entry), size, value)
+        shared_delta = self.new(f"getelementptr i64, ptr {shared_entry}, i64 1")
+        delta = self.new(f"load i64, ptr {shared_delta}, align 8")
+        self.put(f"store i64 {self.new(f'lshr i64 {lit(addr)}, 12')}, ptr {entry}, align 8")
+        self.put(f"store i64 {delta}, ptr {self.new(f'getelementptr i64, ptr {entry}, i64 1')}, align 8")
+        host = self.new(f"getelementptr i8, ptr %ram, i64 {self.new(f'add i64 {lit(addr)}, {delta}')}")
+        shared_read = self.direct(host, size, value)
         self.put(f"br label %{joined}")
         self.lines.append(f"{slow}:")
         call = self.new(f"inttoptr i64 {self.load_word(MEMORY_CALL)} to ptr")
