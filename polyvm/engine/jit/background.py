@@ -79,8 +79,8 @@ class BackgroundCompiler:
         if not _server and self.backend.opt_level == 0 and next(_compiled_here) < IN_PROCESS_COMPILES:
             try:
                 native = self.backend.compile_block(block, members)
-            except RuntimeError as error:  # LLVM refused it, as the server would have said
-                self.errors.append(str(error))
+            except (RuntimeError, OSError) as error:  # LLVM refused it, or the disk cache failed:
+                self.errors.append(str(error))  # refused, as the server would have said
                 native = None
             else:
                 self.backend.remember_region(block, members)
