@@ -397,19 +397,19 @@ class PagePrefill:
         for (vpn, ppn), (natives, python) in pages.items():
             versions = self._versions.get((vpn, ppn), [])
             recorded: dict[bytes, list[NativeEntry]] = {}
-            noted: dict[bytes, list[tuple[int, bytes]]] = {}
+            noted: dict[bytes, list[tuple[int, bytes, bool]]] = {}
             for entry, blocks in natives:
                 digest = _version(versions, blocks)
                 if digest is not None:
                     recorded.setdefault(digest, []).append(entry)
                     if not entry.optimised:
-                        noted.setdefault(digest, []).append((blocks[0].start_pc, blocks[0].code))
+                        noted.setdefault(digest, []).append((blocks[0].start_pc, blocks[0].code, True))
             for digest, entries in recorded.items():
                 self.native_pages.record(vpn, digest, entries)
             for block in python:
                 digest = _version(versions, [block])
                 if digest is not None:
-                    noted.setdefault(digest, []).append((block.start_pc, block.code))
+                    noted.setdefault(digest, []).append((block.start_pc, block.code, False))
             cold.extend((vpn, digest, blocks) for digest, blocks in noted.items())
         if cold:
             note_cold_pages(str(self.jit.backend.cache_dir), cold)

@@ -292,13 +292,16 @@ def test_records_learn_where_bundles_hold_their_functions(tmp_path, monkeypatch)
 
 
 def test_blocks_a_run_ran_in_python_are_native_in_the_next_after_precompiling(tmp_path, monkeypatch):
-    """... and the blocks it ran as quick (unoptimised) code are optimised code in the next."""
+    """... and the blocks it ran as quick (unoptimised) code are optimised code in the next (those it
+    ran in Python are not optimised)."""
     elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 2}, paging="bare", isa="rv64imac")
     first_board, first, _ = run(elf, "HYBRID", tmp_path, monkeypatch)
     recorded = [record.entries for record in first.native_pages.read.values() if record is not None]
     quick = {entry.pc for entries in recorded for entry in entries if not entry.optimised}
     cold = take_noted(str(tmp_path / "jit"))
-    noted = {pc for _, _, blocks in cold for pc, _ in blocks}
+    noted = {pc for _, _, blocks in cold for pc, _, _ in blocks}
+    assert {pc for _, _, blocks in cold for pc, _, optimise in blocks if optimise} == quick, \
+        "only what the run compiled quickly is to be optimised"
     assert len(noted - quick) > 20, "the run noted its Python-tier blocks"
     assert quick and quick <= noted, "and its quick ones"
     assert precompile(tmp_path / "jit", cold) > 20
@@ -310,13 +313,14 @@ def test_blocks_a_run_ran_in_python_are_native_in_the_next_after_precompiling(tm
     records = second.native_pages.read.values()
     entries = {entry.pc: entry for record in records if record is not None for entry in record.entries}
     assert quick <= entries.keys() and all(entries[pc].optimised for pc in quick)
+    assert not any(entries[pc].optimised for pc in noted - quick if pc in entries)
 
 
 def test_the_precompiler_compiles_each_chunk_of_its_listing_in_a_fresh_process(tmp_path, monkeypatch):
     """A listing is cut into chunks of whole pages (precompile.chunks); the precompiler compiles
     each listing given in turn (running itself again between them), deletes it once read, and
     what the listings record for the same page adds up."""
-    pages = [(page, b"digest", [(page << 12 | 4 * i, b"") for i in range(count)])
+    pages = [(page, b"digest", [(page << 12 | 4 * i, b"", False) for i in range(count)])
              for page, count in ((1, 3), (2, 2), (3, 4), (4, 1))]
     assert [[page for page, _, _ in chunk] for chunk in chunks(pages, 4)] == [[1, 2], [3], [4]]
     elf = build_baremetal(BENCH / "cpu_mix.c", {"ITERATIONS": 2}, paging="bare", isa="rv64imac")
@@ -336,7 +340,7 @@ def test_the_precompiler_compiles_each_chunk_of_its_listing_in_a_fresh_process(t
     assert result.exit_code == 0
     recorded = {entry.pc for record in second.native_pages.read.values() if record is not None
                 for entry in record.entries}
-    assert {pc for _, _, blocks in noted for pc, _ in blocks} <= recorded
+    assert {pc for _, _, blocks in noted for pc, _, _ in blocks} <= recorded
 
 
 @pytest.mark.parametrize("mode", ["HYBRID", "JIT"])

@@ -11,12 +11,14 @@ into the disk cache, and adds them to the native page records (native_pages.py):
 the same bytes in those pages enters them natively from their first execution. A block's function
 is named by its content key, so it is the code the run would have compiled for the same bytes.
 
-The precompiler compiles with LLVM's optimisations (the optimising backend, ~6 ms a block instead
-of ~1), so a run also notes the blocks it compiled quickly (unoptimised, to get on with its run):
-a warm Linux boot spends nearly all of its native time in such code, and ran ~0.1 s faster with
-all of it optimised (benchmarks/boot.py). Records keep the better of two functions for a block
-(``NativeEntry.tier``): optimised code replaces the quick code of the same bytes, and a run's
-optimised regions stay.
+A run also notes the blocks it compiled quickly (unoptimised, to get on with its run: they were
+hot), which the precompiler compiles with LLVM's optimisations (the optimising backend, ~6 ms a
+block instead of ~1): a warm Linux boot spent nearly all of its native time in unoptimised code,
+and ran ~0.1 s faster with it optimised (benchmarks/boot.py). The blocks it ran only in Python
+are compiled without (optimising the ~28,000 of a Linux boot as well kept a core busy for ~5
+minutes after each first boot, and doubled the test suite's time). Records keep the better of two
+functions for a block (``NativeEntry.tier``): optimised code replaces the quick code of the same
+bytes, and a run's optimised regions stay.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ PRECOMPILE_MIN = 1000
 """A process starts a precompiler only if it noted this many blocks (test runs of small guests
 do not)."""
 OPT_LEVEL = 2
-"""The optimising backend's level (hybrid.py ``region_backend``), which links what this compiles."""
+"""The optimising backend's level (hybrid.py ``region_backend``, which links the optimised code
+this compiles; the quick backend's is 0)."""
 CHUNK_BLOCKS = 2048
 """Blocks one precompiler process compiles: LLVM's optimisation pipeline keeps ~90 KB a module it
 ran on (llvmlite 0.50; closing its objects does not free it), ~3 GB for a Linux boot's ~36,000
@@ -41,26 +44,29 @@ blocks in one process, so each chunk is compiled by a fresh process image."""
 FOLDER = "precompile"
 """Where listings wait in the object cache folder (the precompiler deletes its own)."""
 
-ColdPage = tuple[int, bytes, list[tuple[int, bytes]]]
-"""A virtual page number, the hash of its bytes and the (pc, bytes) of its blocks."""
+ColdPage = tuple[int, bytes, list[tuple[int, bytes, bool]]]
+"""A virtual page number, the hash of its bytes and the (pc, bytes, whether to optimise) of its
+blocks."""
 
-_noted: dict[str, dict[tuple[int, bytes], dict[int, bytes]]] = {}
+_noted: dict[str, dict[tuple[int, bytes], dict[int, tuple[bytes, bool]]]] = {}
 """Blocks noted by cache folder, then (page, digest), then pc."""
 
 
 def note_cold_pages(folder: str, pages: list[ColdPage]) -> None:
-    """Note blocks of ``pages`` to compile into the cache folder ``folder`` at exit."""
+    """Note blocks of ``pages`` to compile into the cache folder ``folder`` at exit (optimised if
+    the run compiled them quickly, else not)."""
     if not _noted:
         atexit.register(precompile_at_exit)
     noted = _noted.setdefault(folder, {})
     for page, digest, blocks in pages:
-        noted.setdefault((page, digest), {}).update(blocks)
+        noted.setdefault((page, digest), {}).update((pc, (code, optimise)) for pc, code, optimise in blocks)
 
 
 def take_noted(folder: str) -> list[ColdPage]:
     """The pages noted for ``folder`` (forgotten here)."""
     pages = _noted.pop(folder, {})
-    return [(page, digest, list(blocks.items())) for (page, digest), blocks in pages.items()]
+    return [(page, digest, [(pc, code, optimise) for pc, (code, optimise) in blocks.items()])
+            for (page, digest), blocks in pages.items()]
 
 
 def chunks(pages: list[ColdPage], size: int) -> list[list[ColdPage]]:
@@ -110,24 +116,24 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
     from polyvm.engine.jit.object_bundles import make_bundles
     from polyvm.engine.jit.resume import check_boundaries
 
-    backend = LlvmBackend(OPT_LEVEL, folder)
-    target = backend.engine.host.target
+    backends = {optimise: LlvmBackend(OPT_LEVEL if optimise else 0, folder) for optimise in (False, True)}
     translator = RiscvTranslator(InstructionFuser())
     compiled: list[tuple[int, bytes, list[NativeEntry]]] = []
     for page, digest, blocks in pages:
         entries = []
-        for pc, code in blocks:
+        for pc, code, optimise in blocks:
+            backend = backends[optimise]
             block = translator.translate_bytes(pc, code)
             block.code = code
             try:
                 check_boundaries(block)
                 name, text = backend.prepare(block)
-                object_code(folder, name, text, OPT_LEVEL, target)
+                object_code(folder, name, text, backend.opt_level, backend.engine.host.target)
             except (ValueError, RuntimeError):
                 continue  # not resumable, or LLVM refused it: it stays in the Python tier
-            entries.append(NativeEntry(pc, name, True, len(code), ()))
+            entries.append(NativeEntry(pc, name, optimise, len(code), ()))
         compiled.append((page, digest, entries))
-    names = backend.names
+    names = backends[True].names
     make_bundles(folder, names.path, [entry.name for _, _, entries in compiled for entry in entries])
     for page, digest, entries in compiled:
         placed = [entry._replace(place=_plain(names.bundles.place(entry.name))) for entry in entries]
