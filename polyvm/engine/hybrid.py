@@ -290,17 +290,13 @@ class HybridEngine(PagePrefill, Interpreter):
         warm Linux boot left native code ~1,150 times for such a pc, and each first time Python
         translated the block)."""
         state = self.jit.state
-        own = self.entered.get(pc)
-        if own is not None:
-            if not state.has_jump(pc, own.address):
-                state.set_jump(pc, own.address)
-            return True
-        shared = self.global_entered.get(pc)
-        if shared is None:
-            return False
-        if not state.has_jump(pc, shared.address, True):
-            state.set_jump(pc, shared.address, True)
-        return True
+        for entered, shared in ((self.entered, False), (self.global_entered, True)):
+            found = entered.get(pc)
+            if found is not None:
+                if not state.has_jump(pc, found.address, shared):
+                    state.set_jump(pc, found.address, shared)
+                return True
+        return False
 
     def _rerun_at(self, block: IRBlock, index: int, addr: int) -> int | None:
         """After a memory side exit at the first instruction of ``block`` (a function's own block or

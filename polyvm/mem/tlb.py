@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
+from collections.abc import Iterator
+from itertools import chain
 
 from polyvm.mem.leaf_index import LeafIndex
 
@@ -65,22 +67,22 @@ class Tlb:
         """The entry whose leaf maps page ``vpn`` for ``asid`` (a superpage's entry is for another
         of its pages when its ``vpn`` differs: ``piece`` gives the one for ``vpn``)."""
         entries = self._entries
-        for key in ((vpn, asid), (vpn, None)):
+        for key in chain(((vpn, asid), (vpn, None)), self._leaf_keys(vpn, asid)):
             entry = entries.get(key)
             if entry is not None and entry.valid:
                 entries.move_to_end(key)
                 self.stats.hits += 1
                 return entry
-        for level in self._superpage_levels:
-            leaf = vpn >> (9 * level)
-            for key in ((level, leaf, asid), (level, leaf, None)):
-                entry = entries.get(key)
-                if entry is not None and entry.valid:
-                    entries.move_to_end(key)
-                    self.stats.hits += 1
-                    return entry
         self.stats.misses += 1
         return None
+
+    def _leaf_keys(self, vpn: int, asid: int) -> Iterator[tuple[int, int, int | None]]:
+        """The keys a superpage entry mapping ``vpn`` for ``asid`` would have (made only when the
+        4 KiB keys missed)."""
+        for level in self._superpage_levels:
+            leaf = vpn >> (9 * level)
+            yield level, leaf, asid
+            yield level, leaf, None
 
     @staticmethod
     def piece(entry: TlbEntry, vpn: int) -> TlbEntry:

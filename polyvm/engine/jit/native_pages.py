@@ -117,8 +117,8 @@ class RecordedPage:
 
     @property
     def entries(self) -> tuple[NativeEntry, ...]:
-        """The full entries, in the order of ``names`` (a record whose stored entries do not agree
-        with its names has none: its functions then stay in the Python tier)."""
+        """The full entries, in the order of ``names``; StaleRecord if the stored entries do not
+        agree with the names (a damaged cache: the rest of the record was checked when read)."""
         if self._entries is None:
             try:
                 fields = marshal.loads(self._stored_fields)

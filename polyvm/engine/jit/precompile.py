@@ -1,5 +1,5 @@
-"""Compiling with optimisations, after a run, the blocks it ran only in the Python tier or natively
-without optimisations, so later runs enter optimised code for them from their first execution.
+"""Compiling, after a run, the blocks it ran only in the Python tier, so later runs enter them
+natively, and again with optimisations those it compiled quickly.
 
 HYBRID compiles a block once it is hot; a Linux boot also runs ~20,000 blocks a few times each, and
 a warm boot spent about a third of its guest thread translating those again and running them in
