@@ -67,7 +67,7 @@ from polyvm.engine.jit.context import (
 )
 from polyvm.engine.jit.jit import STATUS, CompiledBlock, Jit
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
-from polyvm.engine.jit.resume import Tails, check_boundaries
+from polyvm.engine.jit.resume import Tails, check_compilable
 from polyvm.engine.page_prefill import PagePrefill, PrefilledBlock
 from polyvm.ir.block import IRBlock
 from polyvm.mem.paging import PageFault
@@ -355,7 +355,7 @@ class HybridEngine(PagePrefill, Interpreter):
         if self.compile_all:
             block = cached.block
             try:
-                check_boundaries(block)
+                check_compilable(block)
                 self._install(cached, self.jit.backend.compile_block(block), optimised=False)
                 return cached
             except ValueError:
@@ -474,7 +474,7 @@ class HybridEngine(PagePrefill, Interpreter):
                             or (member.phys_start & 0xFFF) + member.byte_size > 1 << PAGE):
                         continue
                     try:
-                        check_boundaries(member)
+                        check_compilable(member)
                     except ValueError:
                         continue
                     members[target] = entry[2]

@@ -107,6 +107,13 @@ class Stmt:
         return Stmt, (self.op, self.dst, self.args, self.aux)
 
 
+STRADDLE = 2
+"""Bytes of the next page a block may take: the second half of a 32-bit last instruction that
+starts in the block's page's last two bytes (the translator starts no instruction beyond)."""
+UNFETCHABLE = -1
+"""``IRBlock.next_page`` of a block whose last instruction's end could not be fetched."""
+
+
 @dataclasses.dataclass
 class IRBlock:
     """One translated guest block: ``stmts`` end with exactly one terminator."""
@@ -123,6 +130,10 @@ class IRBlock:
     code: bytes | None = None
     """The guest bytes the block was translated from, when the frontend knows them exactly (what
     persistent caches key translations and native code by)."""
+    next_page: int | None = None
+    """Physical page number of the next page when the block's last instruction straddles the end
+    of its page (its last bytes come from there: stores there and remaps of it invalidate the
+    block), or UNFETCHABLE when they could not be fetched (the block raises the fetch fault)."""
     resumable: bool | None = None
     """Whether no temp is used across an instruction boundary (an INSN marker not directly after
     another: a fused pair shares one), so execution can resume at any instruction; None if not

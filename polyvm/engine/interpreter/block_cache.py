@@ -2,7 +2,8 @@
 
 Keys are ``(virtual pc, physical pc)`` so one physical page mapped at two addresses gets two
 translations (pc-relative code depends on the virtual pc) and a TLB flush does not lose
-translations. Blocks are also indexed by physical page for invalidation on stores and fence.i.
+translations. Blocks are also indexed by physical page for invalidation on stores and fence.i: a
+block whose last instruction straddles the end of its page under that of the next one as well.
 
 Invalidation is exact (only blocks whose bytes a store overlaps) until stores have hit blocks of a
 page WHOLE_PAGE_AFTER times; the next such store drops every block of the page. Linux poisons its
@@ -16,7 +17,7 @@ import dataclasses
 import time
 from collections import OrderedDict
 
-from polyvm.ir.block import IRBlock
+from polyvm.ir.block import STRADDLE, IRBlock
 
 WHOLE_PAGE_AFTER = 4
 """Stores that drop blocks of a page before one drops all of them (see the module docstring)."""
@@ -94,17 +95,26 @@ class BlockCache:
             self._unindex(old_key, old.block)
             self.evicted.append(old)
         self._blocks[key] = cached
-        self._by_page.setdefault(phys >> 12, set()).add(key)
+        for page in _pages(phys, block):
+            self._by_page.setdefault(page, set()).add(key)
         return cached
 
     def _unindex(self, key: tuple[int, int], block: IRBlock) -> None:
-        page = key[1] >> 12
-        keys = self._by_page.get(page)
-        if keys is not None:
-            keys.discard(key)
-            if not keys:
-                del self._by_page[page]
-                self._store_hits.pop(page, None)
+        for page in _pages(key[1], block):
+            keys = self._by_page.get(page)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_page[page]
+                    self._store_hits.pop(page, None)
+
+    def invalidate_block(self, addr: int, phys: int) -> list[CachedBlock]:
+        """Drop the translation at ``(addr, phys)`` (a list of it, or empty if there is none)."""
+        cached = self._blocks.pop((addr, phys), None)
+        if cached is None:
+            return []
+        self._unindex((addr, phys), cached.block)
+        return [cached]
 
     def pages(self) -> set[int]:
         return set(self._by_page)
@@ -124,8 +134,8 @@ class BlockCache:
             before = len(dropped)
             for key in list(self._by_page[page]):
                 cached = self._blocks[key]
-                start = key[1]
-                if whole or (start < end and paddr < start + max(cached.block.byte_size, 1)):
+                start, stop = _span_in(page, key[1], cached.block)
+                if whole or (start < end and paddr < stop):
                     del self._blocks[key]
                     self._unindex(key, cached.block)
                     dropped.append(cached)
@@ -162,3 +172,20 @@ class BlockCache:
         self._blocks.clear()
         self._by_page.clear()
         self._store_hits.clear()
+
+
+def _pages(phys: int, block: IRBlock) -> tuple[int, ...]:
+    """The physical pages of the guest bytes of the block at ``phys``."""
+    following = block.next_page
+    return (phys >> 12,) if following is None or following < 0 else (phys >> 12, following)
+
+
+def _span_in(page: int, phys: int, block: IRBlock) -> tuple[int, int]:
+    """The physical bytes [start, stop) of the block at ``phys`` that are in ``page`` (one of its
+    ``_pages``): a straddling last instruction has its first half up to the end of the block's
+    page and its second half (STRADDLE bytes) at the start of the next one."""
+    if page != phys >> 12:
+        return page << 12, (page << 12) + STRADDLE
+    if block.next_page is not None:
+        return phys, (page + 1) << 12
+    return phys, phys + max(block.byte_size, 1)

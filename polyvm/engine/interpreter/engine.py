@@ -29,7 +29,7 @@ from polyvm.engine.debug import MEMORY_HELPERS, DebugStop, Watchpoint, watch_hel
 from polyvm.engine.interpreter.block_cache import BlockCache, CachedBlock
 from polyvm.engine.interpreter.pycodegen import arithmetic_helpers, block_code, compile_block, python_function
 from polyvm.engine.interpreter.translation_store import translation_store
-from polyvm.ir.block import IRBlock, Stmt
+from polyvm.ir.block import STRADDLE, UNFETCHABLE, IRBlock, Stmt
 from polyvm.mem.leaf_index import LeafIndex
 from polyvm.mem.paging import Access, PageFault
 from polyvm.mem.softmmu import PAGE, BusError, in_address_space
@@ -42,10 +42,6 @@ a hart spinning in a self-loop block retires far more instructions per block).""
 JUMP_CACHES_KEPT = 64
 """Jump caches of this many fetch regimes (address spaces) are kept, the most recently used
 (core/recent.py); the others' blocks are looked up in the block cache again."""
-STRADDLE = 2
-"""Bytes of the next page a block may take: the second half of a 32-bit last instruction that
-starts in the block's page's last two bytes (the translator starts no instruction beyond)."""
-
 
 class Interpreter:
     """Executes one hart. ``run_slice`` is what machines call in their round-robin loop."""
@@ -207,16 +203,43 @@ class Interpreter:
         mmu = self.mmu
         level, shared = mmu.leaf_level, mmu.leaf_global
         cached = self.block_cache.lookup(pc, phys)
+        if cached is not None and cached.block.next_page is not None and not self._same_next_page(cached):
+            self._discard(cached)
+            cached = None
         if cached is None:
             cached = self._translate(pc, phys)
         cached.exec_count += 1
+        jumpable = self.block_cache.enabled
+        next_page = cached.block.next_page
+        if next_page is not None and jumpable:
+            # Its last instruction's end is fetched through the next page's leaf too: sfence.vma
+            # of either drops it, and only address spaces that map both pages globally share it.
+            # One whose end could not be fetched is looked up at each run (its trap may have had
+            # the page mapped, with or without a fence).
+            jumpable = next_page != UNFETCHABLE
+            if jumpable:
+                self._next_frame(pc)
+                self._pcs_by_leaf.add((pc >> 12) + 1, mmu.leaf_level, pc)
+                shared = shared and mmu.leaf_global
         entry = (cached.function, cached.block.insn_count, cached, shared)
-        if self.block_cache.enabled:
+        if jumpable:
             self.jump_cache[pc] = entry
             if shared:
                 self.global_jump_cache[pc] = entry
             self._pcs_by_leaf.add(pc >> 12, level, pc)
         return entry
+
+    def _same_next_page(self, cached: CachedBlock) -> bool:
+        """Whether the next page of a block that straddles its page's end still maps (for fetch)
+        to the physical page the block was translated from."""
+        paddr = self._next_frame(cached.block.start_pc)
+        return (UNFETCHABLE if paddr is None else paddr >> 12) == cached.block.next_page
+
+    def _discard(self, cached: CachedBlock) -> None:
+        """Drop one translation (its next page was remapped)."""
+        block = cached.block
+        self._release(self.block_cache.invalidate_block(block.start_pc, block.phys_start))
+        self._drop_jumps({block.start_pc})
 
     def _fetch_phys(self, pc: int) -> int:
         """Physical address of the instruction at ``pc``, or the guest's fetch fault."""
@@ -252,6 +275,8 @@ class Interpreter:
             self._drop_jumps({old.block.start_pc for old in evicted})
         if self.block_cache.enabled:
             self.mmu.code.ref(phys >> 12)
+            if block.next_page is not None and block.next_page != UNFETCHABLE:
+                self.mmu.code.ref(block.next_page)
         return cached
 
     def _stored_translation(self, pc: int, phys: int) -> tuple[IRBlock | None, object]:
@@ -267,6 +292,8 @@ class Interpreter:
         block = found.block
         block.phys_start = phys
         block.phys_page = phys >> 12
+        if (pc & 0xFFF) + block.byte_size > PAGE:
+            block.next_page = self._next_frame(pc) >> 12  # the store compared its bytes: it maps
         block.code = found.code
         block.rebuild = lambda: self._retranslate(pc, found.code)
         return block, self._stored_function(pc, found.code, found.python)
@@ -274,12 +301,18 @@ class Interpreter:
     def _after_page(self, pc: int) -> bytes:
         """The bytes a block at ``pc`` whose last instruction straddles the end of its page takes
         from the next one (STRADDLE), as fetched now; none if that fetch faults or leaves RAM."""
-        mmu, ram = self.mmu, self.mmu.ram
+        paddr = self._next_frame(pc)
+        return b"" if paddr is None else self.mmu.ram.read(paddr, STRADDLE)
+
+    def _next_frame(self, pc: int) -> int | None:
+        """The physical address of the start of the page after ``pc``'s as fetched now (and the
+        MMU's ``leaf_level`` and ``leaf_global`` of it), if that fetch neither faults nor leaves RAM."""
+        mmu = self.mmu
         try:
             paddr = mmu.access_paddr((((pc >> 12) + 1) << 12) & ((1 << 64) - 1), Access.FETCH, STRADDLE)
-        except PageFault:
-            return b""
-        return ram.read(paddr, STRADDLE) if ram.contains(paddr, STRADDLE) else b""
+        except (PageFault, BusError):
+            return None
+        return paddr if mmu.ram.contains(paddr, STRADDLE) else None
 
     def _stored_function(self, pc: int, code: bytes, python: object) -> Callable[[], int]:
         """The function of the stored translation at ``pc`` made from ``code``, whose Python code
@@ -304,6 +337,7 @@ class Interpreter:
         checked = mmu.pmp.splits(phys >> 12)
         span = [phys, True]
         after_page = bytearray()
+        next_page: list[int | None] = [None]
 
         def fetch16(vaddr: int) -> int | None:
             paddr = vaddr + delta
@@ -311,11 +345,15 @@ class Interpreter:
                 # The second half of an instruction that straddles the page boundary, or a parcel
                 # of a page PMP rules split.
                 span[1] = span[1] and not checked
+                straddling = paddr >= page_end
                 try:
                     paddr = mmu.access_paddr(vaddr & ((1 << 64) - 1), Access.FETCH, 2)
                 except PageFault:
-                    return None
-                if not ram.contains(paddr, 2):
+                    paddr = None
+                fetched = paddr is not None and ram.contains(paddr, 2)
+                if straddling:
+                    next_page[0] = paddr >> 12 if fetched else UNFETCHABLE
+                if not fetched:
                     span[1] = False
                     return None
                 parcel = ram.u16[(paddr - ram.base) >> 1]
@@ -330,6 +368,8 @@ class Interpreter:
         block = self.translator.translate(pc, fetch16, limit=limit, stop_at=self.breakpoints)
         block.phys_start = phys
         block.phys_page = phys >> 12
+        straddles = (phys & 0xFFF) + block.byte_size > PAGE or not block.byte_size  # or ends in a fault
+        block.next_page = next_page[0] if straddles else None
         code = ram.read(phys, span[0] - phys) + after_page if span[1] and limit is None else None
         block.code = code if code is not None and len(code) == block.byte_size else None
         return block
@@ -426,8 +466,11 @@ class Interpreter:
                 cache.clear()
 
     def _release(self, dropped: list[CachedBlock]) -> None:
+        code = self.mmu.code
         for cached in dropped:
-            self.mmu.code.unref(cached.block.phys_page)
+            code.unref(cached.block.phys_page)
+            if cached.block.next_page is not None and cached.block.next_page != UNFETCHABLE:
+                code.unref(cached.block.next_page)
 
     def _code_written(self, paddr: int, size: int) -> None:
         dropped = self.block_cache.invalidate_range(paddr, size)

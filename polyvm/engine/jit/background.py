@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from polyvm.engine.jit.compile_server import CompileServer, Reply
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
-from polyvm.engine.jit.resume import check_boundaries
+from polyvm.engine.jit.resume import check_compilable
 from polyvm.ir.block import IRBlock
 
 _server: list[CompileServer] = []
@@ -56,14 +56,14 @@ class BackgroundCompiler:
 
     def submit(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> bool:
         """Queue ``block`` (a region with ``members``, see codegen.py, each checked with
-        ``check_boundaries`` by the caller) unless it is queued already or was refused; True if
+        ``check_compilable`` by the caller) unless it is queued already or was refused; True if
         queued."""
         pc = block.start_pc
         if pc in self.pending or pc in self.refused:
             return False
         self.pending.add(pc)
         try:
-            check_boundaries(block)
+            check_compilable(block)
         except ValueError:
             self._done.append((self.generation, block, None))
             return True

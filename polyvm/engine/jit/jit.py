@@ -40,7 +40,7 @@ from polyvm.engine.jit.context import (
 )
 from polyvm.engine.jit.llvm_backend import LlvmBackend, NativeCode
 from polyvm.engine.jit.native_csrs import cell
-from polyvm.engine.jit.resume import Tails, check_boundaries
+from polyvm.engine.jit.resume import Tails, check_compilable
 from polyvm.ir.block import IRBlock
 from polyvm.mem.paging import PageFault
 from polyvm.mem.softmmu import BusError
@@ -218,7 +218,7 @@ class Jit:
     def compile(self, block: IRBlock) -> CompiledBlock:
         """Compile ``block`` natively and enter it in the cache and the jump table; a block whose
         temps cross instruction boundaries cannot be resumed precisely and raises ValueError."""
-        check_boundaries(block)
+        check_compilable(block)
         return self._install(block, self.backend.compile_block(block))
 
     def compile_async(self, block: IRBlock) -> bool:

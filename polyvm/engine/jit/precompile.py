@@ -114,7 +114,7 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
     from polyvm.engine.jit.llvm_backend import LlvmBackend, object_code
     from polyvm.engine.jit.native_pages import NativeEntry
     from polyvm.engine.jit.object_bundles import make_bundles
-    from polyvm.engine.jit.resume import check_boundaries
+    from polyvm.engine.jit.resume import check_compilable
 
     backends = {optimise: LlvmBackend(OPT_LEVEL if optimise else 0, folder) for optimise in (False, True)}
     translator = RiscvTranslator(InstructionFuser())
@@ -126,7 +126,7 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
             block = translator.translate_bytes(pc, code)
             block.code = code
             try:
-                check_boundaries(block)
+                check_compilable(block)
                 name, text = backend.prepare(block)
                 object_code(folder, name, text, backend.opt_level, backend.engine.host.target)
             except (ValueError, RuntimeError):

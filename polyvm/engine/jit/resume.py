@@ -4,23 +4,27 @@ A side exit leaves the slots as they were at the start of instruction INDEX. The
 from that instruction's first INSN marker to the terminator, is itself a valid IR block (the RISC-V
 translator never carries a temp across an instruction boundary; ``tail_block`` checks it), so the
 interpreter tier's code generator compiles it and the run loop calls it like any other block.
-``check_boundaries`` verifies that property for a whole block before it is compiled natively.
+``check_compilable`` verifies that property for a whole block before it is compiled natively.
 """
 
 from __future__ import annotations
 
 from polyvm.engine.interpreter.pycodegen import block_code, python_function
 from polyvm.engine.interpreter.translation_store import TranslationStore
-from polyvm.ir.block import IRBlock, Op, Temp
+from polyvm.ir.block import UNFETCHABLE, IRBlock, Op, Temp
 
 
-def check_boundaries(block: IRBlock) -> None:
-    """Raise ValueError if a temp defined before an instruction boundary is used after it
-    (``block.resumable``; worked out here, once, for blocks whose builder did not say)."""
+def check_compilable(block: IRBlock) -> None:
+    """Raise ValueError if ``block`` may not get native code: a temp defined before an instruction
+    boundary is used after it (``block.resumable``; worked out here, once, for blocks whose builder
+    did not say), or its last instruction's end could not be fetched from the next page (such a
+    block is looked up at each run, as its fault may get that page mapped, fenced or not)."""
     if block.resumable is None:
         block.resumable = _resumable(block)
     if not block.resumable:
         raise ValueError(f"block 0x{block.start_pc:x}: a temp crosses an instruction boundary")
+    if block.next_page == UNFETCHABLE:
+        raise ValueError(f"block 0x{block.start_pc:x}: its last instruction's end could not be fetched")
 
 
 def _resumable(block: IRBlock) -> bool:
@@ -50,7 +54,7 @@ def tail_block(block: IRBlock, index: int) -> IRBlock:
     pc = block.stmts[start].aux[0]
     return IRBlock(pc, block.stmts[start:], block.insn_count - index,
                    (block.start_pc + block.byte_size - pc) & ((1 << 64) - 1),
-                   block.phys_page, block.phys_start)
+                   block.phys_page, block.phys_start, next_page=block.next_page)
 
 
 class Tails:
