@@ -1,15 +1,11 @@
-"""Loading guest images into RAM: ELF files (pyelftools) and raw binaries, with clear errors."""
+"""Loading guest images into RAM: ELF files (polyvm.core.elf) and raw binaries, with clear errors."""
 
 from __future__ import annotations
 
 import dataclasses
-import io
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
-
+from polyvm.core.elf import CLASS_64, PT_LOAD, ElfFile, ElfFormatError
 from polyvm.core.errors import LoaderError
 from polyvm.mem.ram import GuestRam
 
@@ -44,26 +40,26 @@ def is_elf(data: bytes) -> bool:
 def load_elf(ram: GuestRam, path: str | Path, data: bytes, machine: int = EM_RISCV) -> LoadedImage:
     """Copy every PT_LOAD segment to its physical address; zero the bss part."""
     try:
-        elf = ELFFile(io.BytesIO(data))
-        got = elf["e_machine"]
-        if got != f"EM_{_pyelf_machine(machine)}":
+        elf = ElfFile(data)
+        if elf.machine != machine:
             raise LoaderError(
-                str(path), f"ELF is for {got}, not {MACHINE_NAMES.get(machine, machine)}"
+                str(path), f"ELF is for {MACHINE_NAMES.get(elf.machine, f'machine {elf.machine}')}, "
+                           f"not {MACHINE_NAMES.get(machine, machine)}"
             )
-        if elf.elfclass != 64:
+        if elf.elf_class != CLASS_64:
             raise LoaderError(str(path), "ELF is 32-bit; a 64-bit guest image is needed")
         low, high = None, 0
-        for segment in elf.iter_segments():
-            if segment["p_type"] != "PT_LOAD" or segment["p_memsz"] == 0:
+        for segment in elf.segments():
+            if segment.type != PT_LOAD or segment.memsz == 0:
                 continue
-            paddr, memsz = segment["p_paddr"], segment["p_memsz"]
+            paddr, memsz = segment.paddr, segment.memsz
             if not ram.contains(paddr, memsz):
                 raise LoaderError(
                     str(path),
                     f"segment 0x{paddr:x}-0x{paddr + memsz:x} is outside RAM "
                     f"0x{ram.base:x}-0x{ram.end:x}",
                 )
-            content = segment.data()
+            content = elf.segment_data(segment)
             ram.write(paddr, content)
             if memsz > len(content):
                 ram.write(paddr + len(content), bytes(memsz - len(content)))
@@ -71,19 +67,10 @@ def load_elf(ram: GuestRam, path: str | Path, data: bytes, machine: int = EM_RIS
             high = max(high, paddr + memsz)
         if low is None:
             raise LoaderError(str(path), "ELF has no loadable segments")
-        symbols = {}
-        for section in elf.iter_sections():
-            if isinstance(section, SymbolTableSection):
-                for symbol in section.iter_symbols():
-                    if symbol.name:
-                        symbols[symbol.name] = symbol["st_value"]
-        return LoadedImage(str(path), elf.header.e_entry, low, high, symbols)
-    except (ELFError, ValueError, KeyError) as err:
+        symbols = {symbol.name: symbol.value for symbol in elf.symbols() if symbol.name}
+        return LoadedImage(str(path), elf.entry, low, high, symbols)
+    except ElfFormatError as err:
         raise LoaderError(str(path), f"corrupt ELF file: {err}") from None
-
-
-def _pyelf_machine(machine: int) -> str:
-    return {EM_RISCV: "RISCV", 183: "AARCH64", 62: "X86_64"}.get(machine, str(machine))
 
 
 def load_raw(ram: GuestRam, path: str | Path, data: bytes, address: int) -> LoadedImage:

@@ -18,14 +18,14 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
-import struct
 from typing import BinaryIO
 
+from polyvm.core.elf import HEADER as ELF_HEADER
+from polyvm.core.elf import SECTION_HEADER, SHT_NOBITS
+
 SHF_ALLOC, SHF_EXECINSTR = 0x2, 0x4
-SHT_RELA, SHT_REL, SHT_NOBITS = 4, 9, 8
+SHT_RELA, SHT_REL = 4, 9
 ET_REL = 1
-ELF_HEADER = struct.Struct("<16sHHIQQQIHHHHHH")
-SECTION_HEADER = struct.Struct("<IIQQQQIIQQ")
 UNWIND_SECTIONS = (b".eh_frame",)
 """Loaded sections that are not code and that native code never reads (functions are nounwind)."""
 

@@ -36,8 +36,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
-from elftools.elf.elffile import ELFFile
-
+from polyvm.core.elf import SHN_LORESERVE, STT_FUNC, ElfFile
 from polyvm.devtools.batched_table import BatchedTable
 
 BUNDLE_MIN = 500
@@ -293,12 +292,12 @@ def function_offsets(bundle: Path) -> dict[str, tuple[int, int]]:
     (llvm_backend.py: asking MCJIT for each function's address cost ~7 us, ~0.12 s of a warm Linux
     boot; benchmarks/boot.py). A function's own address cannot serve: another bundle linked before
     may define it too, and MCJIT may answer with that copy."""
-    with open(bundle, "rb") as stream:
-        symbols = ELFFile(stream).get_section_by_name(".symtab")
-        if symbols is None:
-            return {}
-        return {symbol.name: (symbol["st_shndx"], symbol["st_value"]) for symbol in symbols.iter_symbols()
-                if symbol["st_info"]["type"] == "STT_FUNC" and isinstance(symbol["st_shndx"], int)}
+    elf = ElfFile(bundle.read_bytes())
+    symbols = elf.section(".symtab")
+    if symbols is None:
+        return {}
+    return {symbol.name: (symbol.section, symbol.value) for symbol in elf.symbols(symbols)
+            if symbol.type == STT_FUNC and 0 < symbol.section < SHN_LORESERVE}
 
 
 def main() -> None:
