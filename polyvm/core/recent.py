@@ -12,14 +12,16 @@ Item = TypeVar("Item")
 
 
 def recently_used(items: OrderedDict[Hashable, Item], key: Hashable, make: Callable[[], Item],
-                  kept: int) -> Item:
+                  kept: int, dropped: Callable[[Item], object] | None = None) -> Item:
     """``key``'s item in ``items`` (made by ``make`` the first time), now the most recently used;
-    the least recently used beyond ``kept`` are dropped."""
+    the least recently used beyond ``kept`` are dropped (and given to ``dropped``, if set)."""
     item = items.get(key)
     if item is None:
         item = items[key] = make()
         if len(items) > kept:
-            items.popitem(last=False)
+            old = items.popitem(last=False)[1]
+            if dropped is not None:
+                dropped(old)
     else:
         items.move_to_end(key)
     return item

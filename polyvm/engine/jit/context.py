@@ -140,6 +140,24 @@ _new_jumps = functools.partial(_empty_table, JUMP_ENTRIES)
 _new_global_jumps = functools.partial(_empty_table, GLOBAL_JUMP_ENTRIES)
 
 
+class SpareTables:
+    """Tables of regimes no longer kept, emptied again for the next new regime: a new table is
+    fresh memory the kernel must fault in (~0.15 ms a 256 KB jump table, ~3 us to empty a used one;
+    a Linux boot's processes made ~120 tables, benchmarks/boot.py)."""
+
+    def __init__(self, make: Callable[[], ctypes.Array]) -> None:
+        self.make = make
+        self.spares: list[ctypes.Array] = []
+        self.give = self.spares.append
+
+    def take(self) -> ctypes.Array:
+        if not self.spares:
+            return self.make()
+        table = self.spares.pop()
+        empty(table)
+        return table
+
+
 def _tlb_slot(vpn: int, write: bool) -> int:
     """Index of ``vpn``'s tag in a regime's TLB array."""
     return (WRITE_TLB if write else READ_TLB) + 2 * (vpn % TLB_ENTRIES)
@@ -176,6 +194,7 @@ class NativeState:
         """Keys of the global pages' tables written since they were last empty (a Linux boot
         empties every table ~140 times while OpenSBI sets up PMP, before the kernel's table has
         anything in it)."""
+        self._spare_jumps, self._spare_tlbs = SpareTables(_new_jumps), SpareTables(_new_tlbs)
         self.jumps: ctypes.Array = _new_jumps()
         self.tlb_regime: Hashable = None
         """The data regime whose TLBs are current (TLBS)."""
@@ -241,13 +260,14 @@ class NativeState:
         dropped before the next switch (TLBS_KEPT >= 2)."""
         if regime == self.tlb_regime and flipped == self.flipped_regime:
             return
-        table = recently_used(self.tlb_tables, regime, _new_tlbs, TLBS_KEPT)
+        spare = self._spare_tlbs
+        table = recently_used(self.tlb_tables, regime, spare.take, TLBS_KEPT, spare.give)
         self.tlbs = table
         self.tlb_regime = regime
         self.context[TLBS] = ctypes.addressof(table)
         self.flipped_regime = flipped
         self.context[FLIPPED_TLBS] = 0 if flipped is None else ctypes.addressof(
-            recently_used(self.tlb_tables, flipped, _new_tlbs, TLBS_KEPT))
+            recently_used(self.tlb_tables, flipped, spare.take, TLBS_KEPT, spare.give))
 
     def select_global_tlbs(self, key: Hashable) -> None:
         """Make the TLBs of global pages of the MMU's global maps ``key`` current (empty ones the
@@ -304,7 +324,8 @@ class NativeState:
     def select_jumps(self, regime: Hashable, shared: Hashable) -> None:
         """Make ``regime``'s jump table current, and the table of global pages ``shared`` (new,
         empty ones the first time)."""
-        table = recently_used(self.jump_tables, regime, _new_jumps, JUMP_TABLES_KEPT)
+        spare = self._spare_jumps
+        table = recently_used(self.jump_tables, regime, spare.take, JUMP_TABLES_KEPT, spare.give)
         self.jumps = table
         self.context[JUMPS] = ctypes.addressof(table)
         self.global_key = shared
