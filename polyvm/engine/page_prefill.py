@@ -99,6 +99,12 @@ PageSet = tuple[dict[int, PrefilledBlock], ctypes.Array, ctypes.Array]
 """What ``PagePrefill._page_set`` makes."""
 
 
+def _words(values: array) -> ctypes.Array:
+    """A u64 array's items as a ctypes array over the same memory (made from ~100 arguments, each
+    of a Linux boot's ~550 page sets took ~30 us; benchmarks/boot.py)."""
+    return (ctypes.c_uint64 * len(values)).from_buffer(values)
+
+
 class PagePrefill:
     """The native page records' side of HybridEngine (see the module docstring)."""
 
@@ -216,12 +222,15 @@ class PagePrefill:
         level = mmu.leaf_level
         start = (ppn << PAGE) - ram.base
         page_code = bytes(ram.u8[start: start + (1 << PAGE)])
-        digest = page_digest(page_code)
         versions = self._versions.setdefault((pc >> PAGE, ppn), [])
         if not versions:
             self._seen_as.setdefault(ppn, set()).add(pc >> PAGE)
-        if len(versions) < PAGE_VERSIONS and (not versions or versions[-1][1] != digest):
-            versions.append((page_code, digest))
+        if versions and versions[-1][0] == page_code:  # each process of a Linux boot enters busybox's pages
+            digest = versions[-1][1]
+        else:
+            digest = page_digest(page_code)
+            if len(versions) < PAGE_VERSIONS:
+                versions.append((page_code, digest))
         record = self.native_pages.find_page(pc >> PAGE, digest)
         if record is None or self.breakpoints:
             return
@@ -280,13 +289,15 @@ class PagePrefill:
                 sizes.append(size)
         page = PrefilledPage(record, ppn, page_code)
         places = zip(addresses, sizes, repeat(page), count(), strict=False)  # repeat and count: endless
-        blocks = zip(array("Q", record.pcs), map(_prefilled, places), strict=True)
+        pcs = array("Q", record.pcs)
+        blocks = zip(pcs, map(_prefilled, places), strict=True)
         if 0 in addresses:  # functions the disk cache no longer has
-            sentinels = dict(compress(blocks, [address != 0 for address in addresses]))
+            held = [address != 0 for address in addresses]
+            sentinels = dict(compress(blocks, held))
+            pcs, addresses = array("Q", compress(pcs, held)), list(compress(addresses, held))
         else:
             sentinels = dict(blocks)
-        words = ctypes.c_uint64 * len(sentinels)
-        return sentinels, words(*sentinels), words(*[block.address for block in sentinels.values()])
+        return sentinels, _words(pcs), _words(array("Q", addresses))
 
     def _codes(self, entries: tuple[NativeEntry, ...]) -> list[tuple[int, int]]:
         """(address, object size) of each recorded function of ``entries`` ((0, 0): not in the disk
