@@ -155,6 +155,8 @@ class SoftMmu:
         """Key of the current data-translation regime (whose fast maps ``rd``/``wr`` are)."""
         self.leaf_level = 0
         """Page-table level of the leaf of the last translation (0: a 4 KiB page)."""
+        self.pte_writes = 0
+        """PTE updates (A and D bits) page walks made, so far."""
         self.leaf_global = False
         """Whether the leaf of the last translation was global (G bit: the same in every address
         space of this paging mode)."""
@@ -382,6 +384,7 @@ class SoftMmu:
         ram = self.ram
         if ram.base <= paddr and paddr + 8 <= ram.end:
             ram.u64[(paddr - ram.base) >> 3] = value
+            self.pte_writes += 1
             return
         raise PteMemoryError(paddr)
 

@@ -64,10 +64,11 @@ def test_sc_without_the_reservation_fails_natively(jit, offset):
 
 
 def test_native_lr_and_python_sc_share_the_reservation(jit):
-    """The data page only in the read TLB: LR runs natively, SC leaves for Python, which must see
-    the reservation the native LR made."""
+    """The data page only in the read TLB, and kept out of the write TLB (watched): LR runs
+    natively, SC leaves for Python, which must see the reservation the native LR made."""
     p = pair(jit, [lr(8, A0, A1), sc(8, A3, A1, A2)], write_tlb=False)
     jit.state.fill(DATA >> 12, -RAM, write=False)
+    p.nat.mmu.set_slow_pages({DATA >> 12})
     p.write(DATA, AROUND)
     p.set_reg(A1, DATA + 8)
     p.set_reg(A2, 0x77)

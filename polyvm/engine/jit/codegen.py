@@ -81,15 +81,17 @@ from polyvm.engine.jit.context import (
     REASON,
     REGION,
     RESERVATION,
+    TLB_CALL,
     TLB_ENTRIES,
     TLBS,
     WRITE_TLB,
     Exit,
 )
-from polyvm.engine.jit.native_csrs import NATIVE_CSRS, POSSIBLE_INTERRUPTS, PRIV, NativeCsr
+from polyvm.engine.jit.native_csrs import NATIVE_CSRS, POSSIBLE_INTERRUPTS, PRIV, NativeCsr, cell
 from polyvm.ir.block import IRBlock, Op, Stmt, Temp
 
 M64 = (1 << 64) - 1
+MSTATUS = cell("mstatus")
 MIN64 = 1 << 63
 SIMPLE = {Op.ADD: "add", Op.SUB: "sub", Op.MUL: "mul", Op.AND: "and", Op.OR: "or", Op.XOR: "xor"}
 COMPARES = {Op.EQ: "eq", Op.NE: "ne", Op.LTU: "ult", Op.GEU: "uge", Op.LT: "slt", Op.GE: "sge"}
@@ -409,10 +411,30 @@ class _BlockCodegen:
         return self.new(f"getelementptr i8, ptr %ram, i64 {self.new(f'add i64 {lit(addr)}, {delta}')}")
 
     def host_pointer(self, addr: Value, size: int, tlb: int) -> str:
-        """The host address of a ``size``-byte access at ``addr`` (fast path; else a side exit)."""
+        """The host address of a ``size``-byte access at ``addr``: through the TLB, else through
+        the RAM delta TLB_CALL gives once it put the page in the TLB, else (it refused) the memory
+        side exit. The call is declared to touch only memory native code cannot see (so LLVM still
+        hoists the context and TLB loads out of loops): what it writes, TLB entries, only adds
+        translations, so a value loaded before it is still a right one; what it reads that native
+        code may have changed, mstatus (SUM), it gets as an argument."""
         ok, entry = self.tlb_entry(addr, size, tlb)
-        self.side_exit(ok, Exit.MEMORY, addr)
-        return self.ram_pointer(addr, entry)
+        hit, miss, joined = self.label("hit"), self.label("miss"), self.label("joined")
+        self.put(f"br i1 {ok}, label %{hit}, label %{miss}, !prof {LIKELY}")
+        self.lines.append(f"{miss}:")
+        call = self.new(f"inttoptr i64 {self.load_word(TLB_CALL)} to ptr")
+        op = size | (STORE_CALL if tlb == WRITE_TLB else 0)
+        status = self.load_word(MSTATUS)
+        delta = self.new(f"call i64 {call}(i64 {lit(addr)}, i64 {op}, i64 {status}) "
+                         "memory(inaccessiblemem: readwrite) nounwind")
+        aligned = self.new(f"icmp eq i64 {self.new(f'and i64 {delta}, 4095')}, 0")
+        came_from = self.side_exit(aligned, Exit.MEMORY, addr)
+        called = self.new(f"getelementptr i8, ptr %ram, i64 {self.new(f'add i64 {lit(addr)}, {delta}')}")
+        self.put(f"br label %{joined}")
+        self.lines.append(f"{hit}:")
+        found = self.ram_pointer(addr, entry)
+        self.put(f"br label %{joined}")
+        self.lines.append(f"{joined}:")
+        return self.new(f"phi ptr [ {found}, %{hit} ], [ {called}, %{came_from} ]")
 
     def access(self, addr: Value, size: int, value: Value | None = None) -> str | None:
         """A load (``value`` None; returns the i{8*size} it read) or a store of ``value``: through
@@ -426,9 +448,10 @@ class _BlockCodegen:
         loops and atomics probe only that one, and without the copy a warm Linux boot left native
         code ~8,000 more times for kernel pages the global TLB had (benchmarks/boot.py).
 
-        Region functions (loops) take the side exit at once: a call in a loop, even on its cold
-        path, keeps LLVM from hoisting the context and TLB loads out of it (benchmarks/run.py
-        --mode jit: cpu_mix 0.57 -> 0.45 of QEMU's speed with calls in its loops)."""
+        Region functions (loops) only have TLB_CALL put the page in the TLB (``host_pointer``): a
+        MEMORY_CALL in a loop, even on its cold path, keeps LLVM from hoisting the context and TLB
+        loads out of it (benchmarks/run.py --mode jit: cpu_mix 0.57 -> 0.45 of QEMU's speed with
+        calls in its loops)."""
         tlb = WRITE_TLB if value is not None else READ_TLB
         if self.loops:
             return self.direct(self.host_pointer(addr, size, tlb), size, value)
@@ -494,9 +517,9 @@ class _BlockCodegen:
 
         Exact because of what a write-TLB hit means: the page is writable RAM (never a code,
         watched or MMIO page) whose store translation already succeeded, so hart.amo would
-        translate, read and write just these bytes with no other effect. A miss or a misaligned
-        address takes the memory side exit, and the Python tail runs hart.amo, which traps
-        or does the access."""
+        translate, read and write just these bytes with no other effect. A miss has TLB_CALL try
+        to put the page there (``host_pointer``); a misaligned address or a refused call takes the
+        memory side exit, and the Python tail runs hart.amo, which traps or does the access."""
         operation, size = AMO_HELPERS[stmt.aux]
         addr, value = (self.val(arg) for arg in stmt.args[:2])
         ptr = self.host_pointer(addr, size, WRITE_TLB)

@@ -38,7 +38,11 @@ address. The context block, in u64 words::
     [17] GLOBAL_TLBS  host address of the TLBs of global pages (same layout as TLBS), shared by
                  every address space whose data accesses have the current paging mode, privilege
                  and mstatus.MXR: native code probes them when TLBS misses (``select_global_tlbs``)
-    [18 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
+    [18] TLB_CALL  host address of the function native code calls when an access of a loop or an
+                 atomic misses the TLB (``i64 call(addr, op, mstatus)``, op as MEMORY_CALL's, declared to
+                 touch no memory native code reads): the access's RAM delta once its page is in the
+                 TLBs (page-aligned), else 1 (the memory side exit)
+    [19 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
@@ -63,7 +67,9 @@ Linux boot (benchmarks/boot.py).
 
 Plain loads and stores that miss the TLB call back into Python (MEMORY_CALL, jit.py ``memory_call``)
 and go on natively: the slow path, device registers (the console's) and TLB refills no longer end
-the native run. Only an access that faults, or raises something else, takes the side exit.
+the native run. Only an access that faults, or raises something else, takes the side exit. Loops
+and atomics only have TLB_CALL put the page in the TLBs (jit.py ``tlb_call``): a call that LLVM
+must assume writes memory keeps it from hoisting loads out of loops (codegen.py ``access``).
 """
 
 from __future__ import annotations
@@ -99,8 +105,8 @@ TLBS_KEPT = 16
 """TLBs of the most recently used data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
 (REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS,
- TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE, HELPER_CALL, GLOBAL_TLBS) = range(18)
-CELLS = 18
+ TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE, HELPER_CALL, GLOBAL_TLBS, TLB_CALL) = range(19)
+CELLS = 19
 CONTEXT_WORDS = CELLS + len(HART_CELLS)
 READ_TLB, WRITE_TLB = 0, 2 * TLB_ENTRIES
 """Where the read and write TLBs start in a regime's TLB array (TLBS)."""
@@ -286,10 +292,12 @@ class NativeState:
         tlbs[slot] = vpn
         tlbs[slot + 1] = delta & EMPTY
 
-    def tlb_entry(self, vpn: int, write: bool) -> int | None:
-        """The current regime's RAM delta for ``vpn`` in the read or write TLB, if there."""
+    def tlb_entry(self, vpn: int, write: bool, table: ctypes.Array | None = None) -> int | None:
+        """The RAM delta for ``vpn`` in the read or write TLB of ``table`` (the current regime's by
+        default), if there."""
+        tlbs = self.tlbs if table is None else table
         slot = _tlb_slot(vpn, write)
-        return self.tlbs[slot + 1] if self.tlbs[slot] == vpn else None
+        return tlbs[slot + 1] if tlbs[slot] == vpn else None
 
     def set_jump(self, pc: int, address: int, shared: bool = False) -> None:
         """Enter ``pc -> address`` in the current regime's jump table, or in its global pages'

@@ -35,6 +35,7 @@ from polyvm.engine.jit.context import (
     MEMORY_CALL,
     REASON,
     RESERVATION,
+    TLB_CALL,
     Exit,
     NativeState,
 )
@@ -54,6 +55,11 @@ MEMORY_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes
                                         ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
 """``memory_call`` as native code calls it (context.py MEMORY_CALL): the context and RAM pointers and
 four u64s."""
+TLB_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
+"""``tlb_call`` as native code calls it (context.py TLB_CALL): the address, the op and mstatus."""
+TLB_CALL_REFUSED = 1
+"""What ``tlb_call`` returns instead of a (page-aligned) delta when native code must take the memory
+side exit."""
 HELPER_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64,
                                         ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
 """``helper_call`` as native code calls it (context.py HELPER_CALL): the context pointer and five u64s."""
@@ -161,9 +167,12 @@ class Jit:
         """What a call back from native code raised besides a guest fault (``_in_python``): native
         code took its side exit, and whoever ran it raises this (``raise_pending``) instead of
         running the tail."""
-        self._calls = [MEMORY_CALL_FUNCTION(self.memory_call), HELPER_CALL_FUNCTION(self.helper_call)]
+        self.tlb_calls = 0
+        """Pages ``tlb_call`` put in the native TLBs."""
+        self._calls = [MEMORY_CALL_FUNCTION(self.memory_call), HELPER_CALL_FUNCTION(self.helper_call),
+                       TLB_CALL_FUNCTION(self.tlb_call)]
         """The ctypes functions native code calls (kept alive with the JIT)."""
-        for word, function in zip((MEMORY_CALL, HELPER_CALL), self._calls, strict=True):
+        for word, function in zip((MEMORY_CALL, HELPER_CALL, TLB_CALL), self._calls, strict=True):
             self.state.context[word] = ctypes.cast(function, ctypes.c_void_p).value
         self._run = RUN_FUNCTION(self.backend.compile_dispatch_loop().address)
         self._fill = FILL_FUNCTION(self.backend.compile_jump_filler().address)
@@ -357,6 +366,45 @@ class Jit:
         if not device:  # a device page is in no RAM map: nothing to refill (~15,000 console accesses a boot)
             self.refill(addr >> 12)
         return True
+
+    def tlb_call(self, addr: int, op: int, mstatus: int) -> int:
+        """Native code's TLB refill for an access of a loop or an atomic that missed the TLB
+        (context.py TLB_CALL): the MMU translates the aligned access as ``memory_call`` would (A and
+        D bits and the PMP included) without doing it, its page goes in the regime's native TLB
+        (also from the global pages' one, as native code copies their hits), and the RAM delta is
+        returned. TLB_CALL_REFUSED, the memory side exit, when the access is misaligned or faults,
+        its page may not be in the TLB (a device, code or watched page), native code flipped
+        mstatus.SUM (``mstatus`` is its value now: the call may come before native code stored it),
+        or the walk wrote a PTE: native code was told the call reads and writes no memory it can
+        see, so it may still use guest memory it loaded before the call. A Linux
+        boot's loops and atomics left native code ~6,000 times for such misses, ~26 us each
+        (benchmarks/boot.py)."""
+        size, write = op & (STORE_CALL - 1), bool(op & STORE_CALL)
+        hart, state = self.hart, self.state
+        if (hart is None or self.pending_error is not None or addr & (size - 1)
+                or bool(mstatus & SUM) != hart.mmu.sum):
+            return TLB_CALL_REFUSED
+        mmu = hart.mmu
+        walked = mmu.pte_writes
+        try:
+            mmu.fill(addr, size, write)
+        except (PageFault, BusError):
+            return TLB_CALL_REFUSED
+        except BaseException as error:  # a ctypes callback would print it and go on
+            self.pending_error = error
+            return TLB_CALL_REFUSED
+        if mmu.pte_writes != walked:
+            return TLB_CALL_REFUSED
+        vpn = addr >> 12
+        self.refill(vpn)
+        delta = state.tlb_entry(vpn, write)
+        if delta is None:
+            delta = state.tlb_entry(vpn, write, state.global_tlbs)
+            if delta is None:
+                return TLB_CALL_REFUSED
+            state.fill(vpn, delta, write)
+        self.tlb_calls += 1
+        return delta
 
     def helper_call(self, _ctx: int, op: int, x: int, y: int, pc: int, icount: int) -> int:
         """Native code having Python do a helper (context.py HELPER_CALL, codegen.py
