@@ -53,7 +53,7 @@ DATA_ACCESS_BITS = C.SUM | C.MXR
 lookup either)."""
 
 HART_CELLS = ("priv", "mstatus", "sscratch", "sepc", "scause", "stval", "mscratch", "mepc", "mcause",
-              "mtval", "possible_interrupts")
+              "mtval", "possible_interrupts", "hart_id", "misa")
 """Hart state kept in u64 cells (``RiscvHart.cells``) rather than attributes, so that native code
 can share them: the JIT puts the cells in its context block (``share_cells``) and reads and writes
 the CSRs among them itself (jit/native_csrs.py)."""
@@ -92,6 +92,7 @@ class RiscvHart:
     sscratch, sepc, scause, stval = _Cell(), _Cell(), _Cell(), _Cell()
     mscratch, mepc, mcause, mtval = _Cell(), _Cell(), _Cell(), _Cell()
     possible_interrupts = _Cell()
+    hart_id, misa = _Cell(), _Cell()
     """The mie-enabled interrupts that may be pending before the current slice ends (a superset,
     ``expect_interrupts``): while it is 0 no interrupt can become deliverable, so setting a global
     enable needs no check (native code does such writes itself, jit/native_csrs.py)."""

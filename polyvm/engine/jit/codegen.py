@@ -87,7 +87,14 @@ from polyvm.engine.jit.context import (
     WRITE_TLB,
     Exit,
 )
-from polyvm.engine.jit.native_csrs import NATIVE_CSRS, POSSIBLE_INTERRUPTS, PRIV, NativeCsr, cell
+from polyvm.engine.jit.native_csrs import (
+    NATIVE_CSRS,
+    POSSIBLE_INTERRUPTS,
+    PRIV,
+    NativeCsr,
+    cell,
+    native_access,
+)
 from polyvm.ir.block import IRBlock, Op, Stmt, Temp
 
 M64 = (1 << 64) - 1
@@ -320,7 +327,7 @@ class _BlockCodegen:
                 self.store(stmt)
             elif op is Op.CALL and stmt.aux in INLINE_HELPERS:
                 getattr(self, INLINE_HELPERS[stmt.aux])(stmt)
-            elif op is Op.CALL and stmt.aux == "csr" and stmt.args[1] in NATIVE_CSRS:
+            elif op is Op.CALL and stmt.aux == "csr" and native_access(stmt.args[0], stmt.args[1]):
                 self.csr(stmt, NATIVE_CSRS[stmt.args[1]])
             elif op is Op.CALL and stmt.aux in CALLED_HELPERS and _called(stmt):
                 self.helper_call(stmt)

@@ -52,6 +52,17 @@ NATIVE_CSRS: dict[int, NativeCsr] = {
     C.SSTATUS: _native(C.SSTATUS, "mstatus", C.SSTATUS_WRITABLE, C.SSTATUS_VIEW),
     C.MSTATUS: _native(C.MSTATUS, "mstatus", C.MSTATUS_WRITABLE | C.FS_MASK, C.M64),
     **{number: _native(number, name, mask) for number, (name, mask) in TRAP_CSRS.items()},
+    C.MHARTID: _native(C.MHARTID, "hart_id", 0),
+    C.MISA: _native(C.MISA, "misa", 0),
 }
 """The CSR accesses native code does, by CSR number; the privilege level each needs is the one its
-number encodes (as hart._csr_permitted reads it)."""
+number encodes (as hart._csr_permitted reads it). Those with no writable bits are only read natively
+(OpenSBI reads mhartid and misa ~2,200 times a Linux boot; benchmarks/boot.py): writes go to Python
+(``native_access``)."""
+
+
+def native_access(mode: int, number: int) -> bool:
+    """Whether native code does the access of ``hart.csr_op(mode, number, ...)`` itself (a write
+    when ``mode & 4``)."""
+    csr = NATIVE_CSRS.get(number)
+    return csr is not None and (csr.writable != 0 or not mode & 4)
