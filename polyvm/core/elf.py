@@ -21,6 +21,8 @@ SHT_SYMTAB, SHT_NOBITS, SHT_DYNSYM = 2, 8, 11
 STT_FUNC = 2
 SHN_LORESERVE = 0xFF00
 """Section indices from here up are special (absolute, common, ...), not sections."""
+SHN_XINDEX = 0xFFFF
+"""e_shstrndx of a file whose name table's index is in section 0's sh_link."""
 
 
 class ElfFormatError(ValueError):
@@ -94,15 +96,19 @@ class ElfFile:
         return self.data[segment.offset: segment.offset + segment.filesz]
 
     def sections(self) -> list[Section]:
-        """Every section header, with its name."""
+        """Every section header, with its name ("" for all when the file has no name table)."""
         self._check_readable()
-        raw = self._table(self._shoff, SECTION_HEADER, self._shentsize, self._shnum)
-        if not raw:
-            return []
-        if self._shstrndx >= len(raw):
-            raise ElfFormatError(f"section names are in section {self._shstrndx}, which does not exist")
-        names = raw[self._shstrndx]
-        return [Section(self._string(names[4], names[5], name), kind, offset, size, link)
+        count, names_index = self._shnum, self._shstrndx
+        if self._shoff and (count == 0 or names_index == SHN_XINDEX):
+            # Extended numbering: section 0's size and link hold what does not fit the header.
+            first = self._table(self._shoff, SECTION_HEADER, self._shentsize, 1)[0]
+            count = count or first[5]
+            names_index = first[6] if names_index == SHN_XINDEX else names_index
+        raw = self._table(self._shoff, SECTION_HEADER, self._shentsize, count) if self._shoff else []
+        if raw and names_index >= len(raw):
+            raise ElfFormatError(f"section names are in section {names_index}, which does not exist")
+        names = raw[names_index] if names_index else None
+        return [Section(self._string(names[4], names[5], name) if names else "", kind, offset, size, link)
                 for name, kind, _, _, offset, size, link, _, _, _ in raw]
 
     def section(self, name: str) -> Section | None:

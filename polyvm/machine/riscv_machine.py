@@ -89,9 +89,12 @@ class RiscvMachine:
 
     def console_write(self, data: bytes) -> None:
         """Console output: kept in ``console_output`` at once, given to ``console_sink`` at the
-        end of the harts' turns (``_flush_console``)."""
+        end of the harts' turns while the machine runs (``_flush_console``), else at once (a
+        debugger's single steps)."""
         self.console_output += data
         self._console_pending += data
+        if not self.running:
+            self._flush_console()
 
     def _flush_console(self) -> None:
         """Hand the console output of the last turns to ``console_sink`` in one piece, before the
@@ -157,9 +160,9 @@ class RiscvMachine:
             return RunResult(ExitReason.HALTED, halt.exit_code, self.instructions_executed(), halt.reason)
         finally:
             self.running = False
-            self._flush_console()
             for engine in self.engines:
                 engine.run_ended()
+            self._flush_console()
 
     def _take_turn(self, engine: Interpreter) -> bool:
         """Run ``engine``'s hart for its turn (see TURN_SLICES); False if it only waited in wfi."""

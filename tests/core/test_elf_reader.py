@@ -86,3 +86,19 @@ def test_malformed_files_give_loader_errors_naming_the_file(mangle, message):
     with pytest.raises(LoaderError, match=message) as info:
         load_elf(GuestRam(1 << 20, base=0x8000_0000), "guest.elf", mangle(DEMO.read_bytes()))
     assert "guest.elf" in str(info.value)
+
+
+def test_a_file_without_a_section_name_table_still_gives_its_symbols():
+    data = _with(DEMO.read_bytes(), 0x3E, "<H", 0)  # e_shstrndx = SHN_UNDEF
+    ours = ElfFile(data)
+    assert {section.name for section in ours.sections()} == {""}
+    assert ours.symbols() == ElfFile(DEMO.read_bytes()).symbols()
+
+
+def test_extended_section_numbering_is_read():
+    """e_shnum 0 and e_shstrndx SHN_XINDEX: the counts are in section 0's sh_size and sh_link."""
+    data = DEMO.read_bytes()
+    shoff, shnum, shstrndx = struct.unpack_from("<Q", data, 0x28)[0], *struct.unpack_from("<HH", data, 0x3C)
+    data = _with(_with(_with(data, 0x3C, "<H", 0), 0x3E, "<H", 0xFFFF), shoff + 32, "<Q", shnum)
+    data = _with(data, shoff + 40, "<I", shstrndx)
+    assert ElfFile(data).sections()[1:] == ElfFile(DEMO.read_bytes()).sections()[1:]

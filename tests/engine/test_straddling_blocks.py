@@ -116,3 +116,34 @@ def test_a_straddling_fetch_that_faulted_succeeds_once_the_page_is_mapped(mode):
     hart.pc = CODE + 0xFFE
     pages.vm.run(InstructionLimit(2))
     assert (hart.read_reg(A0), hart.pc) == (1, NEXT + 2), "mapped without a fence: the fault was not cached"
+
+
+@each_emulated_mode
+def test_a_store_into_the_straddled_bytes_of_a_frame_mapped_twice(mode):
+    """CODE and NEXT map the same frame: the straddling instruction's second half is the frame's
+    first two bytes."""
+    pages = Pages(mode)
+    ram = pages.spaces.mmu.ram
+    ram.write(RAM, straddling_code(ADDI_A0_1)[1])
+    pages.remap(RAM)
+    pages.vm.hart.sfence_vma(0, 0, rs1=0, rs2=0, pc=0, index=0)
+    pages.hot()
+    pages.vm.mmu.phys_write(RAM, ADDI_A0_2 >> 16, 2)
+    assert pages.run() == 2
+
+
+def test_a_write_over_both_pages_of_a_straddling_block_drops_it_once():
+    """A write that covers the end of the block's page and the start of the next one, where the
+    block is the next page's only one (its last instruction jumps back): dropped, no KeyError."""
+    pages = Pages(ExecMode.INTERPRETER)
+    jump_back = struct.pack("<I", 0xFFDFF06F)  # jal x0, -4: from CODE + 0xFFE back to START
+    ram = pages.spaces.mmu.ram
+    ram.write(RAM + 0xFFA, C_NOP + C_NOP + jump_back[:2])
+    ram.write(RAM + 0x1000, jump_back[2:])
+    hart = pages.vm.hart
+    hart.pc = START
+    pages.vm.run(InstructionLimit(30))
+    assert hart.pc in (START, START + 2, START + 4)
+    assert pages.vm.block_cache.peek(START, RAM + 0xFFA) is not None
+    pages.vm._code_written(RAM + 0xFF0, 0x20)
+    assert pages.vm.block_cache.peek(START, RAM + 0xFFA) is None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 
 import pytest
-from guest_code import RAM, machine
+from guest_code import RAM, link, machine, parcels, tools_available
 
 from polyvm import VmConfig
 from polyvm.arch.riscv64.translate import RiscvTranslator
@@ -19,6 +19,7 @@ DATA = RAM + 0x10_0000
 AMOADD_W = 0x00B6252F  # amoadd.w a0, a1, (a2)
 JUMP_SELF = 0x0000006F
 A0, A1, A2 = 10, 11, 12
+T0, T1 = 5, 6
 
 
 def run_amoadd(address: int, slow: bool) -> tuple[object, Jit, int]:
@@ -58,3 +59,36 @@ def test_a_misaligned_atomic_takes_the_side_exit_and_traps():
     cause, jit, word = run_amoadd(DATA + 2, slow=False)
     assert cause in (Cause.STORE_MISALIGNED, Cause.STORE_ACCESS)
     assert (jit.tlb_calls, jit.exits[Exit.MEMORY], word) == (0, 1, 10)
+
+
+POLL_LOOP = """
+.option norvc
+.text
+.globl loop
+loop:
+    lw a5, 0(t0)
+    addi t1, t1, -1
+    bnez t1, loop
+.globl done
+done:
+    j done
+"""
+
+
+def test_a_loop_whose_address_does_not_change_calls_once():
+    """A loop that only loads from one address (a polling loop) misses the native TLB at its first
+    turn only: the call says it may write the TLB entry it was given, so LLVM does not keep the
+    missing tag loaded before the loop (each turn would call back into Python)."""
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    text, symbols = link(POLL_LOOP)
+    hart, namespace = machine()
+    hart.mmu.ram.write(RAM, text)
+    jit = Jit(VmConfig())
+    jit.bind(namespace, hart.mmu.ram.host_address)
+    jit.state.regs[T0], jit.state.regs[T1] = DATA, 5000
+    jit.compile(RiscvTranslator().translate(symbols["loop"], parcels(text)))
+    jit.state.flush_tlb()
+    assert jit.run(symbols["loop"], 10**9) == symbols["done"]
+    assert jit.state.regs[T1] == 0
+    assert (jit.tlb_calls, jit.exits[Exit.MEMORY]) == (1, 0)

@@ -132,10 +132,13 @@ class BlockCache:
         for page in pages:
             whole = self._store_hits.get(page, 0) >= WHOLE_PAGE_AFTER
             before = len(dropped)
-            for key in list(self._by_page[page]):
+            keys = self._by_page.get(page)
+            if keys is None:  # its straddling blocks went with those of the page before
+                continue
+            for key in list(keys):
                 cached = self._blocks[key]
-                start, stop = _span_in(page, key[1], cached.block)
-                if whole or (start < end and paddr < stop):
+                spans = _spans_in(page, key[1], cached.block)
+                if whole or any(start < end and paddr < stop for start, stop in spans):
                     del self._blocks[key]
                     self._unindex(key, cached.block)
                     dropped.append(cached)
@@ -180,12 +183,15 @@ def _pages(phys: int, block: IRBlock) -> tuple[int, ...]:
     return (phys >> 12,) if following is None or following < 0 else (phys >> 12, following)
 
 
-def _span_in(page: int, phys: int, block: IRBlock) -> tuple[int, int]:
+def _spans_in(page: int, phys: int, block: IRBlock) -> list[tuple[int, int]]:
     """The physical bytes [start, stop) of the block at ``phys`` that are in ``page`` (one of its
     ``_pages``): a straddling last instruction has its first half up to the end of the block's
-    page and its second half (STRADDLE bytes) at the start of the next one."""
-    if page != phys >> 12:
-        return page << 12, (page << 12) + STRADDLE
-    if block.next_page is not None:
-        return phys, (page + 1) << 12
-    return phys, phys + max(block.byte_size, 1)
+    page and its second half (STRADDLE bytes) at the start of the next one, which may be the same
+    physical page (two virtual pages mapping one frame)."""
+    spans = []
+    if page == phys >> 12:
+        stop = (page + 1) << 12 if block.next_page is not None else phys + max(block.byte_size, 1)
+        spans.append((phys, stop))
+    if page == block.next_page:
+        spans.append((page << 12, (page << 12) + STRADDLE))
+    return spans

@@ -420,10 +420,14 @@ class _BlockCodegen:
     def host_pointer(self, addr: Value, size: int, tlb: int) -> str:
         """The host address of a ``size``-byte access at ``addr``: through the TLB, else through
         the RAM delta TLB_CALL gives once it put the page in the TLB, else (it refused) the memory
-        side exit. The call is declared to touch only memory native code cannot see (so LLVM still
-        hoists the context and TLB loads out of loops): what it writes, TLB entries, only adds
-        translations, so a value loaded before it is still a right one; what it reads that native
-        code may have changed, mstatus (SUM), it gets as an argument."""
+        side exit. The call is declared to touch only the TLB entry it is given (and memory native
+        code cannot see), so LLVM still hoists context loads out of loops (the context pointer is
+        ``noalias``) but loads the entry again after the call: a polling loop whose address missed
+        at its first turn called back at every turn while the tag loaded before the loop was kept
+        (tests/jit/test_tlb_call.py); it reads guest RAM (a page walk reads the page tables), so
+        native code stores to RAM what it wrote before it. What it writes besides, other TLB entries,
+        only adds translations; what it reads that native code may have changed, mstatus (SUM), it
+        gets as an argument."""
         ok, entry = self.tlb_entry(addr, size, tlb)
         hit, miss, joined = self.label("hit"), self.label("miss"), self.label("joined")
         self.put(f"br i1 {ok}, label %{hit}, label %{miss}, !prof {LIKELY}")
@@ -431,8 +435,8 @@ class _BlockCodegen:
         call = self.new(f"inttoptr i64 {self.load_word(TLB_CALL)} to ptr")
         op = size | (STORE_CALL if tlb == WRITE_TLB else 0)
         status = self.load_word(MSTATUS)
-        delta = self.new(f"call i64 {call}(i64 {lit(addr)}, i64 {op}, i64 {status}) "
-                         "memory(inaccessiblemem: readwrite) nounwind")
+        delta = self.new(f"call i64 {call}(i64 {lit(addr)}, i64 {op}, i64 {status}, ptr {entry}, "
+                         "ptr readonly %ram) memory(argmem: readwrite, inaccessiblemem: readwrite) nounwind")
         aligned = self.new(f"icmp eq i64 {self.new(f'and i64 {delta}, 4095')}, 0")
         came_from = self.side_exit(aligned, Exit.MEMORY, addr)
         called = self.new(f"getelementptr i8, ptr %ram, i64 {self.new(f'add i64 {lit(addr)}, {delta}')}")

@@ -39,9 +39,10 @@ address. The context block, in u64 words::
                  every address space whose data accesses have the current paging mode, privilege
                  and mstatus.MXR: native code probes them when TLBS misses (``select_global_tlbs``)
     [18] TLB_CALL  host address of the function native code calls when an access of a loop or an
-                 atomic misses the TLB (``i64 call(addr, op, mstatus)``, op as MEMORY_CALL's, declared to
-                 touch no memory native code reads): the access's RAM delta once its page is in the
-                 TLBs (page-aligned), else 1 (the memory side exit)
+                 atomic misses the TLB (``i64 call(addr, op, mstatus, entry, ram)``, op as MEMORY_CALL's,
+                 declared to write only the TLB entry that missed and memory native code does not
+                 see, and to read guest RAM): the access's RAM delta once its page is in the TLBs
+                 (page-aligned), else 1 (the memory side exit)
     [19 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
 

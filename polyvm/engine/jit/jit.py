@@ -55,8 +55,10 @@ MEMORY_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes
                                         ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
 """``memory_call`` as native code calls it (context.py MEMORY_CALL): the context and RAM pointers and
 four u64s."""
-TLB_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64)
-"""``tlb_call`` as native code calls it (context.py TLB_CALL): the address, the op and mstatus."""
+TLB_CALL_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64,
+                                     ctypes.c_void_p, ctypes.c_void_p)
+"""``tlb_call`` as native code calls it (context.py TLB_CALL): the address, the op, mstatus, the TLB
+entry that missed and guest RAM."""
 TLB_CALL_REFUSED = 1
 """What ``tlb_call`` returns instead of a (page-aligned) delta when native code must take the memory
 side exit."""
@@ -367,7 +369,7 @@ class Jit:
             self.refill(addr >> 12)
         return True
 
-    def tlb_call(self, addr: int, op: int, mstatus: int) -> int:
+    def tlb_call(self, addr: int, op: int, mstatus: int, _entry: int, _ram: int) -> int:
         """Native code's TLB refill for an access of a loop or an atomic that missed the TLB
         (context.py TLB_CALL): the MMU translates the aligned access as ``memory_call`` would (A and
         D bits and the PMP included) without doing it, its page goes in the regime's native TLB
@@ -388,21 +390,21 @@ class Jit:
         walked = mmu.pte_writes
         try:
             mmu.fill(addr, size, write)
+            if mmu.pte_writes != walked:
+                return TLB_CALL_REFUSED
+            vpn = addr >> 12
+            self.refill(vpn)
+            delta = state.tlb_entry(vpn, write)
+            if delta is None:
+                delta = state.tlb_entry(vpn, write, state.global_tlbs)
+                if delta is None:
+                    return TLB_CALL_REFUSED
+                state.fill(vpn, delta, write)
         except (PageFault, BusError):
             return TLB_CALL_REFUSED
-        except BaseException as error:  # a ctypes callback would print it and go on
+        except BaseException as error:  # a ctypes callback would print it and return 0, a delta
             self.pending_error = error
             return TLB_CALL_REFUSED
-        if mmu.pte_writes != walked:
-            return TLB_CALL_REFUSED
-        vpn = addr >> 12
-        self.refill(vpn)
-        delta = state.tlb_entry(vpn, write)
-        if delta is None:
-            delta = state.tlb_entry(vpn, write, state.global_tlbs)
-            if delta is None:
-                return TLB_CALL_REFUSED
-            state.fill(vpn, delta, write)
         self.tlb_calls += 1
         return delta
 
