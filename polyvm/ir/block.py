@@ -139,6 +139,12 @@ class IRBlock:
     another: a fused pair shares one), so execution can resume at any instruction; None if not
     known yet (IRBuilder knows it for the blocks it builds)."""
 
+    @property
+    def straddled_page(self) -> int | None:
+        """The physical page after the block's own that holds the end of its last instruction, if
+        it straddles into one it could fetch (``next_page`` but for UNFETCHABLE)."""
+        return None if self.next_page == UNFETCHABLE else self.next_page
+
     def successors(self) -> tuple[int, ...]:
         """The constant pcs the terminator may continue at (none for EXIT or computed jumps)."""
         term = self.stmts[-1]

@@ -92,10 +92,11 @@ class RiscvHart:
     sscratch, sepc, scause, stval = _Cell(), _Cell(), _Cell(), _Cell()
     mscratch, mepc, mcause, mtval = _Cell(), _Cell(), _Cell(), _Cell()
     possible_interrupts = _Cell()
-    hart_id, misa = _Cell(), _Cell()
     """The mie-enabled interrupts that may be pending before the current slice ends (a superset,
     ``expect_interrupts``): while it is 0 no interrupt can become deliverable, so setting a global
     enable needs no check (native code does such writes itself, jit/native_csrs.py)."""
+    hart_id, misa = _Cell(), _Cell()
+    """mhartid and misa, constant: cells so that native code reads them itself."""
 
     def __init__(self, hart_id: int, mmu: SoftMmu, mtime: Callable[[], int], pmp_entries: int = 0) -> None:
         self.cells = (ctypes.c_uint64 * len(HART_CELLS))()

@@ -179,8 +179,8 @@ class BlockCache:
 
 def _pages(phys: int, block: IRBlock) -> tuple[int, ...]:
     """The physical pages of the guest bytes of the block at ``phys``."""
-    following = block.next_page
-    return (phys >> 12,) if following is None or following < 0 else (phys >> 12, following)
+    following = block.straddled_page
+    return (phys >> 12,) if following is None else (phys >> 12, following)
 
 
 def _spans_in(page: int, phys: int, block: IRBlock) -> list[tuple[int, int]]:

@@ -43,6 +43,7 @@ JUMP_CACHES_KEPT = 64
 """Jump caches of this many fetch regimes (address spaces) are kept, the most recently used
 (core/recent.py); the others' blocks are looked up in the block cache again."""
 
+
 class Interpreter:
     """Executes one hart. ``run_slice`` is what machines call in their round-robin loop."""
 
@@ -275,8 +276,8 @@ class Interpreter:
             self._drop_jumps({old.block.start_pc for old in evicted})
         if self.block_cache.enabled:
             self.mmu.code.ref(phys >> 12)
-            if block.next_page is not None and block.next_page != UNFETCHABLE:
-                self.mmu.code.ref(block.next_page)
+            if block.straddled_page is not None:
+                self.mmu.code.ref(block.straddled_page)
         return cached
 
     def _stored_translation(self, pc: int, phys: int) -> tuple[IRBlock | None, object]:
@@ -469,8 +470,8 @@ class Interpreter:
         code = self.mmu.code
         for cached in dropped:
             code.unref(cached.block.phys_page)
-            if cached.block.next_page is not None and cached.block.next_page != UNFETCHABLE:
-                code.unref(cached.block.next_page)
+            if cached.block.straddled_page is not None:
+                code.unref(cached.block.straddled_page)
 
     def _code_written(self, paddr: int, size: int) -> None:
         dropped = self.block_cache.invalidate_range(paddr, size)

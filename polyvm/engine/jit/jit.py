@@ -227,8 +227,8 @@ class Jit:
     # --- the code cache ------------------------------------------------------------------------
 
     def compile(self, block: IRBlock) -> CompiledBlock:
-        """Compile ``block`` natively and enter it in the cache and the jump table; a block whose
-        temps cross instruction boundaries cannot be resumed precisely and raises ValueError."""
+        """Compile ``block`` natively and enter it in the cache and the jump table; a block that may
+        not get native code (``check_compilable``) raises ValueError."""
         check_compilable(block)
         return self._install(block, self.backend.compile_block(block))
 
@@ -377,8 +377,8 @@ class Jit:
         returned. TLB_CALL_REFUSED, the memory side exit, when the access is misaligned or faults,
         its page may not be in the TLB (a device, code or watched page), native code flipped
         mstatus.SUM (``mstatus`` is its value now: the call may come before native code stored it),
-        or the walk wrote a PTE: native code was told the call reads and writes no memory it can
-        see, so it may still use guest memory it loaded before the call. A Linux
+        or the walk wrote a PTE: native code was told the call writes no guest memory (only the TLB
+        entry it gives), so it may still use guest memory it loaded before the call. A Linux
         boot's loops and atomics left native code ~6,000 times for such misses, ~26 us each
         (benchmarks/boot.py)."""
         size, write = op & (STORE_CALL - 1), bool(op & STORE_CALL)
