@@ -8,6 +8,12 @@ interrupt line only changes on the vCPU thread and input never overruns, as QEMU
 chardev. With the FIFO enabled and fewer bytes than
 the trigger level, the character-timeout interrupt is reported at once (no baud-rate timing).
 Loopback mode (MCR bit 4) routes THR to the receiver and the modem outputs to the modem inputs.
+
+``coalesced_port`` (coalesced.py) lets native code write THR and read LSR without calling back
+while those accesses have no other effect: THR with DLAB clear, no loopback and the THR-empty
+interrupt off (a write then only transmits), LSR with no break or overrun to clear. Bytes written
+there are transmitted at the next access or ``drain``. (Bytes in the receiver's host backlog reach
+the FIFO at the next ``poll`` then, not at the status read: as if they had come a moment later.)
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import collections
 import threading
 from collections.abc import Callable
 
+from polyvm.device.coalesced import CLOSED, CoalescedPort
 from polyvm.device.irq import IrqLine
 
 SIZE = 0x100
@@ -48,10 +55,12 @@ class Uart16550:
         self._lock = threading.RLock()
         self._backlog: collections.deque[int] = collections.deque()
         self._rx: collections.deque[int] = collections.deque()
+        self.coalesced_port = CoalescedPort(write_offset=0, read_offset=5)
         self.reset()
 
     def reset(self) -> None:
         with self._lock:
+            self._drain()
             self.divisor = 12
             self.ier = 0
             self.fcr = 0
@@ -64,6 +73,7 @@ class Uart16550:
             self.thr_pending = False
             self._rx.clear()
             self._update_irq()
+            self._publish()
 
     def push_input(self, data: bytes) -> None:
         """Queue host bytes for the guest to receive (thread-safe; delivered by ``poll``)."""
@@ -73,19 +83,45 @@ class Uart16550:
     def poll(self) -> None:
         """Deliver queued host input into the receiver and update the interrupt line."""
         with self._lock:
+            self._drain()
             self._fill_rx()
+            self._publish()
+
+    def drain(self) -> None:
+        """Transmit what native code wrote through ``coalesced_port``."""
+        with self._lock:
+            self._drain()
 
     def interrupt(self) -> int | None:
         return self.irq.line if self.irq.level else None
 
     def read(self, offset: int, size: int) -> int:
         with self._lock:
+            self._drain()
             self._fill_rx()
-            return self._read(offset)
+            value = self._read(offset)
+            self._publish()
+            return value
 
     def write(self, offset: int, val: int, size: int) -> None:
         with self._lock:
+            self._drain()
             self._write(offset, val & 0xFF)
+            self._publish()
+
+    def _drain(self) -> None:
+        """Bytes in ``coalesced_port`` were written while a THR write only transmitted
+        (``_publish``), and nothing changed since: what ``_transmit`` would have done for each."""
+        data = self.coalesced_port.drained()
+        if data:
+            self.output(data)
+            self.thr_pending = True
+
+    def _publish(self) -> None:
+        """Tell ``coalesced_port`` which accesses native code may do by itself now."""
+        port = self.coalesced_port
+        port.write_open = not (self.lcr & LCR_DLAB or self.mcr & MCR_LOOP or self.ier & IER_THRI)
+        port.read_value = CLOSED if self.lsr & (LSR_BI | LSR_OE) else self.lsr
 
     def _read(self, offset: int) -> int:
         dlab = self.lcr & LCR_DLAB

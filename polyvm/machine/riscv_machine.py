@@ -69,6 +69,9 @@ class RiscvMachine:
         self._console_pending = bytearray()
         self.console_sink: Callable[[bytes], None] | None = None
         self.pollers: list[Callable[[], None]] = [self.clint.poll]
+        self.drains: list[Callable[[], None]] = []
+        """What hands on device output native code buffered (device/coalesced.py), called before
+        the console output is handed to its sink."""
         self._stop = threading.Event()
         self.running = False
         self.exit_code: int | None = None
@@ -100,6 +103,8 @@ class RiscvMachine:
         """Hand the console output of the last turns to ``console_sink`` in one piece, before the
         machine idles or returns (the command line's sink wrote and flushed each byte, ~7,500
         system calls of a Linux boot; benchmarks/boot.py)."""
+        for drain in self.drains:
+            drain()
         pending = self._console_pending
         if pending:
             self._console_pending = bytearray()

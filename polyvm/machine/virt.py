@@ -90,6 +90,7 @@ class VirtBoard(RiscvMachine):
         self.rtc = GoldfishRtc(IrqLine(self.plic, RTC_IRQ), rtc_clock)
         self.bus.register(RTC_BASE, RTC_SIZE, self.rtc, "rtc")
         self.pollers += [self.uart.poll, self.rtc.poll]
+        self.drains.append(self.uart.drain)
         self.block_devices: list[VirtioBlock] = []
         self.virtio: list[VirtioMmio] = []
         self.net_devices: list[VirtioNet] = []

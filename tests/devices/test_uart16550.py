@@ -6,6 +6,7 @@ import threading
 
 from device_helpers import Lines
 
+from polyvm.device.coalesced import CLOSED
 from polyvm.device.irq import IrqLine
 from polyvm.device.uart16550 import (
     IER_MSI,
@@ -154,3 +155,40 @@ def test_push_input_from_another_thread() -> None:
             received.append(uart.read(RBR, 1))
     writer.join()
     assert received == data
+
+
+def test_the_coalesced_port_is_open_only_while_its_accesses_have_no_other_effect() -> None:
+    uart, _, _ = make()
+    port = uart.coalesced_port
+    assert (port.write_offset, port.read_offset) == (RBR, LSR)
+    assert port.write_open and port.read_value == LSR_THRE | LSR_TEMT
+    for register, value in ((LCR, 0x80), (MCR, MCR_LOOP | MCR_OUT2), (IER, IER_THRI)):
+        uart.write(register, value, 1)
+        assert not port.write_open, f"a THR write does more with {register}={value:#x}"
+        uart.write(register, 0 if register != MCR else MCR_OUT2, 1)
+        assert port.write_open
+    uart.write(MCR, MCR_LOOP | MCR_OUT2, 1)
+    uart.write(FCR, 0x01, 1)
+    for _ in range(17):  # one more than the FIFO holds: overrun
+        uart.write(RBR, 0x41, 1)
+    assert port.read_value == CLOSED, "reading LSR clears the overrun"
+    assert uart.read(LSR, 1) & LSR_OE
+    assert port.read_value == LSR_THRE | LSR_TEMT | LSR_DR
+
+
+def test_bytes_written_through_the_port_keep_their_order() -> None:
+    uart, out, lines = make()
+    port = uart.coalesced_port
+    for byte in b"ab":  # as native code appends them
+        port.data[port.count] = byte
+        port.count += 1
+    assert out == b""
+    uart.write(RBR, ord("c"), 1)
+    assert out == b"abc" and port.count == 0
+    port.data[0], port.count = ord("d"), 1
+    uart.write(IER, IER_THRI, 1)
+    assert out == b"abcd"
+    assert lines.high(LINE), "the THR-empty interrupt the bytes left pending"
+    port.data[0], port.count = ord("e"), 1
+    uart.drain()
+    assert out == b"abcde" and port.count == 0

@@ -13,7 +13,8 @@ take an inline fast path through the direct-mapped TLBs in the context block. Wh
 code does not do itself leaves it through a *side exit*:
 
 * a load or store that misses the TLB or is misaligned (size > 1) first calls the context's
-  MEMORY_CALL (jit.py ``memory_call``: the Python slow path, device registers included) and goes
+  MEMORY_CALL (``memory_front``, then jit.py ``memory_call``: the Python slow path, device
+  registers included) and goes
   on; only when that fails (a fault) does it leave -> ``Exit.MEMORY`` with the guest address; so
   do atomics (AMO, LR, SC) on a miss, and every access of a region function (see ``access``);
 * a CALL of a helper -> ``Exit.HELPER``, except CSR accesses and sfence.vma, which call back into
@@ -60,6 +61,7 @@ from collections.abc import Sequence
 
 from polyvm.arch.riscv64 import csr as C
 from polyvm.arch.riscv64.hart import GLOBAL_ENABLES
+from polyvm.device.coalesced import CAPACITY, CLOSED, FIELD_WORDS
 from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
@@ -76,7 +78,11 @@ from polyvm.engine.jit.context import (
     JUMPS,
     LIMIT,
     MEMORY_CALL,
+    MEMORY_CALLBACK,
     PC,
+    PORT,
+    PORT_PAGE,
+    PORT_TLBS,
     READ_TLB,
     REASON,
     REGION,
@@ -810,4 +816,74 @@ loop:
   br i1 %more, label %loop, label %done
 done:
   ret void
+}}"""
+
+
+def memory_front(name: str) -> str:
+    """``i64 call(ctx, ram, addr, op, value, icount)``, the context's MEMORY_CALL: a one-byte store
+    to the write register or load of the status register of PORT (device/coalesced.py) at
+    PORT_PAGE, while the port allows it and the data regime is still PORT_TLBS's, is done here
+    (the byte appended to the port's data, or the status value put in CALL_VALUE; 0 returned);
+    anything else goes to MEMORY_CALLBACK, Python's slow path."""
+    def word(field: str) -> str:
+        return f"""  %{field}_ptr = getelementptr i64, ptr %port, i64 {FIELD_WORDS[field]}
+  %{field} = load i64, ptr %{field}_ptr, align 8"""
+
+    def context(word: int, value: str) -> str:
+        return f"""  %{value}_ptr = getelementptr i64, ptr %ctx, i64 {word}
+  %{value} = load i64, ptr %{value}_ptr, align 8"""
+
+    return f"""define i64 @{name}(ptr %ctx, ptr %ram, i64 %addr, i64 %op, i64 %value, i64 %icount) nounwind {{
+entry:
+  %page = lshr i64 %addr, 12
+{context(PORT_PAGE, "port_page")}
+  %on_page = icmp eq i64 %page, %port_page
+  br i1 %on_page, label %regime, label %python
+regime:
+{context(TLBS, "tlbs")}
+{context(PORT_TLBS, "port_tlbs")}
+  %same = icmp eq i64 %tlbs, %port_tlbs
+  br i1 %same, label %in_port, label %python
+in_port:
+{context(PORT, "port_word")}
+  %port = inttoptr i64 %port_word to ptr
+  %offset = and i64 %addr, 4095
+  %is_store = icmp eq i64 %op, {STORE_CALL | 1}
+  br i1 %is_store, label %storing, label %loading
+storing:
+{word("write_offset")}
+{word("write_open")}
+{word("count")}
+  %at_write = icmp eq i64 %offset, %write_offset
+  %open = icmp ne i64 %write_open, 0
+  %room = icmp ult i64 %count, {CAPACITY}
+  %writable = and i1 %at_write, %open
+  %append = and i1 %writable, %room
+  br i1 %append, label %appended, label %python
+appended:
+  %data = getelementptr i64, ptr %port, i64 {FIELD_WORDS["data"]}
+  %slot = getelementptr i8, ptr %data, i64 %count
+  %byte = trunc i64 %value to i8
+  store i8 %byte, ptr %slot, align 1
+  %more = add i64 %count, 1
+  store i64 %more, ptr %count_ptr, align 8
+  ret i64 0
+loading:
+{word("read_offset")}
+{word("read_value")}
+  %is_load = icmp eq i64 %op, 1
+  %at_read = icmp eq i64 %offset, %read_offset
+  %known = icmp ne i64 %read_value, {CLOSED - (1 << 64)}
+  %readable = and i1 %is_load, %at_read
+  %answer = and i1 %readable, %known
+  br i1 %answer, label %answered, label %python
+answered:
+  %value_ptr = getelementptr i64, ptr %ctx, i64 {CALL_VALUE}
+  store i64 %read_value, ptr %value_ptr, align 8
+  ret i64 0
+python:
+{context(MEMORY_CALLBACK, "callback_word")}
+  %callback = inttoptr i64 %callback_word to ptr
+  %result = tail call i64 %callback(ptr %ctx, ptr %ram, i64 %addr, i64 %op, i64 %value, i64 %icount)
+  ret i64 %result
 }}"""

@@ -28,7 +28,8 @@ address. The context block, in u64 words::
     [14] MEMORY_CALL  host address of the function native code calls for a load or store that
                  misses the TLB (``i64 call(ctx, ram, addr, op, value, icount)``, op = size | 16
                  for a store; it returns 0 once the access is done, else the code takes the memory
-                 side exit)
+                 side exit): codegen's ``memory_front``, which does the access itself when it is one
+                 of PORT's, else calls MEMORY_CALLBACK
     [15] CALL_VALUE  the value a load through MEMORY_CALL or a HELPER_CALL CSR access read
     [16] HELPER_CALL  host address of the function native code calls for a helper it leaves to
                  Python without leaving itself (codegen.py CALLED_HELPERS: CSR accesses, sfence.vma;
@@ -43,7 +44,15 @@ address. The context block, in u64 words::
                  declared to write only the TLB entry that missed and memory native code does not
                  see, and to read guest RAM): the access's RAM delta once its page is in the TLBs
                  (page-aligned), else 1 (the memory side exit)
-    [19 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
+    [19] PORT_PAGE  the virtual page number at which the data regime of PORT_TLBS reaches the
+                 device whose coalesced port (device/coalesced.py) is PORT, for loads and stores
+                 alike (``EMPTY``: none; ``publish_port``)
+    [20] PORT_TLBS  the TLBS word PORT_PAGE holds for: native code that flips mstatus.SUM switches
+                 to another regime by itself
+    [21] PORT    host address of that device's CoalescedPort
+    [22] MEMORY_CALLBACK  host address of the Python slow path MEMORY_CALL calls (jit.py
+                 ``memory_call``, same arguments and result)
+    [23 ..]      HART_CELLS (hart.py): privilege level, mstatus and the trap CSRs the hart keeps
                  here once the JIT is bound to it (``share_cells``), for native_csrs.py
 
 A TLB pair is valid when its tag equals the virtual page number; ``EMPTY`` (all ones) is never a
@@ -71,6 +80,9 @@ and go on natively: the slow path, device registers (the console's) and TLB refi
 the native run. Only an access that faults, or raises something else, takes the side exit. Loops
 and atomics only have TLB_CALL put the page in the TLBs (jit.py ``tlb_call``): a call that LLVM
 must assume writes memory keeps it from hoisting loads out of loops (codegen.py ``access``).
+A console's status reads and data writes do not call back at all once Python has seen the page
+reach it (PORT_PAGE): codegen's ``memory_front`` does them on the device's coalesced port. Anything
+that drops TLB entries or switches regimes forgets that page, as the TLBs forget theirs.
 """
 
 from __future__ import annotations
@@ -106,8 +118,9 @@ TLBS_KEPT = 16
 """TLBs of the most recently used data regimes kept (the MMU keeps 16 regimes' fast maps)."""
 
 (REASON, INDEX, PC, ICOUNT, ADDR, LIMIT, BLOCK, BLOCKS, JUMPS, REGION, RESERVATION, GLOBAL_JUMPS,
- TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE, HELPER_CALL, GLOBAL_TLBS, TLB_CALL) = range(19)
-CELLS = 19
+ TLBS, FLIPPED_TLBS, MEMORY_CALL, CALL_VALUE, HELPER_CALL, GLOBAL_TLBS, TLB_CALL, PORT_PAGE, PORT_TLBS,
+ PORT, MEMORY_CALLBACK) = range(23)
+CELLS = 23
 CONTEXT_WORDS = CELLS + len(HART_CELLS)
 READ_TLB, WRITE_TLB = 0, 2 * TLB_ENTRIES
 """Where the read and write TLBs start in a regime's TLB array (TLBS)."""
@@ -187,6 +200,7 @@ class NativeState:
         self.regs_address = ctypes.addressof(self.regs)
         self.context_address = ctypes.addressof(self.context)
         self.context[RESERVATION] = EMPTY
+        self.context[PORT_PAGE] = EMPTY
         self.jump_tables: collections.OrderedDict[Hashable, ctypes.Array] = collections.OrderedDict()
         self.global_tables: dict[Hashable, ctypes.Array] = {}
         """Jump tables of blocks on global pages, by ``SoftMmu.global_fetch_regime``: those never
@@ -228,9 +242,18 @@ class NativeState:
     def reason(self) -> Exit:
         return Exit(self.context[REASON])
 
+    def publish_port(self, vpn: int, port: ctypes.Structure) -> None:
+        """Virtual page ``vpn`` of the current data regime reaches the device of coalesced
+        ``port`` for loads and stores: native code may use the port there (PORT_PAGE)."""
+        context = self.context
+        context[PORT] = ctypes.addressof(port)
+        context[PORT_TLBS] = context[TLBS]
+        context[PORT_PAGE] = vpn
+
     def flush_tlb(self) -> None:
         """Empty the TLBs of every regime (the current and flipped ones are kept, emptied), and
         those of global pages."""
+        self.context[PORT_PAGE] = EMPTY
         for table in self.global_tlb_tables.values():
             empty(table)
         kept = collections.OrderedDict()
@@ -245,6 +268,7 @@ class NativeState:
     def flush_tlbs(self, regimes: Callable[[Hashable], bool]) -> None:
         """Empty the TLBs of the data regimes ``regimes`` accepts (an address space's: the others
         keep theirs, as their fast maps do, and so do global pages)."""
+        self.context[PORT_PAGE] = EMPTY
         for regime, table in self.tlb_tables.items():
             if regimes(regime):
                 empty(table)
@@ -252,6 +276,7 @@ class NativeState:
     def forget_pages(self, pages: set[int]) -> None:
         """Drop these virtual page numbers from the TLBs of every regime (slots found once for all
         the ~15 tables: a Linux boot's ~1,000 sfence.vma of mapped pages come here)."""
+        self.context[PORT_PAGE] = EMPTY
         slots = [(vpn, _tlb_slot(vpn, False), _tlb_slot(vpn, True)) for vpn in pages]
         for table in (*self.tlb_tables.values(), *self.global_tlb_tables.values()):
             for vpn, read, write in slots:
@@ -267,6 +292,7 @@ class NativeState:
         dropped before the next switch (TLBS_KEPT >= 2)."""
         if regime == self.tlb_regime and flipped == self.flipped_regime:
             return
+        self.context[PORT_PAGE] = EMPTY
         spare = self._spare_tlbs
         table = recently_used(self.tlb_tables, regime, spare.take, TLBS_KEPT, spare.give)
         self.tlbs = table

@@ -21,8 +21,9 @@ from polyvm.arch.riscv64.csr import SUM
 from polyvm.arch.riscv64.hart import HART_CELLS, RiscvHart
 from polyvm.arch.riscv64.traps import GuestTrap
 from polyvm.core.config import VmConfig
+from polyvm.device.coalesced import CoalescedPort
 from polyvm.engine.jit.background import BackgroundCompiler
-from polyvm.engine.jit.codegen import CALLED_HELPERS, STORE_CALL
+from polyvm.engine.jit.codegen import CALLED_HELPERS, STORE_CALL, dispatch_loop, fill_jumps, memory_front
 from polyvm.engine.jit.context import (
     ADDR,
     BLOCK,
@@ -33,6 +34,7 @@ from polyvm.engine.jit.context import (
     INDEX,
     LIMIT,
     MEMORY_CALL,
+    MEMORY_CALLBACK,
     REASON,
     RESERVATION,
     TLB_CALL,
@@ -44,7 +46,7 @@ from polyvm.engine.jit.native_csrs import cell
 from polyvm.engine.jit.resume import Tails, check_compilable
 from polyvm.ir.block import IRBlock
 from polyvm.mem.paging import PageFault
-from polyvm.mem.softmmu import BusError
+from polyvm.mem.softmmu import BusError, SoftMmu
 
 BLOCK_FUNCTION = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                   ctypes.c_uint64, ctypes.c_uint64)
@@ -174,10 +176,14 @@ class Jit:
         self._calls = [MEMORY_CALL_FUNCTION(self.memory_call), HELPER_CALL_FUNCTION(self.helper_call),
                        TLB_CALL_FUNCTION(self.tlb_call)]
         """The ctypes functions native code calls (kept alive with the JIT)."""
-        for word, function in zip((MEMORY_CALL, HELPER_CALL, TLB_CALL), self._calls, strict=True):
+        for word, function in zip((MEMORY_CALLBACK, HELPER_CALL, TLB_CALL), self._calls, strict=True):
             self.state.context[word] = ctypes.cast(function, ctypes.c_void_p).value
-        self._run = RUN_FUNCTION(self.backend.compile_dispatch_loop().address)
-        self._fill = FILL_FUNCTION(self.backend.compile_jump_filler().address)
+        self.state.context[MEMORY_CALL] = self.backend.compile_support(memory_front).address
+        self._run = RUN_FUNCTION(self.backend.compile_support(dispatch_loop).address)
+        self._fill = FILL_FUNCTION(self.backend.compile_support(fill_jumps).address)
+        self._ports: dict[int, CoalescedPort | None] = {}
+        """The coalesced port (device/coalesced.py) of the device at each physical page a memory
+        call reached a device at (None: it has none, or it is not at the page's start)."""
         self._background: BackgroundCompiler | None = None
         self.bind(namespace or {}, ram_address)
 
@@ -365,9 +371,27 @@ class Jit:
             ctx[CALL_VALUE] = mmu.load(addr, size)
             device = addr >> 12 in mmu.io_rd
         self.memory_calls += 1
-        if not device:  # a device page is in no RAM map: nothing to refill (~15,000 console accesses a boot)
+        if device:  # in no RAM map: nothing to refill
+            self._publish_port(mmu, addr >> 12)
+        else:
             self.refill(addr >> 12)
         return True
+
+    def _publish_port(self, mmu: SoftMmu, vpn: int) -> None:
+        """Virtual page ``vpn`` reached a device: if the current regime's device maps have it for
+        loads and stores alike, and the device has a coalesced port, native code may use the port
+        there (``NativeState.publish_port``; a Linux boot's ~15,000 console accesses called back)."""
+        page = mmu.io_rd.get(vpn)
+        if page is None or mmu.io_wr.get(vpn) != page:
+            return
+        port = self._ports.get(page, False)
+        if port is False:
+            region = mmu.bus.find(page)
+            at_start = region is not None and region.base == page
+            found = getattr(region.device, "coalesced_port", None) if at_start else None
+            port = self._ports[page] = found if isinstance(found, CoalescedPort) else None
+        if port is not None:
+            self.state.publish_port(vpn, port)
 
     def tlb_call(self, addr: int, op: int, mstatus: int, _entry: int, _ram: int) -> int:
         """Native code's TLB refill for an access of a loop or an atomic that missed the TLB

@@ -22,7 +22,7 @@ import pickle
 import threading
 import time
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,7 +30,7 @@ import llvmlite.binding as llvm
 
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version, sources_version
-from polyvm.engine.jit.codegen import block_function, dispatch_loop, fill_jumps
+from polyvm.engine.jit.codegen import block_function
 from polyvm.engine.jit.llvm_objects import (
     PREFIX,
     codegen_level,
@@ -352,14 +352,11 @@ class LlvmBackend:
         name, text = self.prepare(block, members)
         return self._finish(name, text, start)
 
-    def compile_dispatch_loop(self) -> NativeCode:
+    def compile_support(self, function: Callable[[str], str]) -> NativeCode:
+        """One of codegen's fixed functions (``dispatch_loop``, ``fill_jumps``, ``memory_front``)
+        compiled, named by its text (the disk cache has it after the first run)."""
         start = time.perf_counter()
-        return self._finish(*named_module(dispatch_loop("NAME"), self.opt_level), start)
-
-    def compile_jump_filler(self) -> NativeCode:
-        """codegen.fill_jumps, compiled (named by its text like the dispatch loop)."""
-        start = time.perf_counter()
-        return self._finish(*named_module(fill_jumps("NAME"), self.opt_level), start)
+        return self._finish(*named_module(function("NAME"), self.opt_level), start)
 
     def known_code(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode | None:
         """``block``'s code if this process or the disk cache has it under its content-key name
