@@ -37,10 +37,11 @@ CHILD = textwrap.dedent("""
     from guest_code import build, parcels
     from polyvm import VmConfig
     from polyvm.arch.riscv64.translate import RiscvTranslator
-    from polyvm.engine.jit import object_bundles
+    from polyvm.engine.jit import llvm_backend, object_bundles
     from polyvm.engine.jit.jit import Jit
 
     object_bundles.BUNDLE_MIN = object_bundles.REGROUP_MIN_WASTE = int(sys.argv[3])
+    llvm_backend.LOOSE_MAPPED_MAX = int(sys.argv[5])
     code = build(list(range(int(sys.argv[4]), int(sys.argv[4]) + 40, 2)))
     blocks = [RiscvTranslator().translate(pc, parcels(code.text)) for pc in code.starts]
     jit = Jit(VmConfig(), opt_level=2, cache_dir=__import__("pathlib").Path(sys.argv[1]))
@@ -54,17 +55,19 @@ CHILD = textwrap.dedent("""
         jit.state.context[:5] = [0] * 5
     stats = jit.compile_stats()
     print(json.dumps({"hits": jit.backend.disk_hits, "blocks": len(blocks), "results": results,
-                      "avg_ms": stats.avg_compile_time_ms}))
+                      "avg_ms": stats.avg_compile_time_ms, "llvm": "llvmlite.binding" in sys.modules,
+                      "mapped": jit.backend.engine.loose_mapped}))
 """)
 
 
-def run_child(cache: Path, bundle_min: int = 1_000_000, seed: int = 9101) -> dict:
+def run_child(cache: Path, bundle_min: int = 1_000_000, seed: int = 9101, mapped_max: int = 1024) -> dict:
     """Compile (or load) the test blocks (20 sequences from ``seed`` on) in a new process; it
     bundles the objects it linked loose at exit if there were ``bundle_min``, and regroups the
-    functions it took from bundles it hardly used if those wasted ``bundle_min`` bytes."""
+    functions it took from bundles it hardly used if those wasted ``bundle_min`` bytes; it maps at
+    most ``mapped_max`` loose objects (llvm_backend.LOOSE_MAPPED_MAX)."""
     here = str(Path(__file__).resolve().parent)
-    out = subprocess.run([sys.executable, "-c", CHILD, str(cache), here, str(bundle_min), str(seed)],
-                         capture_output=True, text=True, check=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(cache), here, str(bundle_min), str(seed),
+                          str(mapped_max)], capture_output=True, text=True, check=True, timeout=120)
     return json.loads(out.stdout)
 
 
@@ -77,6 +80,8 @@ def test_second_process_loads_cached_objects(tmp_path):
     assert second["hits"] == first["blocks"] + HELPERS, "every block and HELPERS"
     assert len(list(tmp_path.glob("*.o"))) == first["blocks"] + HELPERS
     assert second["results"] == first["results"], "cached code behaves exactly like fresh code"
+    assert (first["llvm"], second["llvm"]) == (True, False), "LLVM is loaded only to compile"
+    assert second["mapped"] == first["blocks"] + HELPERS, "every loose object mapped"
     print(f"\nopt level 2: {first['avg_ms']:.2f} ms per block compiled,"
           f" {second['avg_ms']:.2f} ms per block loaded from the disk cache")
 
@@ -267,3 +272,38 @@ def test_a_mapped_bundle_runs_the_code_mcjit_would_link(tmp_path, monkeypatch):
         offset = places[name].offset
         length = next((later - offset for later in offsets if later > offset), 16)
         assert ctypes.string_at(from_map[name][0], length) == ctypes.string_at(from_link[name][0], length)
+
+
+def test_past_the_mapping_limit_loose_objects_are_linked(tmp_path):
+    if not tools_available():
+        pytest.skip("riscv64-unknown-elf binutils not installed")
+    first = run_child(tmp_path)
+    second = run_child(tmp_path, mapped_max=5)
+    assert second["results"] == first["results"]
+    assert (second["mapped"], second["llvm"]) == (5, True)
+
+
+def test_the_host_description_is_read_back_without_llvm(tmp_path):
+    """The header and host a process got from LLVM are kept in the cache folder; a later process
+    reads them there without loading LLVM."""
+    script = textwrap.dedent("""
+        import json, sys
+        from pathlib import Path
+        from polyvm.engine.jit.llvm_objects import host_description
+        described = host_description(int(sys.argv[2]), Path(sys.argv[1]))
+        print(json.dumps([list(described), "llvmlite.binding" in sys.modules]))
+    """)
+
+    def child(level: int) -> list:
+        out = subprocess.run([sys.executable, "-c", script, str(tmp_path), str(level)], capture_output=True,
+                             text=True, check=True, timeout=60)
+        return json.loads(out.stdout)
+
+    first, second = child(0), child(0)
+    assert first[1] and not second[1]
+    assert first[0] == second[0]
+    assert len(list(tmp_path.glob("host-*.txt"))) == 1
+    optimised = child(2)
+    assert optimised[1] and optimised[0] != first[0], "each code generator level has its own"
+    from polyvm.engine.jit.llvm_objects import host_target
+    assert first[0] == [host_target(0).header, host_target(0).host]

@@ -24,9 +24,7 @@ import time
 from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple
-
-import llvmlite.binding as llvm
+from typing import TYPE_CHECKING, NamedTuple
 
 from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_path
 from polyvm.engine.interpreter.translation_store import code_version, sources_version
@@ -35,15 +33,26 @@ from polyvm.engine.jit.llvm_objects import (
     PREFIX,
     codegen_level,
     compile_object,
+    host_description,
     host_target,
     named_module,
 )
 from polyvm.engine.jit.mapped_code import map_code
 from polyvm.engine.jit.native_pages import NativePages
 from polyvm.engine.jit.object_bundles import FOLDER as BUNDLES
-from polyvm.engine.jit.object_bundles import BundleIndex, Placement, anchor_name, note_bundled, note_loose
+from polyvm.engine.jit.object_bundles import (
+    BundleIndex,
+    Placement,
+    anchor_name,
+    note_bundled,
+    note_loose,
+    object_functions,
+)
 from polyvm.engine.jit.object_pruning import prune_daily, touch
 from polyvm.ir.block import IRBlock
+
+if TYPE_CHECKING:
+    import llvmlite.binding as llvm
 
 M64 = (1 << 64) - 1
 
@@ -180,12 +189,18 @@ def _name_index(folder: Path) -> NameIndex:
     return NameIndex(folder)
 
 
+LOOSE_MAPPED_MAX = 1024
+"""Loose object files a process maps (mapped_code.py) before MCJIT links the rest: each mapping is
+a kernel memory area (vm.max_map_count is 65,530 by default), and a cold Linux boot links ~36,000."""
+
+
 class _Engine:
-    """One MCJIT engine and its target machine, alive until the process ends."""
+    """One MCJIT engine (made at its first use: a warm run may need none) and the code it linked
+    or mapped, alive until the process ends."""
 
     def __init__(self, level: int) -> None:
-        self.host = host_target(level)
-        self.engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), self.host.target)
+        self.level = level
+        self._mcjit: llvm.ExecutionEngine | None = None
         self.lock = threading.Lock()
         """MCJIT is not thread-safe: one object added at a time."""
         self.functions: dict[str, tuple[int, int]] = {}
@@ -202,15 +217,42 @@ class _Engine:
         self.mapped: dict[str, dict[int | None, int]] = {}
         """Paths of the bundles mapped as they are (mapped_code.py), with where their code
         sections start, by section index."""
+        self.loose_mapped = 0
+        """Loose object files mapped (LOOSE_MAPPED_MAX)."""
 
-    def add(self, name: str, data: bytes) -> tuple[int, int]:
-        """Link object code defining ``name`` (once per name) and return (address, size)."""
+    @property
+    def engine(self) -> llvm.ExecutionEngine:
+        """The MCJIT engine (made now the first time; the caller holds ``lock``)."""
+        if self._mcjit is None:
+            import llvmlite.binding as llvm
+
+            self._mcjit = llvm.create_mcjit_compiler(llvm.parse_assembly(""), host_target(self.level).target)
+        return self._mcjit
+
+    def add(self, name: str, data: bytes, path: Path | None = None) -> tuple[int, int]:
+        """Object code defining ``name`` (once per name) mapped from its file ``path`` if it can
+        run unlinked (``_map_loose``), else linked; its (address, size)."""
         with self.lock:
             known = self.functions.get(name)
             if known is None:
-                self._link(data)
-                known = self.functions[name] = (self.engine.get_function_address(name), len(data))
+                address = self._map_loose(name, data, path) if path is not None else 0
+                if not address:
+                    self._link(data)
+                    address = self.engine.get_function_address(name)
+                known = self.functions[name] = (address, len(data))
         return known
+
+    def _map_loose(self, name: str, data: bytes, path: Path) -> int:
+        """Where function ``name`` of the object file ``path`` (whose bytes are ``data``) runs once
+        its code is mapped (mapped_code.py), or 0 if it was not."""
+        if self.loose_mapped >= LOOSE_MAPPED_MAX:
+            return 0
+        place = object_functions(data).get(name)
+        starts = map_code(str(path)) if place is not None else None
+        if starts is None or place[0] not in starts:
+            return 0
+        self.loose_mapped += 1
+        return starts[place[0]] + place[1]
 
     def from_bundle_many(self, bundle: str, functions: list[tuple[str, Placement]],
                          anchor: tuple[str, Placement | None]) -> dict[str, tuple[int, int]]:
@@ -291,6 +333,8 @@ class _Engine:
         return {place.section: base}
 
     def _link(self, data: bytes) -> None:
+        import llvmlite.binding as llvm
+
         obj = llvm.ObjectFileRef.from_data(data)
         self.engine.add_object_file(obj)
         self.engine.finalize_object()
@@ -325,6 +369,7 @@ class LlvmBackend:
         self.opt_level = opt_level
         self.cache_dir = cache_dir
         self.codegen_level = codegen_level(opt_level)
+        self.host = host_description(self.codegen_level, cache_dir)
         self.engine = self._engine(self.codegen_level)
         self.disk_hits = 0
         self.names = _name_index(cache_dir) if cache_dir is not None else None
@@ -336,7 +381,7 @@ class LlvmBackend:
         self._bundle_files: dict[str, tuple[str, tuple[str, Placement | None]]] = {}
         """Bundle file name -> its path and its anchor's name and placement (a warm Linux boot
         looks up ~35,000 bundled functions; benchmarks/boot.py)."""
-        self.key_seed = hashlib.sha256(f"{self.engine.host.host}|{opt_level}|{jit_code_version()}".encode())
+        self.key_seed = hashlib.sha256(f"{self.host.host}|{opt_level}|{jit_code_version()}".encode())
         """What starts every content key (copied per key)."""
         self._last_head: tuple[IRBlock | None, str | None] = (None, None)
         """The block ``_head_key`` last keyed, and its key."""
@@ -356,7 +401,7 @@ class LlvmBackend:
         """One of codegen's fixed functions (``dispatch_loop``, ``fill_jumps``, ``memory_front``)
         compiled, named by its text (the disk cache has it after the first run)."""
         start = time.perf_counter()
-        return self._finish(*named_module(function("NAME"), self.opt_level), start)
+        return self._finish(*named_module(function("NAME"), self.opt_level, host=self.host), start)
 
     def known_code(self, block: IRBlock, members: Sequence[IRBlock] = ()) -> NativeCode | None:
         """``block``'s code if this process or the disk cache has it under its content-key name
@@ -377,7 +422,7 @@ class LlvmBackend:
         """The function name (``function_name``, else a hash of the text) and module text of
         ``block``."""
         return named_module(block_function(block, "NAME", members), self.opt_level,
-                            self.function_name(block, members))
+                            self.function_name(block, members), self.host)
 
     def remember_region(self, block: IRBlock, members: Sequence[IRBlock]) -> None:
         """Note that hot ``block`` was compiled with ``members``: its recorded members
@@ -514,10 +559,11 @@ class LlvmBackend:
         return where
 
     def _add_loose(self, name: str, data: bytes) -> tuple[int, int]:
-        """Link one function's own object file (and note it for a bundle at exit)."""
+        """Map or link one function's own object file (and note it for a bundle at exit)."""
         if self.names is not None:
             note_loose(*self.notes, name)
-        return self.engine.add(name, data)
+        path = self.cache_dir / f"{name}.o" if self.cache_dir is not None else None
+        return self.engine.add(name, data, path)
 
     def load(self, name: str, data: bytes, compile_ms: float, stored: bool = False) -> NativeCode:
         """Link object code compiled elsewhere (and keep it in the disk cache unless ``stored``
@@ -531,5 +577,5 @@ class LlvmBackend:
         known = self.lookup(name)
         if known is not None:
             return NativeCode(known.address, name, (time.perf_counter() - start) * 1000, known.code_size)
-        data = compile_object(text, self.opt_level, self.engine.host.target)
+        data = compile_object(text, self.opt_level, host_target(self.codegen_level).target)
         return self.load(name, data, (time.perf_counter() - start) * 1000)

@@ -292,7 +292,12 @@ def function_offsets(bundle: Path) -> dict[str, tuple[int, int]]:
     (llvm_backend.py: asking MCJIT for each function's address cost ~7 us, ~0.12 s of a warm Linux
     boot; benchmarks/boot.py). A function's own address cannot serve: another bundle linked before
     may define it too, and MCJIT may answer with that copy."""
-    elf = ElfFile(bundle.read_bytes())
+    return object_functions(bundle.read_bytes())
+
+
+def object_functions(data: bytes) -> dict[str, tuple[int, int]]:
+    """``function_offsets`` of the object file whose bytes are ``data``."""
+    elf = ElfFile(data)
     symbols = elf.section(".symtab")
     if symbols is None:
         return {}

@@ -112,6 +112,7 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
     from polyvm.arch.riscv64.fuser import InstructionFuser
     from polyvm.arch.riscv64.translate import RiscvTranslator
     from polyvm.engine.jit.llvm_backend import LlvmBackend, object_code
+    from polyvm.engine.jit.llvm_objects import host_target
     from polyvm.engine.jit.native_pages import NativeEntry
     from polyvm.engine.jit.object_bundles import make_bundles
     from polyvm.engine.jit.resume import check_compilable
@@ -128,7 +129,7 @@ def precompile(folder: Path, pages: list[ColdPage]) -> int:
             try:
                 check_compilable(block)
                 name, text = backend.prepare(block)
-                object_code(folder, name, text, backend.opt_level, backend.engine.host.target)
+                object_code(folder, name, text, backend.opt_level, host_target(backend.codegen_level).target)
             except (ValueError, RuntimeError):
                 continue  # not resumable, or LLVM refused it: it stays in the Python tier
             entries.append(NativeEntry(pc, name, optimise, len(code), ()))
