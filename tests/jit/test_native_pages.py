@@ -52,6 +52,25 @@ def test_records_are_kept_by_page_and_bytes_and_merged(tmp_path):
     assert again.find(2, b"bytes") == ()
 
 
+def test_moved_functions_are_placed_where_their_new_bundle_holds_them(tmp_path):
+    """What the bundler does after a regroup (object_bundles.main): records that placed a moved
+    function in its old bundle place it in the new one; other records and entries stay."""
+    path = tmp_path / "names.sqlite3"
+    pages = NativePages(path)
+    moved = NativeEntry(0x1000, "jit_a", False, 8, (), ("old.o", 100, 1, 0))
+    kept = NativeEntry(0x1010, "jit_b", False, 8, (), ("old.o", 200, 1, 128))
+    elsewhere = NativeEntry(0x2000, "jit_c", False, 8, (), ("other.o", 300, 2, 64))
+    pages.record(1, b"bytes", [moved, kept])
+    pages.record(2, b"bytes", [elsewhere])
+    pages.table.flush()
+    assert NativePages(path).move({"jit_a": ("new.o", 100, 3, 256)}) == 1
+    again = NativePages(path)
+    assert again.find(1, b"bytes") == (moved._replace(place=("new.o", 100, 3, 256)), kept)
+    assert again.find(2, b"bytes") == (elsewhere,)
+    assert [(bundle, section) for bundle, section, _, _ in again.find_page(1, b"bytes").groups] == [
+        ("new.o", 3), ("old.o", 1)]
+
+
 def test_a_record_that_does_not_decode_counts_as_none(tmp_path):
     path = tmp_path / "names.sqlite3"
     pages = NativePages(path)

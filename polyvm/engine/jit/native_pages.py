@@ -182,6 +182,27 @@ class NativePages:
         self.read[key] = record
         return record
 
+    def move(self, places: dict[str, tuple[str, int, int | None, int | None]]) -> int:
+        """Have every record place the functions of ``places`` where it says (their ``place``); how
+        many records changed. The bundler calls this when its regrouped bundles take names over:
+        records that kept the old placements had each later run take those functions from the old
+        bundles again, find them strays again and regroup them again (a warm Linux boot rewrote the
+        same ~1,900 functions' bundle at every exit; benchmarks/boot.py)."""
+        changed = 0
+        for page, digest, stored in self.table.query("SELECT page, digest, entries FROM native_pages"):
+            try:
+                record = RecordedPage.stored_as(marshal.loads(stored))
+                if record is None or places.keys().isdisjoint(record.names):
+                    continue
+                entries = record.entries
+            except (ValueError, EOFError, TypeError, StaleRecord):
+                continue
+            moved = tuple(entry._replace(place=places.get(entry.name, entry.place)) for entry in entries)
+            self.table.add((page, digest, RecordedPage.of(moved).stored()))
+            changed += 1
+        self.table.flush()
+        return changed
+
     def record(self, page: int, digest: bytes, entries: list[NativeEntry]) -> None:
         """Add ``entries`` to the record of ``page`` with the bytes of ``digest``, written if that
         changed it. An entry replaces the one recorded at its pc unless that one's ``tier`` is

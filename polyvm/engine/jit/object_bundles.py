@@ -14,8 +14,9 @@ adds its whole bundle once (llvm_backend.py) and finds the others there.
 A process that took functions from bundles mostly made of others' (a test suite's bundles held a
 Linux boot's functions, and the boot linked 32 bundles, 66 MB, for 27 MB of its own) regroups them
 at exit: the bundler merges the functions it took from such bundles, in the order it took them,
-into bundles that take those names over (``strays``). Bundles a process mostly used stay as they
-are, so the few functions each run adds or drops do not make it bundle everything again.
+into bundles that take those names over (``strays``), and the native page records place them
+there from then on (native_pages.py ``move``). Bundles a process mostly used stay as they are, so
+the few functions each run adds or drops do not make it bundle everything again.
 
 A bundle is only an index over object files that exist anyway: one that is missing, unreadable or
 lacks a function sends the lookup back to the loose file (or to a compile). Bundles are pruned
@@ -38,6 +39,7 @@ from typing import NamedTuple
 
 from polyvm.core.elf import SHN_LORESERVE, STT_FUNC, ElfFile
 from polyvm.devtools.batched_table import BatchedTable
+from polyvm.engine.jit.native_pages import NativePages
 
 BUNDLE_MIN = 500
 """A process bundles the objects it linked loose from a folder only if there were this many (test
@@ -311,7 +313,12 @@ def main() -> None:
     folder, index, listing = (Path(arg) for arg in sys.argv[1:4])
     names = listing.read_text().split()
     listing.unlink()
-    make_bundles(folder, index, names, take_over=sys.argv[4:] == [REGROUP])
+    take_over = sys.argv[4:] == [REGROUP]
+    made = make_bundles(folder, index, names, take_over)
+    if take_over and made:
+        regrouped = set(names)
+        NativePages(index).move({name: tuple(place) for name, place in BundleIndex(index).bundles.items()
+                                 if name in regrouped and place.bundle in made})
 
 
 if __name__ == "__main__":
