@@ -49,6 +49,9 @@ M64 = (1 << 64) - 1
 NO_RESERVATION = M64
 MAX_REGIMES = 16
 MAX_FAST_PAGES = 1 << 16
+MAX_CONTEXT_KEYS = 4096
+"""Contexts whose regime keys are kept (``_regime_keys``; a guest that runs many processes makes
+new ones with every address space)."""
 
 
 class BusError(Exception):
@@ -166,6 +169,9 @@ class SoftMmu:
         self.global_fetch_key: Hashable = None
         """``fetch_regime()`` and ``global_fetch_regime()`` as of the last regime change (its
         listeners read them instead of making the keys again: ~3,400 changes a Linux boot)."""
+        self._keys_by_context: dict[tuple, tuple[tuple, tuple, tuple, tuple, tuple]] = {}
+        """``_regime_keys`` by context."""
+        self._flipped_key: tuple = self.regime
         self.global_key: Hashable = None
         """The key of the global maps ``global_rd``/``global_wr`` (the native TLBs of global pages
         follow it: jit/context.py GLOBAL_TLBS)."""
@@ -246,18 +252,31 @@ class SoftMmu:
 
     def sum_flipped_regime(self) -> tuple:
         """The key of the data regime that differs from the current one only in mstatus.SUM (the
-        current one's if SUM does not matter to it)."""
-        return self._regime_key(not self.sum)
+        current one's if SUM does not matter to it), as of the last regime change."""
+        return self._flipped_key
+
+    def _regime_keys(self) -> tuple[tuple, tuple, tuple, tuple, tuple]:
+        """The fetch, global fetch, data, global data and SUM-flipped data regimes' keys of the
+        current context, made once per context (a Linux boot changes regime ~3,400 times between
+        a few dozen contexts; making the keys was a third of each change; benchmarks/boot.py)."""
+        context = (self.mode, self.asid, self.root_ppn, self.fetch_priv, self.priv, self.sum, self.mxr)
+        keys = self._keys_by_context.get(context)
+        if keys is None:
+            if len(self._keys_by_context) >= MAX_CONTEXT_KEYS:
+                self._keys_by_context.clear()
+            key = self._regime_key(self.sum)
+            shared = (self.mode, self.priv, self.mxr, "global") if type(key) is DataRegime else key
+            keys = self._keys_by_context[context] = (self.fetch_regime(), self.global_fetch_regime(), key,
+                                                     shared, self._regime_key(not self.sum))
+        return keys
 
     def _select_regime(self) -> None:
-        self.fetch_key, self.global_fetch_key = self.fetch_regime(), self.global_fetch_regime()
+        self.fetch_key, self.global_fetch_key, key, shared, self._flipped_key = self._regime_keys()
         self.fx = recently_used(self._fetch_maps, self.fetch_key, dict, MAX_REGIMES)
-        key = self._regime_key(self.sum)
         self.regime = key
         maps = recently_used(self._regimes, key, _new_fast_maps, MAX_REGIMES)
         self.rd, self.wr = maps
         self.io_rd, self.io_wr = recently_used(self._device_maps, key, _new_fast_maps, MAX_REGIMES)
-        shared = (self.mode, self.priv, self.mxr, "global") if type(key) is DataRegime else key
         self.global_key = shared
         self.global_rd, self.global_wr = recently_used(self._global_maps, shared, _new_fast_maps, MAX_REGIMES)
         if self.on_regime_change is not None:
