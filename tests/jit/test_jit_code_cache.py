@@ -307,3 +307,8 @@ def test_the_host_description_is_read_back_without_llvm(tmp_path):
     assert optimised[1] and optimised[0] != first[0], "each code generator level has its own"
     from polyvm.engine.jit.llvm_objects import host_target
     assert first[0] == [host_target(0).header, host_target(0).host]
+    written = next(path for path in tmp_path.glob("host-*.txt") if path.read_text() == "\0".join(first[0]))
+    written.write_text("garbage\0" + first[0][1])
+    repaired = child(0)
+    assert repaired == [first[0], True], "a file this code did not write is made again"
+    assert written.read_text() == "\0".join(first[0])

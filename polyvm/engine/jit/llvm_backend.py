@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 import pickle
 import threading
@@ -30,6 +31,7 @@ from polyvm.devtools.batched_table import BatchedTable, sqlite_int, versioned_pa
 from polyvm.engine.interpreter.translation_store import code_version, sources_version
 from polyvm.engine.jit.codegen import block_function
 from polyvm.engine.jit.llvm_objects import (
+    LLVM_SET_UP,
     PREFIX,
     codegen_level,
     compile_object,
@@ -192,6 +194,8 @@ def _name_index(folder: Path) -> NameIndex:
 LOOSE_MAPPED_MAX = 1024
 """Loose object files a process maps (mapped_code.py) before MCJIT links the rest: each mapping is
 a kernel memory area (vm.max_map_count is 65,530 by default), and a cold Linux boot links ~36,000."""
+_loose_mapped = itertools.count()
+"""Counts the loose objects mapped by every engine of the process (``next`` is atomic)."""
 
 
 class _Engine:
@@ -218,7 +222,7 @@ class _Engine:
         """Paths of the bundles mapped as they are (mapped_code.py), with where their code
         sections start, by section index."""
         self.loose_mapped = 0
-        """Loose object files mapped (LOOSE_MAPPED_MAX)."""
+        """Loose object files this engine mapped (LOOSE_MAPPED_MAX counts the process's)."""
 
     @property
     def engine(self) -> llvm.ExecutionEngine:
@@ -226,7 +230,9 @@ class _Engine:
         if self._mcjit is None:
             import llvmlite.binding as llvm
 
-            self._mcjit = llvm.create_mcjit_compiler(llvm.parse_assembly(""), host_target(self.level).target)
+            target = host_target(self.level).target
+            with LLVM_SET_UP:
+                self._mcjit = llvm.create_mcjit_compiler(llvm.parse_assembly(""), target)
         return self._mcjit
 
     def add(self, name: str, data: bytes, path: Path | None = None) -> tuple[int, int]:
@@ -245,10 +251,10 @@ class _Engine:
     def _map_loose(self, name: str, data: bytes, path: Path) -> int:
         """Where function ``name`` of the object file ``path`` (whose bytes are ``data``) runs once
         its code is mapped (mapped_code.py), or 0 if it was not."""
-        if self.loose_mapped >= LOOSE_MAPPED_MAX:
-            return 0
         place = object_functions(data).get(name)
-        starts = map_code(str(path)) if place is not None else None
+        if place is None or next(_loose_mapped) >= LOOSE_MAPPED_MAX:
+            return 0
+        starts = map_code(str(path))
         if starts is None or place[0] not in starts:
             return 0
         self.loose_mapped += 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -43,6 +44,11 @@ def compile_object(module_text: str, opt_level: int, target: llvm.TargetMachine)
     return target.emit_object(parsed)
 
 
+LLVM_SET_UP = threading.Lock()
+"""Held while LLVM is initialised and while a target machine or an MCJIT engine is made (first
+uses may come from several threads, a compile and a link, at once)."""
+
+
 @functools.cache
 def _initialise_llvm() -> None:
     import llvmlite.binding as llvm
@@ -55,9 +61,10 @@ def create_target(codegen_level: int) -> llvm.TargetMachine:
     """The host target machine every engine and the compile server use (same code either way)."""
     import llvmlite.binding as llvm
 
-    _initialise_llvm()
-    return llvm.Target.from_default_triple().create_target_machine(opt=codegen_level,
-                                                                   codemodel="jitdefault")
+    with LLVM_SET_UP:
+        _initialise_llvm()
+        return llvm.Target.from_default_triple().create_target_machine(opt=codegen_level,
+                                                                       codemodel="jitdefault")
 
 
 def anchor_object(name: str) -> bytes:
@@ -99,8 +106,11 @@ class HostDescription(NamedTuple):
     host: str
 
 
-CPU_FIELDS = ("vendor_id", "cpu family", "model", "model name", "stepping", "flags")
-"""The /proc/cpuinfo fields of the first processor that LLVM's host CPU name and features follow."""
+VOLATILE_CPU_FIELDS = frozenset({"processor", "cpu MHz", "bogomips", "BogoMIPS", "core id", "apicid",
+                                 "initial apicid", "siblings", "cpu cores", "physical id"})
+"""/proc/cpuinfo fields that differ between the processors of one host or from moment to moment;
+the others (model, stepping, flags or features, whatever the architecture names them) are what
+LLVM's host CPU name and features follow."""
 
 
 def host_description(codegen_level: int, folder: Path | None = None) -> HostDescription:
@@ -112,9 +122,10 @@ def host_description(codegen_level: int, folder: Path | None = None) -> HostDesc
     if fingerprint is not None:
         try:
             header, host = (folder / f"host-{fingerprint}.txt").read_text().split("\0")
-            return HostDescription(header, host)
+            if header.startswith("target triple = ") and "target datalayout = " in header and host:
+                return HostDescription(header, host)
         except (OSError, ValueError):
-            pass
+            pass  # none, or not one this code wrote: made again and written over
     target = host_target(codegen_level)
     described = HostDescription(target.header, target.host)
     if fingerprint is not None:
@@ -130,13 +141,14 @@ def host_description(codegen_level: int, folder: Path | None = None) -> HostDesc
 @functools.cache
 def _cpu_fingerprint(codegen_level: int) -> str | None:
     """A hash of what the host description depends on: llvmlite's version, the machine and the
-    CPU_FIELDS (None if /proc/cpuinfo cannot be read)."""
+    first processor's /proc/cpuinfo fields but VOLATILE_CPU_FIELDS (None if it cannot be read)."""
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             first = cpuinfo.read().split("\n\n")[0]
     except OSError:
         return None
-    fields = sorted(line for line in first.splitlines() if line.split(":")[0].strip() in CPU_FIELDS)
+    fields = sorted(line for line in first.splitlines()
+                    if line.split(":")[0].strip() not in VOLATILE_CPU_FIELDS)
     text = "|".join([llvmlite.__version__, os.uname().machine, str(codegen_level), *fields])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
