@@ -20,16 +20,24 @@ Item = TypeVar("Item", bound=Hashable)
 class LeafIndex(Generic[Item]):
     """Items by the leaf that mapped them (a superset is fine: stale items just go twice).
 
-    One dict per level, by leaf number, and only levels that hold something are visited: a Linux
-    boot asks for the leaves containing a page ~8,000 times, mostly of levels never used
-    (benchmarks/boot.py)."""
+    One dict per level, by leaf number, and only levels that ever held something are visited
+    (``_used``, with their shifts): a Linux boot asks for the leaves containing a page ~8,000
+    times, mostly of levels never used (benchmarks/boot.py)."""
 
     def __init__(self) -> None:
         self._levels: list[dict[int, set[Item]]] = [{} for _ in range(MAX_LEVELS)]
+        self._used: list[tuple[int, dict[int, set[Item]]]] = []
+        """(shift, leaves) of the levels that ever held an item, in level order."""
+
+    def _leaves(self, level: int) -> dict[int, set[Item]]:
+        leaves = self._levels[level]
+        if not any(used is leaves for _, used in self._used):
+            self._used = sorted([*self._used, (9 * level, leaves)], key=lambda pair: pair[0])
+        return leaves
 
     def add(self, vpn: int, level: int, item: Item) -> None:
         """``item`` came from the level-``level`` leaf mapping page ``vpn``."""
-        leaves = self._levels[level]
+        leaves = self._levels[level] if self._levels[level] else self._leaves(level)
         items = leaves.get(vpn >> (9 * level))
         if items is None:
             items = leaves[vpn >> (9 * level)] = set()
@@ -37,7 +45,7 @@ class LeafIndex(Generic[Item]):
 
     def update(self, vpn: int, level: int, items: Iterable[Item]) -> None:
         """``items`` all came from the level-``level`` leaf mapping page ``vpn``."""
-        leaves = self._levels[level]
+        leaves = self._levels[level] if self._levels[level] else self._leaves(level)
         known = leaves.get(vpn >> (9 * level))
         if known is None:
             leaves[vpn >> (9 * level)] = set(items)
@@ -51,17 +59,15 @@ class LeafIndex(Generic[Item]):
 
     def containing(self, vpn: int) -> list[Item]:
         """The items of every leaf (of any level) containing page ``vpn``."""
-        return [item for level, leaves in enumerate(self._levels) if leaves
-                for item in leaves.get(vpn >> (9 * level), ())]
+        return [item for shift, leaves in self._used for item in leaves.get(vpn >> shift, ())]
 
     def pop_containing(self, vpn: int) -> set[Item]:
         """Remove and return the items of every leaf containing page ``vpn``."""
         popped: set[Item] = set()
-        for level, leaves in enumerate(self._levels):
-            if leaves:
-                items = leaves.pop(vpn >> (9 * level), None)
-                if items:
-                    popped |= items
+        for shift, leaves in self._used:
+            items = leaves.pop(vpn >> shift, None)
+            if items:
+                popped |= items
         return popped
 
     def clear(self) -> None:

@@ -71,11 +71,6 @@ class FetchRegime(NamedTuple):
     priv: Priv
 
 
-def _new_fast_maps() -> tuple[dict[int, int], dict[int, int]]:
-    """A regime's empty read and write fast maps (virtual page -> RAM delta)."""
-    return {}, {}
-
-
 class DataRegime(NamedTuple):
     """``SoftMmu.regime`` of translated loads and stores: what decides their fast maps."""
 
@@ -169,6 +164,8 @@ class SoftMmu:
         self.global_fetch_key: Hashable = None
         """``fetch_regime()`` and ``global_fetch_regime()`` as of the last regime change (its
         listeners read them instead of making the keys again: ~3,400 changes a Linux boot)."""
+        self._maps_listed: list[dict] | None = None
+        """``_all_fast_maps`` until a regime's maps are made."""
         self._keys_by_context: dict[tuple, tuple[tuple, tuple, tuple, tuple, tuple]] = {}
         """``_regime_keys`` by context."""
         self._flipped_key: tuple = self.regime
@@ -272,13 +269,13 @@ class SoftMmu:
 
     def _select_regime(self) -> None:
         self.fetch_key, self.global_fetch_key, key, shared, self._flipped_key = self._regime_keys()
-        self.fx = recently_used(self._fetch_maps, self.fetch_key, dict, MAX_REGIMES)
+        self.fx = recently_used(self._fetch_maps, self.fetch_key, self._new_fetch_map, MAX_REGIMES)
         self.regime = key
-        maps = recently_used(self._regimes, key, _new_fast_maps, MAX_REGIMES)
+        maps = recently_used(self._regimes, key, self._new_maps, MAX_REGIMES)
         self.rd, self.wr = maps
-        self.io_rd, self.io_wr = recently_used(self._device_maps, key, _new_fast_maps, MAX_REGIMES)
+        self.io_rd, self.io_wr = recently_used(self._device_maps, key, self._new_maps, MAX_REGIMES)
         self.global_key = shared
-        self.global_rd, self.global_wr = recently_used(self._global_maps, shared, _new_fast_maps, MAX_REGIMES)
+        self.global_rd, self.global_wr = recently_used(self._global_maps, shared, self._new_maps, MAX_REGIMES)
         if self.on_regime_change is not None:
             self.on_regime_change()
 
@@ -334,11 +331,24 @@ class SoftMmu:
             if in_address_space(regime, asid):
                 fetch.clear()
 
+    def _new_maps(self) -> tuple[dict[int, int], dict[int, int]]:
+        """A regime's empty read and write fast maps (virtual page -> RAM delta); the list of all
+        maps is made again."""
+        self._maps_listed = None
+        return {}, {}
+
+    def _new_fetch_map(self) -> dict[int, tuple[int, int, bool]]:
+        self._maps_listed = None
+        return {}
+
     def _all_fast_maps(self) -> list[dict]:
         """The read and write fast maps and the fetch maps of every regime kept (~70 in a Linux
-        boot), listed by C loops."""
-        pairs = chain(self._regimes.values(), self._device_maps.values(), self._global_maps.values())
-        return [*chain.from_iterable(pairs), *self._fetch_maps.values()]
+        boot), listed by C loops, kept until a regime's maps are made (a regime's maps are dropped
+        only then; a Linux boot's ~1,100 fences of a mapped page listed them each time)."""
+        if self._maps_listed is None:
+            pairs = chain(self._regimes.values(), self._device_maps.values(), self._global_maps.values())
+            self._maps_listed = [*chain.from_iterable(pairs), *self._fetch_maps.values()]
+        return self._maps_listed
 
     def forget_fast_pages(self, pages: set[int]) -> None:
         """Drop these virtual pages from the fast maps (and fetch maps) of every regime, popped by
