@@ -90,6 +90,11 @@ then effectively rounded up to a multiple of this)."""
 REGION_DEPTH = 3
 """An optimised region inlines the blocks of its head's page that its branches reach within
 this many steps (codegen.py; benchmarks/run.py --mode hybrid: cpu_mix's hot loops)."""
+JIT_REGION_OPT_LEVEL = 1
+"""LLVM's pipeline for JIT mode's optimised regions: O1's code ran cpu_mix as fast as O2's once
+installed (1,968-1,985 against 1,926-1,954 MIPS) and compiles sooner, so a run reaches that speed
+earlier (benchmarks/run.py --mode jit --cold-cache). HYBRID's regions and the precompiler's code
+(the Linux boot's) stay at O2."""
 PROMOTE_SAMPLES = 4
 """A block's quick code is replaced by an optimised region once this many native slices stopped in
 it (benchmarks/run.py --mode jit: cpu_mix's loops are promoted within a few milliseconds, and an
@@ -134,7 +139,7 @@ class HybridEngine(PagePrefill, Interpreter):
         self.jit = Jit(config, opt_level=0 if compile_all else 2, cache_dir=objects)
         self.quick_backend = self.jit.backend if compile_all else LlvmBackend(0, objects)
         """The first tier's compiler: no optimisation passes, a few ms per region."""
-        self.region_backend = LlvmBackend(2, objects) if compile_all else self.jit.backend
+        self.region_backend = LlvmBackend(JIT_REGION_OPT_LEVEL, objects) if compile_all else self.jit.backend
         """Optimised regions for code that stays hot (about ten times the compile time)."""
         if config.enable_jit and not compile_all:
             self.jit.enable_adaptive_threshold()
