@@ -170,6 +170,8 @@ class HybridEngine(PagePrefill, Interpreter):
         self.slice_scale = 1 if config.icount else NATIVE_SLICE_SCALE
         self._recording_members = False
         """Set while ``_install_recorded_region`` translates a region's members."""
+        self._prefill_samples: dict[int, int] = {}
+        """Samples of pcs of prefilled unoptimised functions so far (``_sample_prefilled``)."""
         self.dropped: dict[tuple[int, int], CompiledBlock | PrefilledBlock] = {}
         """Blocks that left the jump tables since native code was last entered, by (id of the
         entered dict they left, pc): see ``_ran``."""
@@ -428,11 +430,37 @@ class HybridEngine(PagePrefill, Interpreter):
         often enough (the samples are counted in ``exec_count``, which native blocks do not use
         otherwise: ``_install`` of quick code starts it again)."""
         entry = self.jump_cache.get(pc)
-        if entry is None or entry[2].native is None:
+        if entry is None:
+            self._sample_prefilled(pc)
+            return
+        if entry[2].native is None:
             return
         cached = entry[2]
         cached.exec_count += 1
         if cached.exec_count == PROMOTE_SAMPLES and not cached.native.optimised:
+            self._compile_region(cached, optimised=True)
+
+    def _sample_prefilled(self, pc: int) -> None:
+        """A native slice stopped at ``pc``, in a prefilled function Python never looked up: its
+        unoptimised code is promoted as a translated block's is, once sampled PROMOTE_SAMPLES times
+        (its block translated then; the region takes the members Python has translated: also
+        translating the prefilled ones made bigger regions that compiled later and ran cpu_mix
+        slower). Before, a run whose page records held only quick code for a guest's loops ran them
+        so for good: cpu_mix at ~700 MIPS instead of ~1,950 (benchmarks/run.py --mode jit, on a
+        cache of earlier short runs)."""
+        found = self.entered.get(pc) or self.global_entered.get(pc)
+        if type(found) is not PrefilledBlock or found.entry.optimised:
+            return
+        samples = self._prefill_samples.get(pc, 0) + 1
+        if samples < PROMOTE_SAMPLES:
+            self._prefill_samples[pc] = samples
+            return
+        self._prefill_samples.pop(pc, None)
+        try:
+            cached = self._lookup(pc)[2]  # translated, and given the function prefilled there
+        except GuestTrap:  # the fetch faults now: the next lookup takes the trap
+            return
+        if cached.native is not None and not cached.native.optimised:
             self._compile_region(cached, optimised=True)
 
     def _compile_region(self, cached: CachedBlock, optimised: bool) -> None:
