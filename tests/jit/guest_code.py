@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from elftools.elf.elffile import ELFFile
 
-from polyvm import RiscvHart, SoftMmu
+from polyvm import ExecMode, RiscvHart, SoftMmu, VmConfig
 from polyvm.devtools.cache import cache_dir, content_key
 from polyvm.devtools.rvgen import FORMS, GenSequence, generate_sequence
+from polyvm.engine.interpreter.engine import Interpreter
 from polyvm.engine.interpreter.pycodegen import arithmetic_helpers
 from polyvm.mem.paging import PagingMode
 
@@ -103,3 +104,20 @@ def parcels(text: bytes) -> Callable[[int], int | None]:
         return int.from_bytes(text[offset:offset + 2], "little") if 0 <= offset < len(text) else None
 
     return fetch16
+
+
+def linked_engine(source: str, mode: ExecMode,
+                  ram_size: int = RAM_SIZE) -> tuple[Interpreter, dict[str, int]]:
+    """``source`` linked at RAM in a bare-mode hart's ``ram_size`` bytes, with mtvec at its symbol
+    ``handler``, and the engine of ``mode`` over it (JIT and HYBRID: hybrid.py); and the symbols."""
+    from polyvm.engine.hybrid import HybridEngine  # llvmlite only for the native modes
+
+    text, symbols = link(source)
+    mmu = SoftMmu(ram_size, PagingMode.NONE, ram_base=RAM)
+    mmu.ram.write(RAM, text)
+    hart = RiscvHart(0, mmu, lambda: 0)
+    hart.mtvec = symbols["handler"]
+    config = VmConfig().with_exec_mode(mode)
+    engine = (Interpreter(config, hart) if mode is ExecMode.INTERPRETER
+              else HybridEngine(config, hart, compile_all=mode is ExecMode.JIT))
+    return engine, symbols

@@ -9,15 +9,14 @@ from __future__ import annotations
 import struct
 
 import pytest
-from guest_code import RAM, link, tools_available
+from guest_code import RAM, linked_engine, tools_available
 
 from polyvm import ExecMode, InstructionLimit, RiscvHart, SoftMmu, VmConfig
 from polyvm.arch.riscv64.csr import SUM
 from polyvm.device.irq import IrqLine
 from polyvm.device.uart16550 import IIR_THRI, Uart16550
 from polyvm.engine.hybrid import HybridEngine
-from polyvm.engine.interpreter.engine import Interpreter
-from polyvm.mem.paging import PTE_G, PagingMode, Priv
+from polyvm.mem.paging import PTE_G, Priv
 from tests.engine.address_spaces import LEAF, AddressSpaces, satp
 
 UART = 0x1000_0000
@@ -82,15 +81,10 @@ def test_a_polling_console_driver_prints_the_same_in_every_mode(mode, tmp_path, 
     if not tools_available():
         pytest.skip("riscv64-unknown-elf binutils not installed")
     monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
-    text, symbols = link(PRINTS)
-    mmu = SoftMmu(1 << 21, PagingMode.NONE, ram_base=RAM)
-    mmu.ram.write(RAM, text)
-    uart, output = _uart(mmu)
-    hart = RiscvHart(0, mmu, lambda: 0)
-    hart.mtvec, hart.pc = symbols["handler"], RAM
-    config = VmConfig().with_exec_mode(mode)
-    engine = (Interpreter(config, hart) if mode is ExecMode.INTERPRETER
-              else HybridEngine(config, hart, compile_all=mode is ExecMode.JIT))
+    engine, symbols = linked_engine(PRINTS, mode)
+    hart = engine.hart
+    uart, output = _uart(hart.mmu)
+    hart.pc = RAM
     for _ in range(200):
         engine.run(InstructionLimit(500))
         if hart.pc == symbols["handler"]:

@@ -9,7 +9,7 @@ import functools
 import struct
 
 import pytest
-from guest_code import RAM, link, machine, parcels, tools_available
+from guest_code import RAM, link, linked_engine, machine, parcels, tools_available
 
 from polyvm import ExecMode, InstructionLimit, RiscvHart, SoftMmu, VmConfig
 from polyvm.arch.riscv64 import csr as C
@@ -163,19 +163,13 @@ def test_a_sum_flip_in_native_code_is_seen_by_memory_calls(mode, tmp_path, monke
     if not tools_available():
         pytest.skip("riscv64-unknown-elf binutils not installed")
     monkeypatch.setenv("POLYVM_CACHE", str(tmp_path))
-    text, symbols = link(SUM_FLIP)
-    mmu = SoftMmu(1 << 22, PagingMode.NONE, ram_base=RAM)
-    mmu.ram.write(RAM, text)
+    engine, symbols = linked_engine(SUM_FLIP, mode, ram_size=1 << 22)
+    hart, mmu = engine.hart, engine.hart.mmu
     root, middle, leaves, user_page = RAM + 0x20000, RAM + 0x21000, RAM + 0x22000, RAM + 0x10000
     for address, value in ((root + 8 * 2, (RAM >> 12) << 10 | 0xCF),  # kernel gigapage: RAM
                            (root, (middle >> 12) << 10 | 1), (middle, (leaves >> 12) << 10 | 1),
                            (leaves + 8, (user_page >> 12) << 10 | 0xD7)):  # 0x1000: a user page
         mmu.ram.write(address, struct.pack("<Q", value))
-    hart = RiscvHart(0, mmu, lambda: 0)
-    hart.mtvec = symbols["handler"]
-    config = VmConfig().with_exec_mode(mode)
-    engine = (Interpreter(config, hart) if mode is ExecMode.INTERPRETER
-              else HybridEngine(config, hart, compile_all=mode is ExecMode.JIT))
     hart.priv = Priv.S
     hart.csr_op(4, C.SATP, 8 << 60 | root >> 12, 0, 0)
     hart.pc = RAM
