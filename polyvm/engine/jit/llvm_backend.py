@@ -195,7 +195,8 @@ LOOSE_MAPPED_MAX = 1024
 """Loose object files a process maps (mapped_code.py) before MCJIT links the rest: each mapping is
 a kernel memory area (vm.max_map_count is 65,530 by default), and a cold Linux boot links ~36,000."""
 _loose_mapped = itertools.count()
-"""Counts the loose objects mapped by every engine of the process (``next`` is atomic)."""
+"""Counts the loose objects every engine of the process tried to map (``next`` is atomic): past
+the limit, an object is linked without reading its symbols first."""
 
 
 class _Engine:
@@ -251,10 +252,10 @@ class _Engine:
     def _map_loose(self, name: str, data: bytes, path: Path) -> int:
         """Where function ``name`` of the object file ``path`` (whose bytes are ``data``) runs once
         its code is mapped (mapped_code.py), or 0 if it was not."""
-        place = object_functions(data).get(name)
-        if place is None or next(_loose_mapped) >= LOOSE_MAPPED_MAX:
+        if next(_loose_mapped) >= LOOSE_MAPPED_MAX:
             return 0
-        starts = map_code(str(path))
+        place = object_functions(data).get(name)
+        starts = map_code(str(path)) if place is not None else None
         if starts is None or place[0] not in starts:
             return 0
         self.loose_mapped += 1
